@@ -1,0 +1,326 @@
+// Package safetensors reads and writes the safetensors weight format used by
+// Hugging Face and PyTorch, with every tensor held as float32.
+//
+// A file is an 8-byte little-endian header length N, an N-byte JSON header
+// and a data section. The header maps each tensor name to
+// {"dtype", "shape", "data_offsets": [begin, end]} (offsets relative to the
+// start of the data section) and may hold a "__metadata__" string→string
+// map. Data is row-major and little-endian.
+//
+// Reading converts every supported dtype to float32: F32 as is; F16, BF16,
+// F8_E5M2 and F8_E4M3 exactly (subnormals, ±Inf and NaN included); F64
+// rounded to nearest even; BOOL and the integer dtypes (I8…I64, U8…U64) when
+// every value is an exact float32 (|v| ≤ 2^24 or otherwise representable),
+// so token ids and position buffers load. Any other dtype is an error.
+//
+// Reading is hardened against malformed and hostile files: the header
+// length is capped at MaxHeaderSize and at the file size, the JSON must be
+// valid with no duplicate keys, shapes must be non-negative and their sizes
+// must not overflow, and the tensors' byte spans must match their shapes and
+// tile the data section exactly (contiguous from 0, no overlap, no hole, no
+// trailing bytes), as the reference Rust implementation demands. Allocation
+// is bounded by the file size. Such errors wrap ErrFormat.
+//
+// Writing (Save) produces what the reference implementation produces:
+// tensors laid out by decreasing element size and then by name, the header
+// padded with spaces to a multiple of 8 bytes, so equal inputs give
+// byte-identical files.
+package safetensors
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"sort"
+	"unicode/utf8"
+)
+
+// MaxHeaderSize is the largest JSON header accepted (100 MB, the reference
+// implementation's limit).
+const MaxHeaderSize = 100_000_000
+
+// Tensor is one named array of a safetensors file.
+type Tensor struct {
+	// DType is the element type on disk ("F32", "F16", "BF16", "I64", …).
+	// Load sets it; Save writes F32 when it is "" or "F32", and F16 or BF16
+	// (rounded to nearest even) when it says so.
+	DType string
+	// Shape lists the dimensions, outermost first; empty for a scalar.
+	Shape []int
+	// F32 holds the elements in row-major order, converted to float32.
+	F32 []float32
+}
+
+// NumElements is the product of t.Shape (1 for a scalar).
+func (t Tensor) NumElements() int {
+	n := 1
+	for _, d := range t.Shape {
+		n *= d
+	}
+	return n
+}
+
+// chunkSize bounds the scratch buffer used to stream tensor data.
+const chunkSize = 1 << 16
+
+// Load reads a safetensors file of size bytes from r. It returns the tensors
+// by name and the "__metadata__" map (nil when absent). A malformed file
+// gives an error wrapping ErrFormat; it never panics, and it allocates no
+// more than a small multiple of size.
+func Load(r io.ReaderAt, size int64) (map[string]Tensor, map[string]string, error) {
+	if size < 8 {
+		return nil, nil, formatErr(fmt.Sprintf("file of %d bytes is shorter than the 8-byte header length", size))
+	}
+	// Make sure the reader really holds size bytes before sizing anything by it.
+	var last [8]byte
+	if err := readAt(r, last[:1], size-1); err != nil {
+		return nil, nil, fmt.Errorf("safetensors: reading byte %d of a file of %d bytes: %w", size-1, size, err)
+	}
+	if err := readAt(r, last[:], 0); err != nil {
+		return nil, nil, fmt.Errorf("safetensors: reading the header length: %w", err)
+	}
+	n := binary.LittleEndian.Uint64(last[:])
+	if n > MaxHeaderSize {
+		return nil, nil, formatErr(fmt.Sprintf("header length %d exceeds the limit of %d bytes", n, MaxHeaderSize))
+	}
+	if n > uint64(size-8) {
+		return nil, nil, formatErr(fmt.Sprintf("header length %d exceeds the %d bytes after it", n, size-8))
+	}
+	hdr := make([]byte, n)
+	if err := readAt(r, hdr, 8); err != nil {
+		return nil, nil, fmt.Errorf("safetensors: reading the header: %w", err)
+	}
+	dataStart := 8 + int64(n)
+	entries, meta, err := parseHeader(hdr, uint64(size-dataStart))
+	if err != nil {
+		return nil, nil, err
+	}
+	tensors := make(map[string]Tensor, len(entries))
+	var buf []byte
+	for _, e := range entries {
+		t := Tensor{DType: e.dtype, Shape: e.shape, F32: make([]float32, e.elems)}
+		esize := dtypeSize[e.dtype]
+		perChunk := chunkSize / esize
+		for i := 0; i < e.elems; i += perChunk {
+			m := min(perChunk, e.elems-i)
+			if buf == nil {
+				buf = make([]byte, chunkSize)
+			}
+			b := buf[:m*esize]
+			if err := readAt(r, b, dataStart+int64(e.begin)+int64(i*esize)); err != nil {
+				return nil, nil, fmt.Errorf("safetensors: reading tensor %q: %w", e.name, err)
+			}
+			if bad := decode(t.F32[i:i+m], b, e.dtype); bad >= 0 {
+				return nil, nil, formatErr(fmt.Sprintf("tensor %q: element %d of dtype %s has no exact float32 value",
+					e.name, i+bad, e.dtype))
+			}
+		}
+		tensors[e.name] = t
+	}
+	return tensors, meta, nil
+}
+
+// readAt is r.ReadAt that accepts io.EOF together with a full read, as the
+// io.ReaderAt contract allows at the end of the input.
+func readAt(r io.ReaderAt, p []byte, off int64) error {
+	if len(p) == 0 {
+		return nil
+	}
+	n, err := r.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// LoadFile reads the safetensors file at path; see Load.
+func LoadFile(path string) (map[string]Tensor, map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	t, m, err := Load(f, st.Size())
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, m, nil
+}
+
+// Save writes tensors and metadata (which may be nil) in the safetensors
+// format. Each tensor must have len(F32) equal to the product of its
+// non-negative Shape; DType "" or "F32" writes F32, "F16" and "BF16" convert
+// with round-to-nearest-even. Tensor names and metadata must be valid UTF-8,
+// and no tensor may be called "__metadata__". The output is deterministic:
+// tensors ordered by decreasing element size, then name; the header padded
+// with spaces to a multiple of 8 bytes.
+func Save(w io.Writer, tensors map[string]Tensor, metadata map[string]string) error {
+	type item struct {
+		name  string
+		t     Tensor
+		esize int
+	}
+	items := make([]item, 0, len(tensors))
+	for name, t := range tensors {
+		if name == "__metadata__" {
+			return errors.New("safetensors: a tensor cannot be named __metadata__")
+		}
+		if !utf8.ValidString(name) {
+			return fmt.Errorf("safetensors: tensor name %q is not valid UTF-8", name)
+		}
+		esize, err := encodeSize(t.DType)
+		if err != nil {
+			return fmt.Errorf("%w (tensor %q)", err, name)
+		}
+		n := uint64(1)
+		for _, d := range t.Shape {
+			if d < 0 {
+				return fmt.Errorf("safetensors: tensor %q has negative dimension in shape %v", name, t.Shape)
+			}
+			var hi uint64
+			if hi, n = bits.Mul64(n, uint64(d)); hi != 0 {
+				return fmt.Errorf("safetensors: tensor %q: shape %v overflows", name, t.Shape)
+			}
+		}
+		if n != uint64(len(t.F32)) {
+			return fmt.Errorf("safetensors: tensor %q has shape %v (%d elements) but %d values", name, t.Shape, n, len(t.F32))
+		}
+		items = append(items, item{name, t, esize})
+	}
+	for k, v := range metadata {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return fmt.Errorf("safetensors: metadata entry %q is not valid UTF-8", k)
+		}
+	}
+	sort.Slice(items, func(i, j int) bool {
+		if items[i].esize != items[j].esize {
+			return items[i].esize > items[j].esize
+		}
+		return items[i].name < items[j].name
+	})
+
+	// Header: {"__metadata__":{…sorted…},"name":{"dtype":…,"shape":[…],"data_offsets":[b,e]},…}
+	hdr := []byte{'{'}
+	sep := false
+	if len(metadata) > 0 {
+		keys := make([]string, 0, len(metadata))
+		for k := range metadata {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		hdr = append(hdr, `"__metadata__":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				hdr = append(hdr, ',')
+			}
+			hdr = appendJSONString(hdr, k)
+			hdr = append(hdr, ':')
+			hdr = appendJSONString(hdr, metadata[k])
+		}
+		hdr = append(hdr, '}')
+		sep = true
+	}
+	off := uint64(0)
+	for _, it := range items {
+		if sep {
+			hdr = append(hdr, ',')
+		}
+		sep = true
+		dt := it.t.DType
+		if dt == "" {
+			dt = "F32"
+		}
+		hdr = appendJSONString(hdr, it.name)
+		hdr = fmt.Appendf(hdr, `:{"dtype":%q,"shape":[`, dt)
+		for i, d := range it.t.Shape {
+			if i > 0 {
+				hdr = append(hdr, ',')
+			}
+			hdr = fmt.Appendf(hdr, "%d", d)
+		}
+		end := off + uint64(len(it.t.F32)*it.esize)
+		hdr = fmt.Appendf(hdr, `],"data_offsets":[%d,%d]}`, off, end)
+		off = end
+	}
+	hdr = append(hdr, '}')
+	for len(hdr)%8 != 0 {
+		hdr = append(hdr, ' ')
+	}
+	if len(hdr) > MaxHeaderSize {
+		return fmt.Errorf("safetensors: header of %d bytes exceeds the limit of %d", len(hdr), MaxHeaderSize)
+	}
+
+	bw := bufio.NewWriterSize(w, chunkSize)
+	var lenBuf [8]byte
+	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(hdr)))
+	bw.Write(lenBuf[:])
+	bw.Write(hdr)
+	scratch := make([]byte, 0, chunkSize)
+	for _, it := range items {
+		dt := it.t.DType
+		for i := 0; i < len(it.t.F32); i += chunkSize / 4 {
+			chunk := it.t.F32[i:min(i+chunkSize/4, len(it.t.F32))]
+			scratch = encode(scratch[:0], chunk, dt)
+			if _, err := bw.Write(scratch); err != nil {
+				return fmt.Errorf("safetensors: %w", err)
+			}
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	return nil
+}
+
+// appendJSONString appends s as a JSON string literal (no HTML escaping).
+func appendJSONString(dst []byte, s string) []byte {
+	var sb jsonBuffer
+	enc := json.NewEncoder(&sb)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a valid UTF-8 string always encodes
+	b := sb.b
+	return append(dst, b[:len(b)-1]...) // drop Encode's newline
+}
+
+type jsonBuffer struct{ b []byte }
+
+func (j *jsonBuffer) Write(p []byte) (int, error) { j.b = append(j.b, p...); return len(p), nil }
+
+// SaveFile writes the tensors to path (see Save), going through a temporary
+// file in the same directory that is renamed into place, so a reader never
+// sees a half-written file.
+func SaveFile(path string, tensors map[string]Tensor, metadata map[string]string) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = Save(f, tensors, metadata); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Chmod(f.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

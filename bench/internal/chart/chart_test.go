@@ -1,0 +1,59 @@
+package chart
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/simdformer/simdformer/bench/internal/report"
+	"github.com/simdformer/simdformer/bench/internal/schema"
+)
+
+// fixture is a fake two-case results file (never committed).
+func fixture(label, backend string, scale float64) *schema.File {
+	rec := func(cs, impl, unit string, rate, frac float64) schema.Record {
+		ns := 1000 / rate
+		return schema.Record{Case: cs, Group: "g", Impl: impl, Threads: 1, Unit: unit, Work: 1000, Reps: 1, Iters: 1,
+			NsPerOp: schema.Stats{Median: ns, Min: ns, Max: ns}, Rate: schema.Stats{Median: rate, Min: rate, Max: rate},
+			PeakFraction: frac}
+	}
+	return &schema.File{Format: schema.Format, Version: schema.Version, Label: label,
+		Machine: schema.Machine{CPU: label, Backend: backend, Backends: []string{backend, "purego"}},
+		Records: []schema.Record{
+			rec("gemm/a", backend, schema.GFLOPS, 100*scale, 0.9), rec("gemm/a", "gonum", schema.GFLOPS, 10*scale, 0.09),
+			rec("softmax/b", backend, schema.GBps, 30*scale, 0.3),
+		}}
+}
+
+func TestWritePNG(t *testing.T) {
+	c := report.Compare([]*schema.File{fixture("cpu one", "avx2", 1), fixture("cpu two", "neon", 0.7)}, report.CompareOptions{})
+	path := filepath.Join(t.TempDir(), "cmp.png")
+	if err := WritePNG(path, c); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() < 500 || b.Dy() < 500 {
+		t.Errorf("image is only %v", b)
+	}
+}
+
+func TestWritePNGErrors(t *testing.T) {
+	dir := t.TempDir()
+	c := report.Compare([]*schema.File{fixture("x", "avx2", 1)}, report.CompareOptions{})
+	if err := WritePNG(filepath.Join(dir, "out.svg"), c); err == nil {
+		t.Error("accepted .svg")
+	}
+	empty := report.Compare([]*schema.File{{Format: schema.Format, Version: schema.Version}}, report.CompareOptions{})
+	if err := WritePNG(filepath.Join(dir, "empty.png"), empty); err == nil {
+		t.Error("drew an empty comparison")
+	}
+}

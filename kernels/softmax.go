@@ -77,7 +77,9 @@ func softmaxBackwardRowGeneric(dx, y, dy []float32, scale float32) {
 // row-major): y = exp(v - max v) / Σ exp(v - max v) with
 // v = src*Scale + Mask, masked positions (Mask -Inf, Ignore, Causal) giving
 // exactly 0. A row with every position masked gives zeros (never NaN); a NaN
-// at an unmasked position makes its row NaN. With Dropout > 0 it also writes
+// at an unmasked position makes its row NaN, except in a row whose only
+// unmasked scores are NaN: that row counts as fully masked and gives zeros
+// (the max that detects masked rows skips NaN). With Dropout > 0 it also writes
 // the dropped-out probabilities to DropDst (the fused attention kernel).
 // dst may alias src.
 func Softmax(dst, src []float32, rows, cols int, opt SoftmaxOptions) {

@@ -1,0 +1,404 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/simdformer/simdformer/kernels"
+)
+
+// DropoutSite is the state of one place that drops: the drop probability,
+// the mode and the seed stream. Every dropping module embeds it (and so
+// implements Trainable and Stochastic); other packages may embed it too.
+//
+// Call number c of an active site uses kernel seed CallSeed(Seed, c) with
+// element offset 0, so masks are fresh on every call and reproducible.
+type DropoutSite struct {
+	// P is the drop probability in [0, 1]; it may be changed between steps
+	// (dropout schedules). A value outside [0, 1] panics at Forward.
+	P float32
+	// AlwaysOn keeps the site active in Eval mode (Monte-Carlo dropout).
+	AlwaysOn bool
+	// Seed identifies the site's stream; Calls counts its active calls.
+	Seed, Calls uint64
+
+	eval bool // the zero value is training mode, like a new torch module
+}
+
+func newSite(op string, p float32) (DropoutSite, error) {
+	if err := checkP(op, p); err != nil {
+		return DropoutSite{}, err
+	}
+	return DropoutSite{P: p, Seed: nextSeed()}, nil
+}
+
+func checkP(op string, p float32) error {
+	if !(p >= 0 && p <= 1) {
+		return fmt.Errorf("nn: %s: dropout probability has to be between 0 and 1, but got %v", op, p)
+	}
+	return nil
+}
+
+// SetTraining sets the mode (Train/Eval call it).
+func (s *DropoutSite) SetTraining(on bool) { s.eval = !on }
+
+// Training reports whether the site is in training mode.
+func (s *DropoutSite) Training() bool { return !s.eval }
+
+// SetAlwaysOn sets AlwaysOn (Monte-Carlo dropout).
+func (s *DropoutSite) SetAlwaysOn(on bool) { s.AlwaysOn = on }
+
+// Reseed sets the site's seed and restarts its call counter.
+func (s *DropoutSite) Reseed(seed uint64) { s.Seed, s.Calls = seed, 0 }
+
+// Active reports whether a Forward now drops: in training mode or AlwaysOn,
+// and P > 0.
+func (s *DropoutSite) Active() bool { return (!s.eval || s.AlwaysOn) && s.P != 0 }
+
+// Next validates P, advances the call counter and returns the kernel seed of
+// this call. Call it once per active Forward.
+func (s *DropoutSite) Next(op string) uint64 {
+	if err := checkP(op, s.P); err != nil {
+		panic(err.Error())
+	}
+	seed := CallSeed(s.Seed, s.Calls)
+	s.Calls++
+	return seed
+}
+
+// Dropout returns x with each element zeroed with probability p and the
+// kept ones scaled by 1/(1-p), the mask given by the counter-based kernel
+// under seed (element index = flat position). p = 0 copies, p = 1 gives
+// zeros. With inplace the result is written into x.Data (shared), which is
+// safe when x's producer does not need its own output for backward (Linear,
+// LayerNorm, Add, ReLU and GELU need only their inputs; Softmax needs its
+// output). It panics if p is outside [0, 1].
+func (g *Graph) Dropout(x *Tensor, p float32, seed uint64, inplace bool) *Tensor {
+	var out *Tensor
+	if inplace {
+		out = g.tensor(x.Data, x.Shape...)
+	} else {
+		out = g.newTensor(x.Shape...)
+	}
+	kernels.Dropout(out.Data, x.Data, p, seed, 0)
+	if g.recording(x) {
+		n := g.record(dropoutBackward, out, x)
+		n.f[0], n.seed = p, seed
+	}
+	return out
+}
+
+func dropoutBackward(g *Graph, n *node) {
+	x := n.in[0]
+	dst, done := g.gradInPlace(x, n.out)
+	kernels.Dropout(dst, n.out.Grad, n.f[0], n.seed, 0) // y = x·m/(1-p) is linear: dx = dy·m/(1-p)
+	done(g, x, dst)
+}
+
+// BlockDropout drops whole contiguous blocks of inner elements (channels,
+// samples): block u is kept iff kernels.DropoutKeep(seed, u, p), and kept
+// blocks are scaled by 1/(1-p) when scale is set (by 1 otherwise). It is
+// the core of Dropout1d/2d (block = one channel's spatial extent) and
+// DropPath (block = one sample).
+func (g *Graph) BlockDropout(x *Tensor, p float32, seed uint64, inner int, scale bool) *Tensor {
+	if err := checkP("BlockDropout", p); err != nil {
+		panic(err.Error())
+	}
+	if inner <= 0 || len(x.Data)%inner != 0 {
+		panic(fmt.Sprintf("nn: BlockDropout: block of %d elements does not divide a tensor of shape %v", inner, x.Shape))
+	}
+	out := g.newTensor(x.Shape...)
+	blockScale(out.Data, x.Data, p, seed, inner, scale)
+	if g.recording(x) {
+		n := g.record(blockDropoutBackward, out, x)
+		n.f[0], n.seed, n.i[0], n.i[1] = p, seed, inner, b2i(scale)
+	}
+	return out
+}
+
+func blockScale(dst, src []float32, p float32, seed uint64, inner int, scale bool) {
+	keepScale := float32(1)
+	if scale && p < 1 {
+		keepScale = float32(1 / (1 - float64(p)))
+	}
+	for u := 0; u*inner < len(src); u++ {
+		f := float32(0)
+		if kernels.DropoutKeep(seed, uint64(u), p) {
+			f = keepScale
+		}
+		kernels.Scale(dst[u*inner:(u+1)*inner], src[u*inner:(u+1)*inner], f)
+	}
+}
+
+func blockDropoutBackward(g *Graph, n *node) {
+	x := n.in[0]
+	dst, done := g.gradInPlace(x, n.out)
+	blockScale(dst, n.out.Grad, n.f[0], n.seed, n.i[0], n.i[1] == 1)
+	done(g, x, dst)
+}
+
+// LockedDropout is variational dropout for x of shape (N, L, D): one mask
+// of shape (N, 1, D) shared by all L positions (element (n, l, d) uses mask
+// index n·D + d), scaled by 1/(1-p).
+func (g *Graph) LockedDropout(x *Tensor, p float32, seed uint64) *Tensor {
+	if len(x.Shape) != 3 {
+		panic(shapeErr("LockedDropout", "x", x.Shape, "(N, L, D)"))
+	}
+	out := g.newTensor(x.Shape...)
+	lockedApply(out.Data, x.Data, x.Shape, p, seed)
+	if g.recording(x) {
+		n := g.record(lockedBackward, out, x)
+		n.f[0], n.seed = p, seed
+	}
+	return out
+}
+
+func lockedApply(dst, src []float32, shape []int, p float32, seed uint64) {
+	N, L, D := shape[0], shape[1], shape[2]
+	for b := 0; b < N; b++ {
+		for l := 0; l < L; l++ {
+			s := (b*L + l) * D
+			kernels.Dropout(dst[s:s+D], src[s:s+D], p, seed, uint64(b*D))
+		}
+	}
+}
+
+func lockedBackward(g *Graph, n *node) {
+	x := n.in[0]
+	dst, done := g.gradInPlace(x, n.out)
+	lockedApply(dst, n.out.Grad, x.Shape, n.f[0], n.seed)
+	done(g, x, dst)
+}
+
+// selu's negative saturation value α (AlphaDropout drops to -α·a·(1-p)).
+const seluAlpha = 1.7580993408473766
+
+// AlphaDropout is PyTorch's alpha dropout for SELU networks, on blocks of
+// inner elements (1: per element, AlphaDropout; the spatial size:
+// FeatureAlphaDropout). With a = 1/√((α²p+1)(1-p)), kept values become
+// a·x + α·a·p and dropped ones -α·a·(1-p), keeping zero mean and unit
+// variance; p = 1 gives zeros.
+func (g *Graph) AlphaDropout(x *Tensor, p float32, seed uint64, inner int) *Tensor {
+	if err := checkP("AlphaDropout", p); err != nil {
+		panic(err.Error())
+	}
+	if inner <= 0 || len(x.Data)%inner != 0 {
+		panic(fmt.Sprintf("nn: AlphaDropout: block of %d elements does not divide a tensor of shape %v", inner, x.Shape))
+	}
+	out := g.newTensor(x.Shape...)
+	if p == 1 {
+		clear(out.Data)
+	} else {
+		a, keepShift, dropVal := alphaParams(p)
+		mask := g.alphaMask(len(x.Data)/inner, p, seed)
+		for u := 0; u*inner < len(x.Data); u++ {
+			d, s := out.Data[u*inner:(u+1)*inner], x.Data[u*inner:(u+1)*inner]
+			if mask[u/64]>>(u%64)&1 != 0 {
+				for i, v := range s {
+					d[i] = a*v + keepShift
+				}
+			} else {
+				for i := range d {
+					d[i] = dropVal
+				}
+			}
+		}
+	}
+	if g.recording(x) {
+		n := g.record(alphaBackward, out, x)
+		n.f[0], n.seed, n.i[0] = p, seed, inner
+	}
+	return out
+}
+
+func alphaParams(p float32) (a, keepShift, dropVal float32) {
+	pp := float64(p)
+	af := 1 / math.Sqrt((seluAlpha*seluAlpha*pp+1)*(1-pp))
+	return float32(af), float32(seluAlpha * af * pp), float32(-seluAlpha * af * (1 - pp))
+}
+
+func (g *Graph) alphaMask(units int, p float32, seed uint64) []uint64 {
+	mask := g.wordScratch((units + 63) / 64)
+	kernels.DropoutMask(mask, units, p, seed, 0)
+	return mask
+}
+
+func alphaBackward(g *Graph, n *node) {
+	x, p, inner := n.in[0], n.f[0], n.i[0]
+	dst, done := g.gradInPlace(x, n.out)
+	dy := n.out.Grad
+	if p == 1 {
+		clear(dst)
+	} else {
+		a, _, _ := alphaParams(p)
+		mask := g.alphaMask(len(dy)/inner, p, n.seed)
+		for u := 0; u*inner < len(dy); u++ {
+			f := float32(0)
+			if mask[u/64]>>(u%64)&1 != 0 {
+				f = a
+			}
+			kernels.Scale(dst[u*inner:(u+1)*inner], dy[u*inner:(u+1)*inner], f)
+		}
+	}
+	done(g, x, dst)
+}
+
+// Dropout is nn.Dropout: in training mode (or AlwaysOn) each element is
+// zeroed with probability P and kept ones are scaled by 1/(1-P); otherwise
+// it is the identity (Forward returns x itself). Inplace writes into x (see
+// Graph.Dropout for when that is safe).
+type Dropout struct {
+	DropoutSite
+	Inplace bool
+}
+
+// NewDropout returns a Dropout with drop probability p; it returns an error
+// if p is outside [0, 1].
+func NewDropout(p float32) (*Dropout, error) {
+	s, err := newSite("NewDropout", p)
+	return &Dropout{DropoutSite: s}, err
+}
+
+// Forward applies dropout when active.
+func (d *Dropout) Forward(g *Graph, x *Tensor) *Tensor {
+	if !d.Active() {
+		return x
+	}
+	return g.Dropout(x, d.P, d.Next("Dropout"), d.Inplace)
+}
+
+// Visit lists nothing (dropout has no parameters).
+func (d *Dropout) Visit(func(string, *Tensor), func(string, Module)) {}
+
+// ChannelDropout is nn.Dropout1d / nn.Dropout2d / nn.Dropout3d: whole
+// channels are zeroed with probability P (one draw per (sample, channel),
+// broadcast over the trailing Spatial dimensions) and kept channels scaled
+// by 1/(1-P). Spatial is 1 for Dropout1d ((N, C, L) or (C, L)), 2 for
+// Dropout2d ((N, C, H, W) or (C, H, W)) and 3 for Dropout3d.
+type ChannelDropout struct {
+	DropoutSite
+	Spatial int
+}
+
+// NewDropout1d returns channel dropout over (N, C, L) or (C, L) inputs.
+func NewDropout1d(p float32) (*ChannelDropout, error) { return newChannel("NewDropout1d", p, 1) }
+
+// NewDropout2d returns channel dropout over (N, C, H, W) or (C, H, W)
+// inputs. A 3-D input is read as (C, H, W), the meaning PyTorch's warning
+// announces (PyTorch 1.13 still treats it as (N, C, L)).
+func NewDropout2d(p float32) (*ChannelDropout, error) { return newChannel("NewDropout2d", p, 2) }
+
+// NewDropout3d returns channel dropout over (N, C, D, H, W) or (C, D, H, W).
+func NewDropout3d(p float32) (*ChannelDropout, error) { return newChannel("NewDropout3d", p, 3) }
+
+func newChannel(op string, p float32, spatial int) (*ChannelDropout, error) {
+	s, err := newSite(op, p)
+	return &ChannelDropout{DropoutSite: s, Spatial: spatial}, err
+}
+
+// Forward drops whole channels when active.
+func (d *ChannelDropout) Forward(g *Graph, x *Tensor) *Tensor {
+	r := len(x.Shape)
+	if r != d.Spatial+1 && r != d.Spatial+2 {
+		panic(shapeErr(fmt.Sprintf("Dropout%dd", d.Spatial), "x", x.Shape, fmt.Sprintf("rank %d or %d", d.Spatial+1, d.Spatial+2)))
+	}
+	if !d.Active() {
+		return x
+	}
+	return g.BlockDropout(x, d.P, d.Next("ChannelDropout"), numel(x.Shape[r-d.Spatial:]), true)
+}
+
+// Visit lists nothing.
+func (d *ChannelDropout) Visit(func(string, *Tensor), func(string, Module)) {}
+
+// AlphaDropout is nn.AlphaDropout (per element) or, with Feature set,
+// nn.FeatureAlphaDropout (one draw per (sample, channel) of an (N, C, …)
+// input). See Graph.AlphaDropout.
+type AlphaDropout struct {
+	DropoutSite
+	Feature bool
+}
+
+// NewAlphaDropout returns an nn.AlphaDropout.
+func NewAlphaDropout(p float32) (*AlphaDropout, error) {
+	s, err := newSite("NewAlphaDropout", p)
+	return &AlphaDropout{DropoutSite: s}, err
+}
+
+// NewFeatureAlphaDropout returns an nn.FeatureAlphaDropout.
+func NewFeatureAlphaDropout(p float32) (*AlphaDropout, error) {
+	s, err := newSite("NewFeatureAlphaDropout", p)
+	return &AlphaDropout{DropoutSite: s, Feature: true}, err
+}
+
+// Forward applies alpha dropout when active.
+func (d *AlphaDropout) Forward(g *Graph, x *Tensor) *Tensor {
+	if !d.Active() {
+		return x
+	}
+	inner := 1
+	if d.Feature {
+		if len(x.Shape) < 2 {
+			panic(shapeErr("FeatureAlphaDropout", "x", x.Shape, "(N, C, …)"))
+		}
+		inner = numel(x.Shape[2:])
+	}
+	return g.AlphaDropout(x, d.P, d.Next("AlphaDropout"), inner)
+}
+
+// Visit lists nothing.
+func (d *AlphaDropout) Visit(func(string, *Tensor), func(string, Module)) {}
+
+// DropPath is stochastic depth (timm's DropPath): for a residual branch x of
+// shape (N, …) each sample's branch is dropped with probability P, and kept
+// ones are scaled by 1/(1-P) when ScaleByKeep is set (timm's default).
+type DropPath struct {
+	DropoutSite
+	ScaleByKeep bool
+}
+
+// NewDropPath returns a DropPath with ScaleByKeep set.
+func NewDropPath(p float32) (*DropPath, error) {
+	s, err := newSite("NewDropPath", p)
+	return &DropPath{DropoutSite: s, ScaleByKeep: true}, err
+}
+
+// Forward drops whole samples when active.
+func (d *DropPath) Forward(g *Graph, x *Tensor) *Tensor {
+	if len(x.Shape) == 0 {
+		panic(shapeErr("DropPath", "x", x.Shape, "(N, …)"))
+	}
+	if !d.Active() || len(x.Data) == 0 {
+		return x
+	}
+	return g.BlockDropout(x, d.P, d.Next("DropPath"), len(x.Data)/x.Shape[0], d.ScaleByKeep)
+}
+
+// Visit lists nothing.
+func (d *DropPath) Visit(func(string, *Tensor), func(string, Module)) {}
+
+// LockedDropout is variational (locked) dropout for (N, L, D) sequences:
+// one mask per (sample, feature), the same at every position (AWD-LSTM).
+type LockedDropout struct {
+	DropoutSite
+}
+
+// NewLockedDropout returns a LockedDropout.
+func NewLockedDropout(p float32) (*LockedDropout, error) {
+	s, err := newSite("NewLockedDropout", p)
+	return &LockedDropout{DropoutSite: s}, err
+}
+
+// Forward applies the locked mask when active.
+func (d *LockedDropout) Forward(g *Graph, x *Tensor) *Tensor {
+	if len(x.Shape) != 3 {
+		panic(shapeErr("LockedDropout", "x", x.Shape, "(N, L, D)"))
+	}
+	if !d.Active() {
+		return x
+	}
+	return g.LockedDropout(x, d.P, d.Next("LockedDropout"))
+}
+
+// Visit lists nothing.
+func (d *LockedDropout) Visit(func(string, *Tensor), func(string, Module)) {}

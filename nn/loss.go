@@ -1,0 +1,242 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/simdformer/simdformer/kernels"
+)
+
+// Reduction selects how a loss reduces its per-element values.
+type Reduction int
+
+const (
+	ReduceMean Reduction = iota // mean (PyTorch's default 'mean')
+	ReduceSum                   // 'sum'
+	ReduceNone                  // 'none': one value per element/row
+)
+
+// String returns PyTorch's name of the reduction ("mean", "sum", "none").
+func (r Reduction) String() string {
+	switch r {
+	case ReduceMean:
+		return "mean"
+	case ReduceSum:
+		return "sum"
+	case ReduceNone:
+		return "none"
+	}
+	return fmt.Sprintf("Reduction(%d)", int(r))
+}
+
+// CrossEntropyLoss is nn.CrossEntropyLoss over logits whose LAST dimension
+// holds the C classes (PyTorch's class dimension is 1; for (N, C) inputs
+// they agree, for sequences pass (N, L, C) logits and (N, L) targets).
+//
+// With class-index targets, rows whose target equals IgnoreIndex contribute
+// nothing and are excluded from the mean's count (every row ignored gives
+// NaN under ReduceMean, like PyTorch). With LabelSmoothing ε the target
+// distribution is (1-ε)·onehot + ε/C. Probability targets (ForwardProbs)
+// are mixed the same way.
+type CrossEntropyLoss struct {
+	IgnoreIndex    int
+	Reduction      Reduction
+	LabelSmoothing float32
+}
+
+// NewCrossEntropyLoss returns PyTorch's defaults: ignore_index -100, mean,
+// no label smoothing.
+func NewCrossEntropyLoss() *CrossEntropyLoss {
+	return &CrossEntropyLoss{IgnoreIndex: -100}
+}
+
+// Forward returns the loss of logits (..., C) against class indices
+// (one per row; len(targets) = numel/C). targets must not change until
+// Backward. It panics on a target outside [0, C) that is not IgnoreIndex.
+func (l *CrossEntropyLoss) Forward(g *Graph, logits *Tensor, targets []int) *Tensor {
+	M, C := rowsCols("CrossEntropyLoss", logits)
+	if len(targets) != M {
+		panic(fmt.Sprintf("nn: CrossEntropyLoss: logits %v need %d targets, got %d", logits.Shape, M, len(targets)))
+	}
+	for _, t := range targets {
+		if t != l.IgnoreIndex && (t < 0 || t >= C) {
+			panic(fmt.Sprintf("nn: CrossEntropyLoss: target %d out of range for %d classes", t, C))
+		}
+	}
+	return l.forward(g, logits, targets, nil)
+}
+
+// ForwardProbs returns the loss of logits (..., C) against probability
+// targets of the same shape (ReduceMean divides by the number of rows).
+func (l *CrossEntropyLoss) ForwardProbs(g *Graph, logits, target *Tensor) *Tensor {
+	rowsCols("CrossEntropyLoss", logits)
+	checkSame("CrossEntropyLoss", logits, target)
+	return l.forward(g, logits, nil, target)
+}
+
+func (l *CrossEntropyLoss) forward(g *Graph, x *Tensor, targets []int, probs *Tensor) *Tensor {
+	M, C := rowsCols("CrossEntropyLoss", x)
+	eps := l.LabelSmoothing
+	if !(eps >= 0 && eps <= 1) {
+		panic(fmt.Sprintf("nn: CrossEntropyLoss: label_smoothing=%v must be in [0, 1]", eps))
+	}
+	lse := g.alloc(M)
+	tmp := g.alloc(C)
+	per := g.alloc(M)
+	count := 0
+	for r := 0; r < M; r++ {
+		row := x.Data[r*C : (r+1)*C]
+		m := kernels.Max(row)
+		for j, v := range row {
+			tmp[j] = v - m
+		}
+		kernels.Exp(tmp, tmp)
+		z := float64(m) + math.Log(float64(kernels.Sum(tmp)))
+		lse[r] = float32(z)
+		sumX := float64(kernels.Sum(row))
+		if probs != nil {
+			t := probs.Data[r*C : (r+1)*C]
+			st, dt := float64(kernels.Sum(t)), float64(kernels.Dot(t, row))
+			e := float64(eps)
+			// Σ q'(lse - x) with q' = (1-ε)t + ε/C
+			per[r] = float32((1-e)*(z*st-dt) + e*(z-sumX/float64(C)))
+			count++
+			continue
+		}
+		if targets[r] == l.IgnoreIndex {
+			per[r] = 0
+			continue
+		}
+		count++
+		nll := z - float64(row[targets[r]])
+		smooth := z - sumX/float64(C)
+		per[r] = float32((1-float64(eps))*nll + float64(eps)*smooth)
+	}
+	out := l.reduce(g, x.Shape[:len(x.Shape)-1], per, count)
+	if g.recording(x) { // targets get no gradient
+		n := g.record(crossEntropyBackward, out, x)
+		n.save[0] = lse
+		n.ids, n.t = targets, probs
+		n.f[0] = eps
+		n.i[0], n.i[1], n.i[2], n.i[3], n.i[4] = int(l.Reduction), l.IgnoreIndex, count, M, C
+	}
+	return out
+}
+
+// reduce builds the loss tensor from per-row values.
+func (l *CrossEntropyLoss) reduce(g *Graph, rowShape []int, per []float32, count int) *Tensor {
+	switch l.Reduction {
+	case ReduceNone:
+		return g.tensor(per, rowShape...)
+	case ReduceSum, ReduceMean:
+		out := g.newTensor()
+		var s float64
+		for _, v := range per {
+			s += float64(v)
+		}
+		if l.Reduction == ReduceMean {
+			s /= float64(count) // 0/0 = NaN when every row is ignored, like PyTorch
+		}
+		out.Data[0] = float32(s)
+		return out
+	}
+	panic(fmt.Sprintf("nn: CrossEntropyLoss: unknown reduction %v", l.Reduction))
+}
+
+func crossEntropyBackward(g *Graph, n *node) {
+	x := n.in[0]
+	red, ignore, count, M, C := Reduction(n.i[0]), n.i[1], n.i[2], n.i[3], n.i[4]
+	eps := n.f[0]
+	dy := n.out.Grad
+	dx, fresh := g.gradDst(x)
+	buf := dx
+	if !fresh {
+		buf = g.alloc(len(dx))
+	}
+	kernels.Softmax(buf, x.Data, M, C, kernels.SoftmaxOptions{})
+	for r := 0; r < M; r++ {
+		row := buf[r*C : (r+1)*C]
+		var w float32
+		switch red {
+		case ReduceNone:
+			w = dy[r]
+		case ReduceSum:
+			w = dy[0]
+		default:
+			w = dy[0] / float32(count)
+		}
+		if n.t != nil { // dL/dx = p·Σq' - q'
+			t := n.t.Data[r*C : (r+1)*C]
+			st := (1-eps)*kernels.Sum(t) + eps
+			kernels.Scale(row, row, st)
+			kernels.Axpy(-(1 - eps), t, row)
+		} else {
+			if n.ids[r] == ignore {
+				clear(row)
+				continue
+			}
+			row[n.ids[r]] -= 1 - eps
+		}
+		if eps != 0 {
+			u := eps / float32(C)
+			for j := range row {
+				row[j] -= u
+			}
+		}
+		kernels.Scale(row, row, w)
+	}
+	if !fresh {
+		kernels.Add(dx, dx, buf)
+	}
+}
+
+// MSE returns the mean squared error between x and target (same shapes),
+// reduced by r; both may require gradients.
+func (g *Graph) MSE(x, target *Tensor, r Reduction) *Tensor {
+	checkSame("MSE", x, target)
+	diff := g.alloc(len(x.Data))
+	kernels.Sub(diff, x.Data, target.Data)
+	var out *Tensor
+	switch r {
+	case ReduceNone:
+		out = g.newTensor(x.Shape...)
+		kernels.Mul(out.Data, diff, diff)
+	case ReduceSum, ReduceMean:
+		out = g.newTensor()
+		s := kernels.Dot(diff, diff)
+		if r == ReduceMean {
+			s /= float32(len(diff))
+		}
+		out.Data[0] = s
+	default:
+		panic(fmt.Sprintf("nn: MSE: unknown reduction %v", r))
+	}
+	if g.recording(x, target) {
+		n := g.record(mseBackward, out, x, target)
+		n.save[0] = diff
+		n.i[0] = int(r)
+	}
+	return out
+}
+
+func mseBackward(g *Graph, n *node) {
+	x, t := n.in[0], n.in[1]
+	diff, dy := n.save[0], n.out.Grad
+	d := g.alloc(len(diff))
+	switch Reduction(n.i[0]) {
+	case ReduceNone:
+		kernels.Mul(d, diff, dy)
+		kernels.Scale(d, d, 2)
+	case ReduceSum:
+		kernels.Scale(d, diff, 2*dy[0])
+	default:
+		kernels.Scale(d, diff, 2*dy[0]/float32(len(diff)))
+	}
+	if x.RequiresGrad {
+		g.accumulate(x, d)
+	}
+	if t.RequiresGrad {
+		kernels.Scale(d, d, -1)
+		g.accumulate(t, d)
+	}
+}

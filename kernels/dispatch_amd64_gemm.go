@@ -2,6 +2,28 @@
 
 package kernels
 
-// setAVX2Gemm and setAVX512Gemm install the GEMM micro-kernels of kernels/amd64.
-func setAVX2Gemm(b *impl)   {}
-func setAVX512Gemm(b *impl) {}
+import "github.com/simdformer/simdformer/kernels/amd64"
+
+// setAVX2Gemm installs the AVX2+FMA 6×16 GEMM micro-kernels of kernels/amd64.
+func setAVX2Gemm(b *impl) {
+	b.gemm = gemmKernel{
+		mr: 6, nr: 16,
+		kern:  amd64.GemmKernAVX2,
+		tile:  amd64.GemmTileAVX2,
+		packA: amd64.GemmPack6,
+		packB: amd64.GemmPack16,
+		copyB: amd64.GemmCopy16,
+	}
+}
+
+// setAVX512Gemm installs the AVX-512 14×32 GEMM micro-kernels of kernels/amd64.
+func setAVX512Gemm(b *impl) {
+	b.gemm = gemmKernel{
+		mr: 14, nr: 32,
+		kern:  amd64.GemmKernAVX512,
+		tile:  amd64.GemmTileAVX512,
+		packA: amd64.GemmPack14,
+		packB: amd64.GemmPack32,
+		copyB: amd64.GemmCopy32,
+	}
+}

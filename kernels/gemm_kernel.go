@@ -10,7 +10,36 @@ package kernels
 // a is a packed A panel (kc×mr, alpha already applied), b a packed B panel
 // (kc×nr). Every C element is one in-order FMA chain over k, which is why
 // every backend and every blocking gives the same bits.
+//
+// Only mr, nr and kern are required; the other fields are optional
+// accelerations (nil or 0 means the portable Go code in gemm.go is used) and
+// every one of them computes exactly the bits of kern.
 type gemmKernel struct {
 	mr, nr int
 	kern   func(kc int, a, b, c []float32, ldc int, load bool)
+
+	// kc, mc, nc override the cache blocking (0 = derived from the cache
+	// sizes by gemmBlocking).
+	kc, mc, nc int
+
+	// tile is kern generalised: it computes only the top-left m×n corner
+	// of the tile (1 <= m <= mr, 1 <= n <= nr), reading and writing c only
+	// there, with B read at row stride ldb (b[p*ldb+j]; a packed panel has
+	// ldb = nr). When n < nr it may read up to nr columns of every B row, so
+	// b must then be a zero-padded packed panel. nil = edge tiles go through
+	// a temporary tile and B is always packed.
+	tile func(m, n, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool)
+
+	// packA and packB are transposing packs: for q < panels, r < R and
+	// p < kc&^7 (the caller packs the last kc%8 columns),
+	//	dst[q*kc*R + p*R + r] = alpha * src[(q*R+r)*ld + p]
+	// (a plain copy when alpha == 1), with R = mr for packA (A not
+	// transposed) and R = nr for packB (B transposed, alpha = 1).
+	// nil = Go loops.
+	packA, packB func(dst, src []float32, ld, kc, panels int, alpha float32)
+
+	// copyB packs whole panels of a row-major (not transposed) B:
+	//	dst[q*kc*nr + p*nr + j] = src[p*ld + q*nr + j]
+	// for q < panels, p < kc, j < nr. nil = Go copy per row.
+	copyB func(dst, src []float32, ld, kc, panels int)
 }

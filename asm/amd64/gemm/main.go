@@ -1,0 +1,539 @@
+// Command gemm generates the AVX2 and AVX-512 GEMM micro-kernels of
+// package kernels/amd64 (see kernels/gemm_kernel.go for the contract).
+//
+// Every kernel computes, for each C element of its tile, one in-order FMA
+// chain over k starting from C (load) or +0:
+//
+//	acc = load ? c[i*ldc+j] : +0
+//	for p := 0; p < kc; p++ { acc = fma(a[p*mr+i], b[p*ldb+j], acc) }
+//	c[i*ldc+j] = acc
+//
+// Register tiles (accumulators acc[i][u] hold row i, columns u*w..u*w+w-1):
+//
+//	AVX-512, 14×32: Z0..Z27 = acc[i][u] (Z(2i+u)), Z28/Z29 = the B row,
+//	                A broadcast straight from memory (VFMADD231PS.BCST).
+//	AVX2,    6×16: Y0..Y11 = acc[i][u] (Y(2i+u)), Y12/Y13 = the B row,
+//	                Y14/Y15 = broadcasts of A (VBROADCASTSS).
+//
+// Each ISA has two entry points: GemmKern*(kc, a, b, c, ldc, load), the full
+// mr×nr tile on a packed B panel (ldb = nr), and GemmTile*(m, n, kc, a, b,
+// ldb, c, ldc, load), any 1 <= m <= mr rows and 1 <= n <= nr columns with B
+// at row stride ldb (packed: ldb = nr). GemmTile touches C only inside the
+// m×n window (masked loads and stores for the last, partial vector) and
+// reads ceil(n/w) vectors of each B row, so for n < nr B must be a
+// zero-padded packed panel or otherwise readable that far.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// isa describes one register tile.
+type isa struct {
+	name   string // AVX512 or AVX2
+	mr, nr int    // tile rows and columns
+	w      int    // float32 lanes per vector
+	acc    func(i, u int) VecPhysical
+	breg   func(u int) VecPhysical
+}
+
+var avx512 = isa{
+	name: "AVX512", mr: 14, nr: 32, w: 16,
+	acc:  func(i, u int) VecPhysical { return zmm(2*i + u) },
+	breg: func(u int) VecPhysical { return zmm(28 + u) },
+}
+
+var avx2 = isa{
+	name: "AVX2", mr: 6, nr: 16, w: 8,
+	acc:  func(i, u int) VecPhysical { return ymm(2*i + u) },
+	breg: func(u int) VecPhysical { return ymm(12 + u) },
+}
+
+func zmm(i int) VecPhysical {
+	return []VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}[i]
+}
+
+func ymm(i int) VecPhysical {
+	return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
+}
+
+// General-purpose register roles.
+var (
+	rA    = RAX // packed A panel, advances mr floats per k step
+	rB    = RBX // B row, advances ldb floats per k step
+	rK    = RCX // k steps left
+	rLdb  = RDX // ldb in bytes
+	rC    = RSI // C tile
+	rLdc  = RDI // ldc in bytes
+	rM    = R8  // rows
+	rN    = R9  // columns
+	rLoad = R10 // load flag
+	rRow  = R11 // C row pointer
+	rTmp  = R12 // scratch (mask computation)
+	rK2   = R13 // unrolled k-pair counter
+)
+
+// maskTable is 8 (AVX2) or 16 dwords of -1 followed by as many zeros: the
+// AVX2 VMASKMOVPS mask for v valid lanes is the 8 dwords at index 8-v.
+var maskTable Mem
+
+func main() {
+	ConstraintExpr("!purego")
+	maskTable = GLOBL("gemmMaskTable", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		v := uint32(0)
+		if i < 8 {
+			v = 0xffffffff
+		}
+		DATA(4*i, U32(v))
+	}
+	for _, s := range []isa{avx512, avx2} {
+		genKern(s)
+		genTile(s)
+	}
+	for _, r := range []int{6, 14, 16, 32} {
+		genPack(r)
+	}
+	for _, r := range []int{16, 32} {
+		genCopy(r)
+	}
+	Generate()
+}
+
+// genKern emits GemmKern<ISA>(kc, a, b, c, ldc, load): the full tile on a
+// packed B panel.
+func genKern(s isa) {
+	name := "GemmKern" + s.name
+	TEXT(name, NOSPLIT, "func(kc int, a, b, c []float32, ldc int, load bool)")
+	Doc(fmt.Sprintf("%s computes a full %d×%d C tile from a packed A panel (kc×%d) and a packed B panel (kc×%d),", name, s.mr, s.nr, s.mr, s.nr),
+		"each element one in-order FMA chain over k starting from C (load) or +0.")
+	Pragma("noescape")
+	Load(Param("kc"), rK)
+	Load(Param("a").Base(), rA)
+	Load(Param("b").Base(), rB)
+	Load(Param("c").Base(), rC)
+	Load(Param("ldc"), rLdc)
+	SHLQ(U8(2), rLdc)
+	Load(Param("load"), rLoad)
+	variant(s, s.mr, s.nr/s.w, false, "full", true)
+}
+
+// genTile emits GemmTile<ISA>(m, n, kc, a, b, ldb, c, ldc, load).
+func genTile(s isa) {
+	name := "GemmTile" + s.name
+	TEXT(name, NOSPLIT, "func(m, n, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool)")
+	Doc(fmt.Sprintf("%s computes the top-left m×n corner (1 <= m <= %d, 1 <= n <= %d) of a C tile", name, s.mr, s.nr),
+		fmt.Sprintf("from a packed A panel (kc×%d) and B rows at stride ldb, reading ceil(n/%d) vectors per B row", s.mr, s.w),
+		"and touching C only inside the corner; each element is one in-order FMA chain over k.")
+	Pragma("noescape")
+	Load(Param("m"), rM)
+	Load(Param("n"), rN)
+	Load(Param("kc"), rK)
+	Load(Param("a").Base(), rA)
+	Load(Param("b").Base(), rB)
+	Load(Param("ldb"), rLdb)
+	SHLQ(U8(2), rLdb)
+	Load(Param("c").Base(), rC)
+	Load(Param("ldc"), rLdc)
+	SHLQ(U8(2), rLdc)
+	Load(Param("load"), rLoad)
+
+	nv := s.nr / s.w
+	// Full width: no masks.
+	CMPQ(rN, U32(s.nr))
+	JNE(LabelRef("masked"))
+	rowDispatch(s, nv, false)
+	// Partial width: v = ceil(n/w) vectors, the last one masked to
+	// n - (v-1)*w lanes.
+	Label("masked")
+	for v := nv; v >= 1; v-- {
+		if v > 1 {
+			CMPQ(rN, U32((v-1)*s.w))
+			JLE(LabelRef(fmt.Sprintf("vecs%d", v-1)))
+		}
+		if v > 1 {
+			SUBQ(U32((v-1)*s.w), rN)
+		}
+		setMask(s)
+		rowDispatch(s, v, true)
+		if v > 1 {
+			Label(fmt.Sprintf("vecs%d", v-1))
+		}
+	}
+}
+
+// setMask prepares the mask for rN valid lanes of the last vector:
+// AVX-512 K1 = (1<<rN)-1; AVX2 rTmp = the address of the VMASKMOVPS mask.
+func setMask(s isa) {
+	if s.w == 16 {
+		// K1 = 0xffff >> (16-n), shifting by CL (rK, saved in rK2).
+		MOVQ(rK, rK2)
+		MOVQ(U32(16), RCX)
+		SUBQ(rN, RCX)
+		MOVL(U32(0xffff), R12L)
+		SHRL(CL, R12L)
+		KMOVW(R12L, K1)
+		MOVQ(rK2, rK)
+		return
+	}
+	// rTmp = &maskTable[8-n] = &maskTable + 32 - 4n
+	LEAQ(maskTable, rTmp)
+	ADDQ(U32(32), rTmp)
+	SHLQ(U8(2), rN)
+	SUBQ(rN, rTmp)
+}
+
+// rowDispatch jumps to the variant for rM rows (v vectors wide).
+func rowDispatch(s isa, v int, masked bool) {
+	tag := fmt.Sprintf("v%d", v)
+	if masked {
+		tag += "m"
+	}
+	for r := s.mr; r > 1; r-- {
+		CMPQ(rM, U32(r))
+		JEQ(LabelRef(fmt.Sprintf("r%d%s", r, tag)))
+	}
+	for r := 1; r <= s.mr; r++ {
+		variant(s, r, v, masked, fmt.Sprintf("r%d%s", r, tag), false)
+	}
+}
+
+// variant emits one complete kernel body ending in RET: r rows, v vectors
+// per row, the last vector masked when masked. packed means B advances by nr
+// floats per k step (an immediate) instead of ldb.
+func variant(s isa, r, v int, masked bool, tag string, packed bool) {
+	Label(tag)
+	Commentf("%d rows × %d vectors%s", r, v, map[bool]string{true: ", last vector masked", false: ""}[masked])
+	last := v - 1
+	// Initial accumulators.
+	TESTB(R10B, R10B)
+	JEQ(LabelRef(tag + "zero"))
+	if masked && s.w == 8 {
+		VMOVUPS(Mem{Base: rTmp}, Y14)
+	}
+	MOVQ(rC, rRow)
+	for i := 0; i < r; i++ {
+		for u := 0; u < v; u++ {
+			m := Mem{Base: rRow, Disp: 4 * s.w * u}
+			switch {
+			case masked && u == last && s.w == 16:
+				VMOVUPS_Z(m, K1, s.acc(i, u))
+			case masked && u == last:
+				VMASKMOVPS(m, Y14, s.acc(i, u))
+			default:
+				VMOVUPS(m, s.acc(i, u))
+			}
+		}
+		if i < r-1 {
+			ADDQ(rLdc, rRow)
+		}
+	}
+	JMP(LabelRef(tag + "k"))
+	Label(tag + "zero")
+	for i := 0; i < r; i++ {
+		for u := 0; u < v; u++ {
+			a := s.acc(i, u)
+			if s.w == 16 {
+				VPXORD(a, a, a)
+			} else {
+				VXORPS(a, a, a)
+			}
+		}
+	}
+
+	// The k loop, two steps per iteration.
+	Label(tag + "k")
+	if packed {
+		// Prefetch the C tile below (the next micro-kernel call's, in the
+		// driver's loop order); prefetches never fault, so running past
+		// the end of C is harmless.
+		MOVQ(rLdc, rTmp)
+		IMUL3Q(U32(s.mr), rTmp, rTmp)
+		ADDQ(rC, rTmp)
+		for i := 0; i < s.mr; i++ {
+			for l := 0; l < 4*s.nr; l += 64 {
+				PREFETCHT0(Mem{Base: rTmp, Disp: l})
+			}
+			if i < s.mr-1 {
+				ADDQ(rLdc, rTmp)
+			}
+		}
+	}
+	MOVQ(rK, rK2)
+	SHRQ(U8(1), rK2)
+	JEQ(LabelRef(tag + "odd"))
+	Label(tag + "loop")
+	step(s, r, v, packed, 0)
+	step(s, r, v, packed, 1)
+	ADDQ(U32(2*4*s.mr), rA)
+	if packed {
+		ADDQ(U32(2*4*s.nr), rB)
+	} else {
+		LEAQ(Mem{Base: rB, Index: rLdb, Scale: 2}, rB)
+	}
+	DECQ(rK2)
+	JNE(LabelRef(tag + "loop"))
+	Label(tag + "odd")
+	TESTQ(U32(1), rK)
+	JEQ(LabelRef(tag + "store"))
+	step(s, r, v, packed, 0)
+
+	// Store.
+	Label(tag + "store")
+	if masked && s.w == 8 {
+		VMOVUPS(Mem{Base: rTmp}, Y14)
+	}
+	MOVQ(rC, rRow)
+	for i := 0; i < r; i++ {
+		for u := 0; u < v; u++ {
+			m := Mem{Base: rRow, Disp: 4 * s.w * u}
+			switch {
+			case masked && u == last && s.w == 16:
+				VMOVUPS(s.acc(i, u), K1, m)
+			case masked && u == last:
+				VMASKMOVPS(s.acc(i, u), Y14, m)
+			default:
+				VMOVUPS(s.acc(i, u), m)
+			}
+		}
+		if i < r-1 {
+			ADDQ(rLdc, rRow)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// step emits one k step (the second of a pair when second is 1): load v
+// vectors of the B row, then r×v FMAs.
+func step(s isa, r, v int, packed bool, second int) {
+	bm := Mem{Base: rB}
+	if second == 1 {
+		if packed {
+			bm.Disp = 4 * s.nr
+		} else {
+			bm = Mem{Base: rB, Index: rLdb, Scale: 1}
+		}
+	}
+	for u := 0; u < v; u++ {
+		m := bm
+		m.Disp += 4 * s.w * u
+		VMOVUPS(m, s.breg(u))
+	}
+	aoff := second * 4 * s.mr
+	for i := 0; i < r; i++ {
+		am := Mem{Base: rA, Disp: aoff + 4*i}
+		if s.w == 16 {
+			for u := 0; u < v; u++ {
+				VFMADD231PS_BCST(am, s.breg(u), s.acc(i, u))
+			}
+			continue
+		}
+		t := ymm(14 + i%2)
+		VBROADCASTSS(am, t)
+		for u := 0; u < v; u++ {
+			VFMADD231PS(s.breg(u), t, s.acc(i, u))
+		}
+	}
+}
+
+// genPack emits GemmPack<R>(dst, src []float32, ld, kc, panels int, alpha
+// float32): the transposing pack shared by A (R = mr, A not transposed) and
+// B (R = nr, B transposed). For q < panels, r < R and p < kc&^7:
+//
+//	dst[q*kc*R + p*R + r] = alpha * src[(q*R+r)*ld + p]   (no multiply when alpha == 1)
+//
+// The caller packs the last kc%8 columns. Rows are read in blocks of 8 and
+// transposed 8×8 in registers (VUNPCK*PS, VSHUFPS, VPERM2F128: AVX only); a
+// last block of R%8 rows reads only those rows and stores with VMASKMOVPS.
+func genPack(R int) {
+	name := fmt.Sprintf("GemmPack%d", R)
+	TEXT(name, NOSPLIT, "func(dst, src []float32, ld, kc, panels int, alpha float32)")
+	Doc(fmt.Sprintf("%s packs panels of %d rows of a row-major matrix (row stride ld) into", name, R),
+		fmt.Sprintf("column-interleaved panels: dst[q*kc*%d + p*%d + r] = alpha*src[(q*%d+r)*ld + p]", R, R, R),
+		"for p < kc&^7 (alpha == 1: a plain copy); the caller packs the other columns.")
+	Pragma("noescape")
+	dst, src := RDI, RSI
+	ld, ld3, kc8 := RDX, R8, RCX
+	panels, p, rowp, row4 := R9, R10, R11, R12
+	dstp, one := R13, R14
+	alpha, err := Param("alpha").Resolve()
+	if err != nil {
+		panic(err)
+	}
+	Load(Param("dst").Base(), dst)
+	Load(Param("src").Base(), src)
+	Load(Param("ld"), ld)
+	SHLQ(U8(2), ld)
+	LEAQ(Mem{Base: ld, Index: ld, Scale: 2}, ld3)
+	Load(Param("kc"), kc8)
+	Load(Param("panels"), panels)
+	// one = 1 when alpha == 1 (then no multiply).
+	VMOVSS(alpha.Addr, X0)
+	XORQ(one, one)
+	MOVL(U32(0x3f800000), EAX)
+	VMOVD(EAX, X1)
+	VUCOMISS(X1, X0)
+	JNE(LabelRef("alphaSet"))
+	JP(LabelRef("alphaSet"))
+	INCQ(one)
+	Label("alphaSet")
+	ANDQ(I32(-8), kc8)
+	JEQ(LabelRef("done"))
+	TESTQ(panels, panels)
+	JEQ(LabelRef("done"))
+
+	full, part := R/8, R%8
+	Label("panel")
+	for blk := 0; blk < full+min(part, 1); blk++ {
+		nrows := 8
+		if blk == full {
+			nrows = part
+		}
+		// Row block blk: 8 (or part) rows, all columns p < kc8, p advancing
+		// 8 floats (32 bytes) per iteration in every row stream.
+		// rowp = src + blk*8 rows; row4 = rowp + 4 rows; dstp = dst + blk*8.
+		MOVQ(src, rowp)
+		if blk > 0 {
+			MOVQ(ld, RAX)
+			SHLQ(U8(3), RAX)
+			IMUL3Q(U32(blk), RAX, RAX)
+			ADDQ(RAX, rowp)
+		}
+		LEAQ(Mem{Base: rowp, Index: ld, Scale: 4}, row4)
+		LEAQ(Mem{Base: dst, Disp: 4 * 8 * blk}, dstp)
+		XORQ(p, p) // column index
+		rowMem := []Mem{
+			{Base: rowp}, {Base: rowp, Index: ld, Scale: 1}, {Base: rowp, Index: ld, Scale: 2}, {Base: rowp, Index: ld3, Scale: 1},
+			{Base: row4}, {Base: row4, Index: ld, Scale: 1}, {Base: row4, Index: ld, Scale: 2}, {Base: row4, Index: ld3, Scale: 1},
+		}
+		lbl := fmt.Sprintf("blk%d", blk)
+		Label(lbl)
+		for r := 0; r < 8; r++ {
+			if r < nrows {
+				VMOVUPS(rowMem[r], ymm(r))
+			} else {
+				VXORPS(ymm(r), ymm(r), ymm(r))
+			}
+		}
+		TESTQ(one, one)
+		JNE(LabelRef(lbl + "noscale"))
+		VBROADCASTSS(alpha.Addr, Y8)
+		for r := 0; r < nrows; r++ {
+			VMULPS(Y8, ymm(r), ymm(r))
+		}
+		Label(lbl + "noscale")
+		transpose8()
+		// Outputs: Y8+t holds column p+t of the 8 rows.
+		if blk == full && part > 0 {
+			LEAQ(maskTable, RAX)
+			VMOVUPS(Mem{Base: RAX, Disp: 4 * (8 - part)}, Y0) // inputs are dead
+		}
+		for t := 0; t < 8; t++ {
+			m := Mem{Base: dstp, Disp: 4 * t * R}
+			if blk == full && part > 0 {
+				VMASKMOVPS(ymm(8+t), Y0, m)
+			} else {
+				VMOVUPS(ymm(8+t), m)
+			}
+		}
+		ADDQ(U32(32), rowp)
+		ADDQ(U32(32), row4)
+		ADDQ(U32(4*8*R), dstp)
+		ADDQ(U32(8), p)
+		CMPQ(p, kc8)
+		JB(LabelRef(lbl))
+	}
+	// Next panel: src += R rows, dst += kc*R floats.
+	MOVQ(ld, RAX)
+	IMUL3Q(U32(R), RAX, RAX)
+	ADDQ(RAX, src)
+	Load(Param("kc"), RAX)
+	IMUL3Q(U32(4*R), RAX, RAX)
+	ADDQ(RAX, dst)
+	DECQ(panels)
+	JNE(LabelRef("panel"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// transpose8 transposes the 8×8 block in Y0..Y7 (row r = Yr) into Y8..Y15
+// (Y(8+t) = column t), clobbering Y0..Y7.
+func transpose8() {
+	// t = unpack pairs of rows.
+	for k := 0; k < 4; k++ {
+		VUNPCKLPS(ymm(2*k+1), ymm(2*k), ymm(8+2*k))   // r0p0 r1p0 r0p1 r1p1 | p4 p5
+		VUNPCKHPS(ymm(2*k+1), ymm(2*k), ymm(8+2*k+1)) // r0p2 r1p2 r0p3 r1p3 | p6 p7
+	}
+	// s: for rows 0-3 from Y8..Y11, rows 4-7 from Y12..Y15.
+	for h := 0; h < 2; h++ {
+		t0, t1, t2, t3 := ymm(8+4*h), ymm(9+4*h), ymm(10+4*h), ymm(11+4*h)
+		VSHUFPS(U8(0x44), t2, t0, ymm(4*h+0)) // p0 | p4
+		VSHUFPS(U8(0xEE), t2, t0, ymm(4*h+1)) // p1 | p5
+		VSHUFPS(U8(0x44), t3, t1, ymm(4*h+2)) // p2 | p6
+		VSHUFPS(U8(0xEE), t3, t1, ymm(4*h+3)) // p3 | p7
+	}
+	for t := 0; t < 4; t++ {
+		VPERM2F128(U8(0x20), ymm(4+t), ymm(t), ymm(8+t))  // p_t
+		VPERM2F128(U8(0x31), ymm(4+t), ymm(t), ymm(12+t)) // p_(t+4)
+	}
+}
+
+// genCopy emits GemmCopy<R>(dst, src []float32, ld, kc, panels int): the
+// pack of a row-major (not transposed) B into panels of R columns:
+//
+//	dst[q*kc*R + p*R + j] = src[p*ld + q*R + j]   for q < panels, p < kc, j < R
+//
+// It walks the source row by row (rows outer, panels inner), so the reads
+// are long sequential runs that the hardware prefetchers follow.
+func genCopy(R int) {
+	name := fmt.Sprintf("GemmCopy%d", R)
+	TEXT(name, NOSPLIT, "func(dst, src []float32, ld, kc, panels int)")
+	Doc(fmt.Sprintf("%s packs panels of %d columns of a row-major matrix (row stride ld):", name, R),
+		fmt.Sprintf("dst[q*kc*%d + p*%d + j] = src[p*ld + q*%d + j] for q < panels, p < kc, j < %d.", R, R, R, R))
+	Pragma("noescape")
+	dst, src := RDI, RSI
+	ld, kc, panels, q, rd, rs, pstride := RDX, RCX, R9, R10, R11, R12, R13
+	Load(Param("dst").Base(), dst)
+	Load(Param("src").Base(), src)
+	Load(Param("ld"), ld)
+	SHLQ(U8(2), ld)
+	Load(Param("kc"), kc)
+	Load(Param("panels"), panels)
+	TESTQ(kc, kc)
+	JEQ(LabelRef("done"))
+	TESTQ(panels, panels)
+	JEQ(LabelRef("done"))
+	// pstride = kc*R*4 bytes between panels.
+	MOVQ(kc, pstride)
+	IMUL3Q(U32(4*R), pstride, pstride)
+	nv := R / 8
+	Label("row")
+	MOVQ(src, rs)
+	MOVQ(dst, rd)
+	MOVQ(panels, q)
+	Label("panel")
+	for v := 0; v < nv; v++ {
+		VMOVUPS(Mem{Base: rs, Disp: 32 * v}, ymm(v))
+	}
+	for v := 0; v < nv; v++ {
+		VMOVUPS(ymm(v), Mem{Base: rd, Disp: 32 * v})
+	}
+	ADDQ(U32(4*R), rs)
+	ADDQ(pstride, rd)
+	DECQ(q)
+	JNE(LabelRef("panel"))
+	ADDQ(ld, src)
+	ADDQ(U32(4*R), dst)
+	DECQ(kc)
+	JNE(LabelRef("row"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}

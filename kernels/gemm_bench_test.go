@@ -1,0 +1,161 @@
+package kernels
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// gemmBenchShape is one benchmarked product: op(A) m×k, op(B) k×n.
+type gemmBenchShape struct {
+	m, n, k        int
+	transA, transB bool
+	big            bool // skipped with -short
+}
+
+func (s gemmBenchShape) String() string {
+	t := "NN"
+	switch {
+	case s.transA && s.transB:
+		t = "TT"
+	case s.transA:
+		t = "TN"
+	case s.transB:
+		t = "NT"
+	}
+	return fmt.Sprintf("%dx%dx%d_%s", s.m, s.n, s.k, t)
+}
+
+var gemmBenchShapes = []gemmBenchShape{
+	{m: 64, n: 64, k: 64},
+	{m: 128, n: 128, k: 128},
+	{m: 512, n: 512, k: 512},
+	{m: 1024, n: 1024, k: 1024},
+	{m: 40, n: 2048, k: 512},
+	{m: 40, n: 2048, k: 512, transB: true},
+	{m: 40, n: 512, k: 2048},
+	{m: 40, n: 1536, k: 512, transB: true}, // torch Linear forward, 3 heads' QKV
+	{m: 40, n: 512, k: 1536},               // its dX = dY·W
+	{m: 1536, n: 512, k: 40, transA: true}, // its dW = dYᵀ·X
+	{m: 8, n: 512, k: 512, transB: true},
+	{m: 4096, n: 512, k: 2048, big: true},
+}
+
+// BenchmarkGemm reports GFLOP/s (2mnk per call) for every backend and for
+// gonum's pure-Go Sgemm (blas32 with the gonum implementation), with one
+// thread (GOMAXPROCS=1 for the run, so gonum is single-threaded too) and
+// with all threads. Run it as
+//
+//	go test -run '^$' -bench Gemm -benchtime 20x ./kernels
+func BenchmarkGemm(b *testing.B) {
+	backends := append(Backends(), "gonum")
+	for _, be := range backends {
+		for _, threads := range []int{1, 0} {
+			tname := "threads=1"
+			if threads == 0 {
+				tname = fmt.Sprintf("threads=%d", runtime.GOMAXPROCS(0))
+			}
+			for _, s := range gemmBenchShapes {
+				b.Run(fmt.Sprintf("backend=%s/%s/%v", be, tname, s), func(b *testing.B) {
+					if s.big && testing.Short() {
+						b.Skip("-short")
+					}
+					if be == "purego" && s.m*s.n*s.k > 1<<27 {
+						b.Skip("pure Go is slow here")
+					}
+					if threads > 0 {
+						defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(threads))
+					}
+					benchGemm(b, be, s)
+				})
+			}
+		}
+	}
+}
+
+func benchGemm(b *testing.B, be string, s gemmBenchShape) {
+	r := newRand(b)
+	lda, ldb := s.k, s.n
+	if s.transA {
+		lda = s.m
+	}
+	if s.transB {
+		ldb = s.k
+	}
+	a := randNormal(r, s.m*s.k, 0, 1)
+	bm := randNormal(r, s.k*s.n, 0, 1)
+	c := make([]float32, s.m*s.n)
+	var run func()
+	if be == "gonum" {
+		impl := gonum.Implementation{}
+		blas32.Use(impl)
+		tA, tB := blas.NoTrans, blas.NoTrans
+		if s.transA {
+			tA = blas.Trans
+		}
+		if s.transB {
+			tB = blas.Trans
+		}
+		run = func() { impl.Sgemm(tA, tB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) }
+	} else {
+		prev := Backend()
+		if err := SetBackend(be); err != nil {
+			b.Fatal(err)
+		}
+		defer SetBackend(prev)
+		// Tuning aid: SIMDFORMER_GEMM_BLOCK="kc,mc,nc" overrides the blocking.
+		if env := os.Getenv("SIMDFORMER_GEMM_BLOCK"); env != "" {
+			kr := &cur().gemm
+			saved := *kr
+			fmt.Sscanf(env, "%d,%d,%d", &kr.kc, &kr.mc, &kr.nc)
+			defer func() { *kr = saved }()
+		}
+		run = func() { Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) }
+	}
+	run() // warm up buffers and workers
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPUTime()
+	for i := 0; i < b.N; i++ {
+		run()
+	}
+	cpu := processCPUTime() - cpu0
+	b.StopTimer()
+	flops := 2 * float64(s.m) * float64(s.n) * float64(s.k) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpu > 0 {
+		// Work per CPU-second of this process: robust to other processes
+		// sharing the cores, which the wall-clock figure is not. With
+		// several threads it shows the parallel overhead (a perfect split
+		// matches the one-thread figure).
+		b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
+	}
+}
+
+// BenchmarkGemmKernel measures each backend's micro-kernel alone on packed
+// panels that stay in L1/L2 (kc = 64 and 256): the practical peak that
+// BenchmarkGemm's numbers are a fraction of.
+func BenchmarkGemmKernel(b *testing.B) {
+	for _, be := range Backends() {
+		for _, kc := range []int{64, 256} {
+			b.Run(fmt.Sprintf("backend=%s/kc=%d", be, kc), func(b *testing.B) {
+				var kr gemmKernel
+				withBackend(be, func() { kr = cur().gemm })
+				r := newRand(b)
+				a := randNormal(r, kc*kr.mr, 0, 0.01)
+				bp := randNormal(r, kc*kr.nr, 0, 0.01)
+				c := make([]float32, kr.mr*kr.nr)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					kr.kern(kc, a, bp, c, kr.nr, true)
+				}
+				b.ReportMetric(2*float64(kr.mr*kr.nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -1,0 +1,6 @@
+//go:build race
+
+package kernels
+
+// raceBuild reports whether the race detector is on (see gemmRace).
+const raceBuild = true

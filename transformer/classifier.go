@@ -1,0 +1,109 @@
+package transformer
+
+import (
+	"fmt"
+
+	"github.com/simdformer/simdformer/nn"
+)
+
+// Classifier is the tutorial's SimpleTransformerClassifier: token embedding
+// (plus, optionally, a learned position embedding and embedding dropout),
+// a stack of blocks, and a linear head on the first token's output.
+//
+// state_dict keys: embedding.weight, [pos_embedding.weight],
+// transformer_blocks.{i}.… (see Block), classifier.weight, classifier.bias.
+type Classifier struct {
+	Embedding    *nn.Embedding // "embedding" (vocab, embed)
+	PosEmbedding *nn.Embedding // "pos_embedding" (max_positions, embed); nil without positions
+	EmbedDropout *nn.Dropout   // "embed_dropout": after the embeddings are summed
+	Blocks       *Encoder      // "transformer_blocks"
+	Head         *nn.Linear    // "classifier" (num_classes, embed)
+
+	positions []int
+}
+
+// NewClassifier builds a classifier from c: VocabSize, EmbedDim, NumHeads,
+// FFDim, NumLayers and NumClasses are required; MaxPositions > 0 adds a
+// learned position embedding. Initialisation is PyTorch's, drawn from nn's
+// global generator in the tutorial's order (embedding, blocks, classifier),
+// so the same nn.ManualSeed rebuilds the same weights.
+func NewClassifier(c Config) (*Classifier, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if c.VocabSize <= 0 || c.NumClasses <= 0 {
+		return nil, fmt.Errorf("transformer: NewClassifier: vocab_size %d and num_classes %d must be positive", c.VocabSize, c.NumClasses)
+	}
+	m := &Classifier{}
+	var err error
+	if m.Embedding, err = nn.NewEmbedding(c.VocabSize, c.EmbedDim, nn.EmbeddingConfig{}); err != nil {
+		return nil, err
+	}
+	if c.MaxPositions > 0 {
+		if m.PosEmbedding, err = nn.NewEmbedding(c.MaxPositions, c.EmbedDim, nn.EmbeddingConfig{}); err != nil {
+			return nil, err
+		}
+	}
+	if m.EmbedDropout, err = newDropout(c.EmbedDropout); err != nil {
+		return nil, err
+	}
+	if m.Blocks, err = NewEncoder(c.NumLayers, c.blockConfig()); err != nil {
+		return nil, err
+	}
+	if m.Head, err = nn.NewLinear(c.EmbedDim, c.NumClasses, true); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// blockConfig is the per-block part of c.
+func (c *Config) blockConfig() BlockConfig {
+	act, _ := parseActivation(c.Activation) // validated by the caller
+	return BlockConfig{EmbedDim: c.EmbedDim, NumHeads: c.NumHeads, FFDim: c.FFDim, Activation: act,
+		AttnDropout: c.AttnDropout, FFNDropout: c.FFNDropout, ResidDropout: c.ResidDropout,
+		DropPath: c.DropPath, LayerNormEps: c.eps(), NormFirst: c.NormFirst, Causal: c.Causal}
+}
+
+// Visit lists the submodules with the tutorial's names.
+func (m *Classifier) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module)) {
+	child("embedding", m.Embedding)
+	if m.PosEmbedding != nil {
+		child("pos_embedding", m.PosEmbedding)
+	}
+	child("embed_dropout", m.EmbedDropout)
+	child("transformer_blocks", m.Blocks)
+	child("classifier", m.Head)
+}
+
+// Forward returns the logits (batch, num_classes) of ids, batch sequences of
+// seq token ids (len(ids) = batch·seq, row-major). ids must not change
+// until Backward.
+func (m *Classifier) Forward(g *nn.Graph, ids []int, batch, seq int) *nn.Tensor {
+	x := embed(g, m.Embedding, m.PosEmbedding, &m.positions, ids, batch, seq)
+	x = m.EmbedDropout.Forward(g, x)
+	// Only the first token's output reaches the head: the last block
+	// computes that position alone (Encoder.ForwardFirst).
+	return m.Head.Forward(g, m.Blocks.ForwardFirst(g, x))
+}
+
+// embed returns tok[ids] (+ pos[0..seq)) as (batch, seq, embed).
+func embed(g *nn.Graph, tok, pos *nn.Embedding, positions *[]int, ids []int, batch, seq int) *nn.Tensor {
+	if batch <= 0 || seq <= 0 || len(ids) != batch*seq {
+		panic(fmt.Sprintf("transformer: %d token ids for batch %d × seq %d", len(ids), batch, seq))
+	}
+	x := tok.Forward(g, ids, batch, seq)
+	if pos == nil {
+		return x
+	}
+	if n := pos.Weight.Shape[0]; seq > n {
+		panic(fmt.Sprintf("transformer: sequence length %d exceeds the %d learned positions", seq, n))
+	}
+	if len(*positions) < seq {
+		p := make([]int, seq)
+		for i := range p {
+			p[i] = i
+		}
+		*positions = p
+	}
+	return g.Add(x, pos.Forward(g, (*positions)[:seq], seq))
+}

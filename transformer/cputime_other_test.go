@@ -1,0 +1,5 @@
+//go:build !unix
+
+package transformer
+
+func processCPU() int64 { return -1 }

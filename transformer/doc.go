@@ -1,0 +1,53 @@
+// Package transformer builds and trains transformers on package nn: the
+// blocks and models of the tutorial "Dropout in Transformers", with dropout
+// at every place transformers put it and PyTorch's state_dict names, so
+// weights move between Go and PyTorch unchanged.
+//
+// # Building blocks
+//
+//   - [Block]: one encoder block, post-norm like the tutorial's
+//     TransformerBlock and nn.TransformerEncoderLayer, or pre-norm
+//     (NormFirst, GPT-2); ReLU, exact GELU or tanh GELU; optional causal
+//     masking (the tutorial's MaskedTransformerBlock); separate rates for the
+//     attention probabilities, the feed-forward hidden layer and the residual
+//     branches; optional stochastic depth (DropPath).
+//   - [Encoder]: a stack of blocks, with a DropPath rate rising linearly with
+//     depth.
+//   - [DecoderBlock] and [Decoder]: causal self-attention, cross-attention over
+//     the encoder's output (with its own key-padding mask) and the
+//     feed-forward sublayer, dropout at each (nn.TransformerDecoderLayer).
+//
+// # Models
+//
+//   - [Classifier]: the tutorial's SimpleTransformerClassifier (embedding,
+//     optional learned positions and embedding dropout, blocks, a linear head
+//     on the first token).
+//   - [LM]: a GPT-style causal language model (token and position
+//     embeddings, embedding dropout, pre-norm causal blocks, tied output
+//     head, greedy or temperature sampling with [LM.Generate]).
+//   - [Seq2Seq]: an encoder–decoder model with teacher-forced training
+//     ([Seq2Seq.Loss]) and greedy decoding ([Seq2Seq.Greedy]).
+//
+// Every model is an nn.Module: nn.Train and nn.Eval switch dropout,
+// nn.SeedDropout makes masks reproducible from one seed, nn.Parameters feeds
+// an optimizer from nn/optim, and [Describe] prints the structure the way
+// PyTorch's print(model) does.
+//
+// # Dropout rates
+//
+// Rates are DROP probabilities, PyTorch's convention (the tutorial writes p
+// for the keep probability): 0.1 zeroes one activation in ten and scales the
+// others by 1/0.9. [Config] carries them under this package's names and reads
+// BERT's (hidden_dropout_prob, attention_probs_dropout_prob) and GPT-2's
+// (embd_pdrop, attn_pdrop, resid_pdrop) from JSON; see [Config.UnmarshalJSON].
+//
+// # Weights
+//
+// [Save] writes a safetensors file under the PyTorch state_dict keys
+// (embedding.weight, transformer_blocks.0.attn.in_proj_weight,
+// transformer_blocks.0.ff.0.weight, ….ff.3.weight, ….norm1.weight,
+// classifier.weight, …, or with [EncoderLayerKeys] self_attn.*, linear1.*,
+// linear2.*), which torch's load_state_dict reads; [Load] reads a file that
+// PyTorch wrote. The golden tests check forward outputs, gradients and an
+// Adam step against PyTorch 1.13 (testdata/transformer).
+package transformer

@@ -1,0 +1,138 @@
+package transformer
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/simdformer/simdformer/nn"
+)
+
+// LM is a GPT-style causal language model: token plus position embeddings
+// with embedding dropout, pre-norm causal blocks, a final LayerNorm and an
+// output head tied to the token embedding (logits = h·Wteᵀ).
+//
+// state_dict keys: wte.weight, wpe.weight, h.{i}.… (see Block), ln_f.weight,
+// ln_f.bias. The head has no key of its own (it is wte.weight).
+type LM struct {
+	Wte    *nn.Embedding // "wte" (vocab, embed)
+	Wpe    *nn.Embedding // "wpe" (max_positions, embed)
+	Drop   *nn.Dropout   // "drop": embd_pdrop
+	Blocks *Encoder      // "h"
+	LnF    *nn.LayerNorm // "ln_f"
+
+	positions []int
+}
+
+// NewLM builds a causal LM from c (VocabSize, MaxPositions, EmbedDim,
+// NumHeads, FFDim, NumLayers required). The blocks are pre-norm and causal
+// whatever c says about NormFirst and Causal. Embeddings are initialised
+// N(0, 0.02²) as GPT-2 does.
+func NewLM(c Config) (*LM, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if c.VocabSize <= 0 || c.MaxPositions <= 0 {
+		return nil, fmt.Errorf("transformer: NewLM: vocab_size %d and max_positions %d must be positive", c.VocabSize, c.MaxPositions)
+	}
+	c.NormFirst, c.Causal = true, true
+	m := &LM{}
+	var err error
+	if m.Wte, err = nn.NewEmbedding(c.VocabSize, c.EmbedDim, nn.EmbeddingConfig{}); err != nil {
+		return nil, err
+	}
+	if m.Wpe, err = nn.NewEmbedding(c.MaxPositions, c.EmbedDim, nn.EmbeddingConfig{}); err != nil {
+		return nil, err
+	}
+	for _, w := range []*nn.Tensor{m.Wte.Weight, m.Wpe.Weight} {
+		for i := range w.Data {
+			w.Data[i] *= 0.02 // nn.Embedding draws N(0, 1)
+		}
+	}
+	if m.Drop, err = newDropout(c.EmbedDropout); err != nil {
+		return nil, err
+	}
+	if m.Blocks, err = NewEncoder(c.NumLayers, c.blockConfig()); err != nil {
+		return nil, err
+	}
+	if m.LnF, err = nn.NewLayerNorm(c.EmbedDim, nn.LayerNormConfig{Eps: c.eps()}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Visit lists the submodules with GPT-2's top-level names.
+func (m *LM) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module)) {
+	child("wte", m.Wte)
+	child("wpe", m.Wpe)
+	child("drop", m.Drop)
+	child("h", m.Blocks)
+	child("ln_f", m.LnF)
+}
+
+// Forward returns the next-token logits (batch, seq, vocab) of ids (batch
+// sequences of seq ids, row-major). ids must not change until Backward.
+func (m *LM) Forward(g *nn.Graph, ids []int, batch, seq int) *nn.Tensor {
+	x := embed(g, m.Wte, m.Wpe, &m.positions, ids, batch, seq)
+	x = m.Drop.Forward(g, x)
+	x = m.Blocks.Forward(g, x)
+	x = m.LnF.Forward(g, x)
+	return g.Linear(x, m.Wte.Weight, nil) // tied head
+}
+
+// Loss returns the mean cross-entropy of predicting targets[i] from
+// ids[..i] (targets is ids shifted left by one, batch·seq values).
+func (m *LM) Loss(g *nn.Graph, ce *nn.CrossEntropyLoss, ids, targets []int, batch, seq int) *nn.Tensor {
+	return ce.Forward(g, m.Forward(g, ids, batch, seq), targets)
+}
+
+// Generate extends prompt by n tokens and returns them. Each token is drawn
+// from softmax(logits/temperature) with rng, or is the most likely one when
+// temperature <= 0 (greedy). The context is the last max_positions tokens.
+// Dropout follows the model's mode: call nn.Eval first for plain sampling.
+func (m *LM) Generate(prompt []int, n int, temperature float32, rng *rand.Rand) []int {
+	if len(prompt) == 0 {
+		panic("transformer: LM.Generate needs a non-empty prompt")
+	}
+	maxLen := m.Wpe.Weight.Shape[0]
+	vocab := m.Wte.Weight.Shape[0]
+	ctx := append(make([]int, 0, len(prompt)+n), prompt...)
+	g := nn.NewGraph()
+	g.NoGrad = true
+	probs := make([]float64, vocab)
+	for range n {
+		window := ctx[max(0, len(ctx)-maxLen):]
+		logits := m.Forward(g, window, 1, len(window))
+		last := logits.Data[(len(window)-1)*vocab:]
+		ctx = append(ctx, sample(last, temperature, rng, probs))
+		g.Reset()
+	}
+	return ctx[len(prompt):]
+}
+
+// sample picks an index from logits: argmax when temperature <= 0 or rng is
+// nil, otherwise a draw from softmax(logits/temperature).
+func sample(logits []float32, temperature float32, rng *rand.Rand, probs []float64) int {
+	best := 0
+	for i, v := range logits {
+		if v > logits[best] {
+			best = i
+		}
+	}
+	if temperature <= 0 || rng == nil {
+		return best
+	}
+	var sum float64
+	for i, v := range logits {
+		probs[i] = math.Exp(float64(v-logits[best]) / float64(temperature))
+		sum += probs[i]
+	}
+	u := rng.Float64() * sum
+	for i, p := range probs[:len(logits)] {
+		u -= p
+		if u < 0 {
+			return i
+		}
+	}
+	return best
+}

@@ -1,0 +1,152 @@
+package transformer
+
+import (
+	"fmt"
+
+	"github.com/simdformer/simdformer/nn"
+)
+
+// Seq2Seq is an encoder–decoder transformer (the tutorial's "use as
+// encoder/decoder blocks"): source and target token embeddings share one
+// learned position table; an Encoder reads the source, a Decoder attends
+// causally to the target prefix and across to the encoder's output; a
+// linear head gives the next target token's logits.
+//
+// state_dict keys: src_embedding.weight, tgt_embedding.weight,
+// pos_embedding.weight, encoder.{i}.… (Block, EncoderLayerKeys),
+// decoder.{i}.… (DecoderBlock), generator.weight, generator.bias.
+type Seq2Seq struct {
+	SrcEmbedding *nn.Embedding
+	TgtEmbedding *nn.Embedding
+	PosEmbedding *nn.Embedding
+	EmbedDropout *nn.Dropout
+	Encoder      *Encoder
+	Decoder      *Decoder
+	Generator    *nn.Linear
+
+	positions []int
+}
+
+// NewSeq2Seq builds an encoder–decoder model with c.NumLayers encoder and
+// c.NumLayers decoder blocks over one vocabulary of c.VocabSize tokens and
+// sequences of up to c.MaxPositions tokens.
+func NewSeq2Seq(c Config) (*Seq2Seq, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if c.VocabSize <= 0 || c.MaxPositions <= 0 {
+		return nil, fmt.Errorf("transformer: NewSeq2Seq: vocab_size %d and max_positions %d must be positive", c.VocabSize, c.MaxPositions)
+	}
+	m := &Seq2Seq{}
+	var err error
+	for _, e := range []**nn.Embedding{&m.SrcEmbedding, &m.TgtEmbedding, &m.PosEmbedding} {
+		n := c.VocabSize
+		if e == &m.PosEmbedding {
+			n = c.MaxPositions
+		}
+		if *e, err = nn.NewEmbedding(n, c.EmbedDim, nn.EmbeddingConfig{}); err != nil {
+			return nil, err
+		}
+	}
+	if m.EmbedDropout, err = newDropout(c.EmbedDropout); err != nil {
+		return nil, err
+	}
+	bc := c.blockConfig()
+	bc.Causal = false
+	bc.Keys = EncoderLayerKeys
+	if m.Encoder, err = NewEncoder(c.NumLayers, bc); err != nil {
+		return nil, err
+	}
+	m.Decoder = &Decoder{Blocks: make([]*DecoderBlock, c.NumLayers)}
+	for i := range m.Decoder.Blocks {
+		if m.Decoder.Blocks[i], err = NewDecoderBlock(bc); err != nil {
+			return nil, err
+		}
+	}
+	if m.Generator, err = nn.NewLinear(c.EmbedDim, c.VocabSize, true); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Visit lists the submodules.
+func (m *Seq2Seq) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module)) {
+	child("src_embedding", m.SrcEmbedding)
+	child("tgt_embedding", m.TgtEmbedding)
+	child("pos_embedding", m.PosEmbedding)
+	child("embed_dropout", m.EmbedDropout)
+	child("encoder", m.Encoder)
+	child("decoder", m.Decoder)
+	child("generator", m.Generator)
+}
+
+// Encode returns the memory (batch, srcLen, embed) of src (batch·srcLen ids).
+// srcPadding (batch·srcLen, true = padding) may be nil.
+func (m *Seq2Seq) Encode(g *nn.Graph, src []int, srcPadding []bool, batch, srcLen int) *nn.Tensor {
+	x := m.EmbedDropout.Forward(g, embed(g, m.SrcEmbedding, m.PosEmbedding, &m.positions, src, batch, srcLen))
+	return m.Encoder.ForwardMasked(g, x, nn.AttnOptions{KeyPaddingMask: srcPadding})
+}
+
+// Decode returns the logits (batch, tgtLen, vocab) of the next token after
+// each prefix of tgt (batch·tgtLen ids), attending over memory.
+func (m *Seq2Seq) Decode(g *nn.Graph, memory *nn.Tensor, srcPadding []bool, tgt []int, batch, tgtLen int) *nn.Tensor {
+	y := m.EmbedDropout.Forward(g, embed(g, m.TgtEmbedding, m.PosEmbedding, &m.positions, tgt, batch, tgtLen))
+	y = m.Decoder.Forward(g, y, memory, nil, srcPadding)
+	return m.Generator.Forward(g, y)
+}
+
+// Loss is the teacher-forced training loss: the decoder reads tgtIn (the
+// target shifted right, starting with a BOS token) and is scored against
+// tgtOut (the target, ending with EOS; ce.IgnoreIndex marks padding).
+func (m *Seq2Seq) Loss(g *nn.Graph, ce *nn.CrossEntropyLoss, src []int, srcPadding []bool,
+	tgtIn, tgtOut []int, batch, srcLen, tgtLen int) *nn.Tensor {
+	memory := m.Encode(g, src, srcPadding, batch, srcLen)
+	return ce.Forward(g, m.Decode(g, memory, srcPadding, tgtIn, batch, tgtLen), tgtOut)
+}
+
+// Greedy decodes each of the batch sources (batch·srcLen ids): starting from
+// bos it appends the most likely next token until every sequence has
+// produced eos or maxLen tokens. It returns batch·maxLen tokens (after a
+// sequence's eos, eos repeats). Call nn.Eval first to turn dropout off.
+func (m *Seq2Seq) Greedy(src []int, srcPadding []bool, batch, srcLen, bos, eos, maxLen int) []int {
+	if maxLen+1 > m.PosEmbedding.Weight.Shape[0] {
+		panic(fmt.Sprintf("transformer: Greedy: maxLen %d needs %d positions, the model has %d", maxLen, maxLen+1, m.PosEmbedding.Weight.Shape[0]))
+	}
+	g := nn.NewGraph()
+	g.NoGrad = true
+	memory := m.Encode(g, src, srcPadding, batch, srcLen).Clone() // survives the per-step Reset
+	vocab := m.Generator.Weight.Shape[0]
+	out := make([]int, batch*maxLen)
+	prefix := make([]int, 0, batch*(maxLen+1))
+	done := make([]bool, batch)
+	for t := 0; t < maxLen; t++ {
+		// prefix holds, for each sequence, bos then its t tokens so far.
+		prefix = prefix[:0]
+		for b := range batch {
+			prefix = append(prefix, bos)
+			prefix = append(prefix, out[b*maxLen:b*maxLen+t]...)
+		}
+		g.Reset()
+		logits := m.Decode(g, memory, srcPadding, prefix, batch, t+1)
+		all := true
+		for b := range batch {
+			tok := eos
+			if !done[b] {
+				row := logits.Data[(b*(t+1)+t)*vocab : (b*(t+1)+t+1)*vocab]
+				tok = sample(row, 0, nil, nil)
+				done[b] = tok == eos
+			}
+			out[b*maxLen+t] = tok
+			all = all && done[b]
+		}
+		if all {
+			for b := range batch {
+				for j := t + 1; j < maxLen; j++ {
+					out[b*maxLen+j] = eos
+				}
+			}
+			break
+		}
+	}
+	return out
+}

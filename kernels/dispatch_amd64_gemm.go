@@ -25,5 +25,6 @@ func setAVX512Gemm(b *impl) {
 		packA: amd64.GemmPack14,
 		packB: amd64.GemmPack32,
 		copyB: amd64.GemmCopy32,
+		nt:    amd64.GemmNTAVX512, ntRows: 48, ntCols: 8, ntVec: 16,
 	}
 }

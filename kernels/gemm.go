@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 
@@ -201,8 +202,12 @@ type gemmJob struct {
 	g      gemmArgs
 	sm, sn int // grid
 	bm, bn int // block size (multiples of mr, nr)
-	next   atomic.Int64
-	wg     sync.WaitGroup
+	// ap, when not nil, is the packed Aᵀ of all m rows (m <= ntRows) and
+	// the whole depth, shared by the tasks, which then run the nt kernel
+	// on their columns.
+	ap   []float32
+	next atomic.Int64
+	wg   sync.WaitGroup
 }
 
 var gemmJobs freeList[gemmJob]
@@ -216,6 +221,10 @@ func (j *gemmJob) run(w *workerScratch) {
 		}
 		ti, tj := int(t)/j.sn, int(t)%j.sn
 		i0, j0 := ti*j.bm, tj*j.bn
+		if j.ap != nil {
+			gemmNTCols(j.kr, &j.g, j.ap, 0, j.g.m, 0, j.g.k, j0, min(j0+j.bn, j.g.n))
+			continue
+		}
 		gemmBlock(j.kr, &j.g, &w.gemm, i0, min(i0+j.bm, j.g.m), j0, min(j0+j.bn, j.g.n))
 	}
 }
@@ -234,6 +243,25 @@ func gemmRun(kr *gemmKernel, g *gemmArgs) {
 	if w <= 1 {
 		s := callerScratchs.get()
 		gemmBlock(kr, g, &s.gemm, 0, g.m, 0, g.n)
+		callerScratchs.put(s)
+		return
+	}
+	if g.m <= kr.ntRows && g.k <= gemmNTKc && gemmUseNT(kr, g, g.m) {
+		// Few-row A·Bᵀ: pack Aᵀ once, split the columns into a few tasks
+		// per worker (dynamic balancing on a shared machine).
+		s := callerScratchs.get()
+		sa := roundUp(g.m, kr.ntVec)
+		s.gemm.a = grow(s.gemm.a, sa*g.k)
+		gemmPackAT(s.gemm.a, g, 0, g.m, sa, 0, g.k)
+		j := gemmJobs.get()
+		j.kr, j.g, j.ap = kr, *g, s.gemm.a
+		j.bm, j.sm = g.m, 1
+		j.bn = max(roundUp(ceilDiv(g.n, 4*w), kr.ntCols), gemmNTMinCols)
+		j.sn = ceilDiv(g.n, j.bn)
+		j.next.Store(0)
+		runJob(j, min(w, j.sn)-1, &j.wg)
+		j.g, j.kr, j.ap = gemmArgs{}, nil, nil
+		gemmJobs.put(j)
 		callerScratchs.put(s)
 		return
 	}
@@ -269,7 +297,9 @@ func gemmRun(kr *gemmKernel, g *gemmArgs) {
 // When the rows fit one ic block (always for the few-row products of a
 // transformer), B is instead packed one kc×nr micro-panel at a time right
 // before its micro-kernels, so it never leaves L1, or not packed at all
-// when it is row-major and the kernel can read it in place.
+// when it is row-major and the kernel can read it in place. A·Bᵀ with at
+// most gemmNTMaxRows rows uses the kernel's nt variant when it has one
+// (Aᵀ packed, B read in place: no transposing pack of B).
 func gemmBlock(kr *gemmKernel, g *gemmArgs, buf *gemmBuffers, i0, i1, j0, j1 int) {
 	mr, nr := kr.mr, kr.nr
 	kc, mc, nc := gemmBlocking(kr)
@@ -278,6 +308,10 @@ func gemmBlock(kr *gemmKernel, g *gemmArgs, buf *gemmBuffers, i0, i1, j0, j1 int
 	mc = roundUp(ceilDiv(i1-i0, ceilDiv(i1-i0, mc)), mr)
 	nc = roundUp(ceilDiv(j1-j0, ceilDiv(j1-j0, nc)), nr)
 	buf.tile = grow(buf.tile, mr*nr)
+	if gemmUseNT(kr, g, i1-i0) {
+		gemmNTBlock(kr, g, buf, i0, i1, j0, j1)
+		return
+	}
 	fused := i1-i0 <= mc
 	// Read B in place (row stride ldb) when few row panels share it.
 	direct := fused && !g.transB && kr.tile != nil && i1-i0 <= gemmDirectRows*mr
@@ -331,6 +365,86 @@ func gemmBlock(kr *gemmKernel, g *gemmArgs, buf *gemmBuffers, i0, i1, j0, j1 int
 					gemmPanel(kr, kb, buf.a, mb, buf.b[jr*kb:], nr, min(nr, nb-jr), g.c[ic*g.ldc+jc+jr:], g.ldc, load, buf.tile)
 				}
 			}
+		}
+	}
+}
+
+// gemmNTMaxRows is the number of rows up to which A·Bᵀ uses the kernel's
+// nt variant (B read in place), when it has one.
+const gemmNTMaxRows = 64
+
+// gemmNTMinCols is the fewest columns of one parallel nt task.
+const gemmNTMinCols = 64
+
+// gemmNTKc is the depth of one pass of the nt kernel (the packed Aᵀ block,
+// kc×roundUp(rows, ntVec), stays in L1/L2; each further pass reloads C).
+var gemmNTKc = 1 << 30
+
+// gemmNTBlock computes rows [i0, i1) × columns [j0, j1) of C = A·Bᵀ with
+// the nt kernel: Aᵀ packed ntRows rows at a time, B read in place.
+func gemmNTBlock(kr *gemmKernel, g *gemmArgs, buf *gemmBuffers, i0, i1, j0, j1 int) {
+	kc := ceilDiv(g.k, ceilDiv(g.k, gemmNTKc))
+	for ib := i0; ib < i1; ib += kr.ntRows {
+		rows := min(kr.ntRows, i1-ib)
+		s := roundUp(rows, kr.ntVec)
+		for pc := 0; pc < g.k; pc += kc {
+			kb := min(kc, g.k-pc)
+			buf.a = grow(buf.a, s*kb)
+			gemmPackAT(buf.a, g, ib, rows, s, pc, kb)
+			gemmNTCols(kr, g, buf.a, ib, rows, pc, kb, j0, j1)
+		}
+	}
+}
+
+// gemmNTCols runs the nt kernel on rows [ib, ib+rows) × columns [j0, j1)
+// of C over depth [pc, pc+kb), with ap the packed Aᵀ of those rows and depths.
+func gemmNTCols(kr *gemmKernel, g *gemmArgs, ap []float32, ib, rows, pc, kb, j0, j1 int) {
+	load := g.load || pc > 0
+	for jb := j0; jb < j1; jb += kr.ntCols {
+		kr.nt(rows, min(kr.ntCols, j1-jb), kb, ap, g.b[jb*g.ldb+pc:], g.ldb, g.c[ib*g.ldc+jb:], g.ldc, load)
+	}
+}
+
+// gemmUseNT reports whether rows [i0, i1) of g go through the nt kernel.
+func gemmUseNT(kr *gemmKernel, g *gemmArgs, rows int) bool {
+	return g.transB && kr.nt != nil && rows <= gemmNTMaxRows && g.ldc <= math.MaxInt32/kr.ntRows
+}
+
+// gemmPackAT packs rows [i0, i0+rows) × depth [p0, p0+kb) of alpha·op(A)
+// transposed: dst[p*s+i] = alpha*op(A)[i0+i][p0+p], zero for rows <= i < s.
+func gemmPackAT(dst []float32, g *gemmArgs, i0, rows, s, p0, kb int) {
+	alpha, lda := g.alpha, g.lda
+	dst = dst[:s*kb]
+	if g.transA {
+		for p := 0; p < kb; p++ {
+			d := dst[p*s : p*s+s]
+			src := g.a[(p0+p)*lda+i0:][:rows]
+			if alpha == 1 {
+				copy(d, src)
+			} else {
+				for i, v := range src {
+					d[i] = alpha * v
+				}
+			}
+			clear(d[rows:])
+		}
+		return
+	}
+	for i := 0; i < rows; i++ {
+		src := g.a[(i0+i)*lda+p0:][:kb]
+		if alpha == 1 {
+			for p, v := range src {
+				dst[p*s+i] = v
+			}
+		} else {
+			for p, v := range src {
+				dst[p*s+i] = alpha * v
+			}
+		}
+	}
+	if rows < s {
+		for p := 0; p < kb; p++ {
+			clear(dst[p*s+rows : p*s+s])
 		}
 	}
 }

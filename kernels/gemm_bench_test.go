@@ -43,6 +43,12 @@ var gemmBenchShapes = []gemmBenchShape{
 	{m: 40, n: 512, k: 1536},               // its dX = dY·W
 	{m: 1536, n: 512, k: 40, transA: true}, // its dW = dYᵀ·X
 	{m: 8, n: 512, k: 512, transB: true},
+	{m: 40, n: 512, k: 512, transB: true},
+	{m: 40, n: 512, k: 512},
+	{m: 10, n: 2048, k: 512, transB: true},
+	{m: 512, n: 512, k: 40, transA: true},
+	{m: 2048, n: 512, k: 40, transA: true},
+	{m: 512, n: 2048, k: 40, transA: true},
 	{m: 4096, n: 512, k: 2048, big: true},
 }
 
@@ -114,6 +120,12 @@ func benchGemm(b *testing.B, be string, s gemmBenchShape) {
 			saved := *kr
 			fmt.Sscanf(env, "%d,%d,%d", &kr.kc, &kr.mc, &kr.nc)
 			defer func() { *kr = saved }()
+		}
+		// SIMDFORMER_GEMM_NTKC overrides the depth of the few-row A·Bᵀ kernel's passes.
+		if env := os.Getenv("SIMDFORMER_GEMM_NTKC"); env != "" {
+			saved := gemmNTKc
+			fmt.Sscanf(env, "%d", &gemmNTKc)
+			defer func() { gemmNTKc = saved }()
 		}
 		run = func() { Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) }
 	}

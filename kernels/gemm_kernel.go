@@ -42,4 +42,16 @@ type gemmKernel struct {
 	//	dst[q*kc*nr + p*nr + j] = src[p*ld + q*nr + j]
 	// for q < panels, p < kc, j < nr. nil = Go copy per row.
 	copyB func(dst, src []float32, ld, kc, panels int)
+
+	// nt is a few-row A·Bᵀ kernel that reads B (stored n×k) in place
+	// instead of transposing it into panels. With S = roundUp(m, ntVec)
+	// and a the packed Aᵀ (a[p*S+i] = alpha*A[i][p], zero rows up to S),
+	// for i < m <= ntRows, j < n <= ntCols:
+	//	acc = load ? c[i*ldc+j] : +0
+	//	for p := 0; p < kc; p++ { acc = fma(a[p*S+i], b[j*ldb+p], acc) }
+	//	c[i*ldc+j] = acc
+	// It reads B only in those n rows and kc columns and C only in the
+	// m×n window. nil = A·Bᵀ goes through packB.
+	nt                    func(m, n, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool)
+	ntRows, ntCols, ntVec int
 }

@@ -22,6 +22,24 @@ DATA gemmMaskTable<>+56(SB)/4, $0x00000000
 DATA gemmMaskTable<>+60(SB)/4, $0x00000000
 GLOBL gemmMaskTable<>(SB), RODATA|NOPTR, $64
 
+DATA gemmIota<>+0(SB)/4, $0x00000000
+DATA gemmIota<>+4(SB)/4, $0x00000001
+DATA gemmIota<>+8(SB)/4, $0x00000002
+DATA gemmIota<>+12(SB)/4, $0x00000003
+DATA gemmIota<>+16(SB)/4, $0x00000004
+DATA gemmIota<>+20(SB)/4, $0x00000005
+DATA gemmIota<>+24(SB)/4, $0x00000006
+DATA gemmIota<>+28(SB)/4, $0x00000007
+DATA gemmIota<>+32(SB)/4, $0x00000008
+DATA gemmIota<>+36(SB)/4, $0x00000009
+DATA gemmIota<>+40(SB)/4, $0x0000000a
+DATA gemmIota<>+44(SB)/4, $0x0000000b
+DATA gemmIota<>+48(SB)/4, $0x0000000c
+DATA gemmIota<>+52(SB)/4, $0x0000000d
+DATA gemmIota<>+56(SB)/4, $0x0000000e
+DATA gemmIota<>+60(SB)/4, $0x0000000f
+GLOBL gemmIota<>(SB), RODATA|NOPTR, $64
+
 // func GemmKernAVX512(kc int, a []float32, b []float32, c []float32, ldc int, load bool)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·GemmKernAVX512(SB), NOSPLIT, $0-89
@@ -7302,6 +7320,5494 @@ r6v1mstore:
 	VMASKMOVPS Y8, Y14, (R11)
 	ADDQ       DI, R11
 	VMASKMOVPS Y10, Y14, (R11)
+	VZEROUPPER
+	RET
+
+// func GemmNTAVX512(m int, n int, kc int, a []float32, b []float32, ldb int, c []float32, ldc int, load bool)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·GemmNTAVX512(SB), NOSPLIT, $0-113
+	MOVQ         m+0(FP), R8
+	MOVQ         n+8(FP), R9
+	MOVQ         kc+16(FP), R14
+	MOVQ         a_base+24(FP), AX
+	MOVQ         b_base+48(FP), BX
+	MOVQ         ldb+72(FP), DX
+	SHLQ         $0x02, DX
+	LEAQ         (DX)(DX*2), R13
+	LEAQ         (BX)(DX*4), R12
+	MOVQ         c_base+80(FP), SI
+	MOVQ         ldc+104(FP), DI
+	MOVBQZX      load+112(FP), R10
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Z27
+	VPMULLD      gemmIota<>+0(SB), Z27, Z27
+	SHLQ         $0x06, DI
+	MOVL         $0x0000ffff, R11
+	KMOVW        R11, K3
+	MOVQ         R8, CX
+	NEGQ         CX
+	ANDQ         $0x0000000f, CX
+	SHRL         CL, R11
+	KMOVW        R11, K1
+	CMPQ         R8, $0x00000010
+	JA           v1more
+	CMPQ         R9, $0x00000008
+	JEQ          nt1x8
+	CMPQ         R9, $0x00000007
+	JEQ          nt1x7
+	CMPQ         R9, $0x00000006
+	JEQ          nt1x6
+	CMPQ         R9, $0x00000005
+	JEQ          nt1x5
+	CMPQ         R9, $0x00000004
+	JEQ          nt1x4
+	CMPQ         R9, $0x00000003
+	JEQ          nt1x3
+	CMPQ         R9, $0x00000002
+	JEQ          nt1x2
+	JMP          nt1x1
+
+v1more:
+	CMPQ R8, $0x00000020
+	JA   v2more
+	CMPQ R9, $0x00000008
+	JEQ  nt2x8
+	CMPQ R9, $0x00000007
+	JEQ  nt2x7
+	CMPQ R9, $0x00000006
+	JEQ  nt2x6
+	CMPQ R9, $0x00000005
+	JEQ  nt2x5
+	CMPQ R9, $0x00000004
+	JEQ  nt2x4
+	CMPQ R9, $0x00000003
+	JEQ  nt2x3
+	CMPQ R9, $0x00000002
+	JEQ  nt2x2
+	JMP  nt2x1
+
+v2more:
+	CMPQ R9, $0x00000008
+	JEQ  nt3x8
+	CMPQ R9, $0x00000007
+	JEQ  nt3x7
+	CMPQ R9, $0x00000006
+	JEQ  nt3x6
+	CMPQ R9, $0x00000005
+	JEQ  nt3x5
+	CMPQ R9, $0x00000004
+	JEQ  nt3x4
+	CMPQ R9, $0x00000003
+	JEQ  nt3x3
+	CMPQ R9, $0x00000002
+	JEQ  nt3x2
+	JMP  nt3x1
+
+nt1x1:
+	// 1 row vectors × 1 columns
+	VPXORD     Z0, Z0, Z0
+	TESTB      R10, R10
+	JEQ        nt1x1k
+	MOVQ       SI, R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+
+nt1x1k:
+	TESTQ R14, R14
+	JEQ   nt1x1store
+
+nt1x1loop:
+	VMOVUPS      (AX), Z24
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt1x1loop
+
+nt1x1store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000001, R13
+	KMOVW         R13, K4
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	MOVQ          SI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000000, R12
+	VMOVUPS       X0, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt1x1stored0
+	VMOVUPS       X3, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt1x1stored0
+	VMOVUPS       X6, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt1x1stored0
+	VMOVUPS       X9, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt1x1stored0
+	VEXTRACTF32X4 $0x01, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt1x1stored0
+	VEXTRACTF32X4 $0x01, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt1x1stored0
+	VEXTRACTF32X4 $0x01, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt1x1stored0
+	VEXTRACTF32X4 $0x01, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt1x1stored0
+	VEXTRACTF32X4 $0x02, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt1x1stored0
+	VEXTRACTF32X4 $0x02, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt1x1stored0
+	VEXTRACTF32X4 $0x02, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt1x1stored0
+	VEXTRACTF32X4 $0x02, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt1x1stored0
+	VEXTRACTF32X4 $0x03, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt1x1stored0
+	VEXTRACTF32X4 $0x03, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt1x1stored0
+	VEXTRACTF32X4 $0x03, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt1x1stored0
+	VEXTRACTF32X4 $0x03, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+
+nt1x1stored0:
+	VZEROUPPER
+	RET
+
+nt1x2:
+	// 1 row vectors × 2 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z3, Z3, Z3
+	TESTB      R10, R10
+	JEQ        nt1x2k
+	MOVQ       SI, R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+
+nt1x2k:
+	TESTQ R14, R14
+	JEQ   nt1x2store
+
+nt1x2loop:
+	VMOVUPS      (AX), Z24
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt1x2loop
+
+nt1x2store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000003, R13
+	KMOVW         R13, K4
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	MOVQ          SI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000000, R12
+	VMOVUPS       X0, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt1x2stored0
+	VMOVUPS       X3, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt1x2stored0
+	VMOVUPS       X6, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt1x2stored0
+	VMOVUPS       X9, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt1x2stored0
+	VEXTRACTF32X4 $0x01, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt1x2stored0
+	VEXTRACTF32X4 $0x01, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt1x2stored0
+	VEXTRACTF32X4 $0x01, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt1x2stored0
+	VEXTRACTF32X4 $0x01, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt1x2stored0
+	VEXTRACTF32X4 $0x02, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt1x2stored0
+	VEXTRACTF32X4 $0x02, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt1x2stored0
+	VEXTRACTF32X4 $0x02, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt1x2stored0
+	VEXTRACTF32X4 $0x02, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt1x2stored0
+	VEXTRACTF32X4 $0x03, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt1x2stored0
+	VEXTRACTF32X4 $0x03, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt1x2stored0
+	VEXTRACTF32X4 $0x03, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt1x2stored0
+	VEXTRACTF32X4 $0x03, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+
+nt1x2stored0:
+	VZEROUPPER
+	RET
+
+nt1x3:
+	// 1 row vectors × 3 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z6, Z6, Z6
+	TESTB      R10, R10
+	JEQ        nt1x3k
+	MOVQ       SI, R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+
+nt1x3k:
+	TESTQ R14, R14
+	JEQ   nt1x3store
+
+nt1x3loop:
+	VMOVUPS      (AX), Z24
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt1x3loop
+
+nt1x3store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000007, R13
+	KMOVW         R13, K4
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	MOVQ          SI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000000, R12
+	VMOVUPS       X0, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt1x3stored0
+	VMOVUPS       X3, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt1x3stored0
+	VMOVUPS       X6, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt1x3stored0
+	VMOVUPS       X9, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt1x3stored0
+	VEXTRACTF32X4 $0x01, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt1x3stored0
+	VEXTRACTF32X4 $0x01, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt1x3stored0
+	VEXTRACTF32X4 $0x01, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt1x3stored0
+	VEXTRACTF32X4 $0x01, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt1x3stored0
+	VEXTRACTF32X4 $0x02, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt1x3stored0
+	VEXTRACTF32X4 $0x02, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt1x3stored0
+	VEXTRACTF32X4 $0x02, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt1x3stored0
+	VEXTRACTF32X4 $0x02, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt1x3stored0
+	VEXTRACTF32X4 $0x03, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt1x3stored0
+	VEXTRACTF32X4 $0x03, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt1x3stored0
+	VEXTRACTF32X4 $0x03, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt1x3stored0
+	VEXTRACTF32X4 $0x03, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+
+nt1x3stored0:
+	VZEROUPPER
+	RET
+
+nt1x4:
+	// 1 row vectors × 4 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z9, Z9, Z9
+	TESTB      R10, R10
+	JEQ        nt1x4k
+	MOVQ       SI, R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+
+nt1x4k:
+	TESTQ R14, R14
+	JEQ   nt1x4store
+
+nt1x4loop:
+	VMOVUPS      (AX), Z24
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt1x4loop
+
+nt1x4store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	MOVQ          SI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000000, R12
+	VMOVUPS       X0, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt1x4stored0
+	VMOVUPS       X3, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt1x4stored0
+	VMOVUPS       X6, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt1x4stored0
+	VMOVUPS       X9, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt1x4stored0
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt1x4stored0
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt1x4stored0
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt1x4stored0
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt1x4stored0
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt1x4stored0
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt1x4stored0
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt1x4stored0
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt1x4stored0
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt1x4stored0
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt1x4stored0
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt1x4stored0
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+
+nt1x4stored0:
+	VZEROUPPER
+	RET
+
+nt1x5:
+	// 1 row vectors × 5 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z12, Z12, Z12
+	TESTB      R10, R10
+	JEQ        nt1x5k
+	MOVQ       SI, R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	KMOVW      K1, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z12
+
+nt1x5k:
+	TESTQ R14, R14
+	JEQ   nt1x5store
+
+nt1x5loop:
+	VMOVUPS      (AX), Z24
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt1x5loop
+
+nt1x5store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000001, R13
+	KMOVW         R13, K5
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VUNPCKLPS     Z15, Z12, Z28
+	VUNPCKHPS     Z15, Z12, Z29
+	VUNPCKLPS     Z21, Z18, Z30
+	VUNPCKHPS     Z21, Z18, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	VSHUFPS       $0x44, Z30, Z28, Z12
+	VSHUFPS       $0xee, Z30, Z28, Z15
+	VSHUFPS       $0x44, Z31, Z29, Z18
+	VSHUFPS       $0xee, Z31, Z29, Z21
+	MOVQ          SI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000000, R12
+	VMOVUPS       X0, (R11)
+	VMOVUPS       X12, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt1x5stored0
+	VMOVUPS       X3, (R11)
+	VMOVUPS       X15, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt1x5stored0
+	VMOVUPS       X6, (R11)
+	VMOVUPS       X18, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt1x5stored0
+	VMOVUPS       X9, (R11)
+	VMOVUPS       X21, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt1x5stored0
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	VEXTRACTF32X4 $0x01, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt1x5stored0
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	VEXTRACTF32X4 $0x01, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt1x5stored0
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	VEXTRACTF32X4 $0x01, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt1x5stored0
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	VEXTRACTF32X4 $0x01, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt1x5stored0
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	VEXTRACTF32X4 $0x02, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt1x5stored0
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	VEXTRACTF32X4 $0x02, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt1x5stored0
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	VEXTRACTF32X4 $0x02, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt1x5stored0
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	VEXTRACTF32X4 $0x02, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt1x5stored0
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	VEXTRACTF32X4 $0x03, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt1x5stored0
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	VEXTRACTF32X4 $0x03, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt1x5stored0
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	VEXTRACTF32X4 $0x03, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt1x5stored0
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VEXTRACTF32X4 $0x03, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+
+nt1x5stored0:
+	VZEROUPPER
+	RET
+
+nt1x6:
+	// 1 row vectors × 6 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z15, Z15, Z15
+	TESTB      R10, R10
+	JEQ        nt1x6k
+	MOVQ       SI, R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	KMOVW      K1, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z12
+	KMOVW      K1, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z15
+
+nt1x6k:
+	TESTQ R14, R14
+	JEQ   nt1x6store
+
+nt1x6loop:
+	VMOVUPS      (AX), Z24
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VBROADCASTSS (R12)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z15
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt1x6loop
+
+nt1x6store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000003, R13
+	KMOVW         R13, K5
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VUNPCKLPS     Z15, Z12, Z28
+	VUNPCKHPS     Z15, Z12, Z29
+	VUNPCKLPS     Z21, Z18, Z30
+	VUNPCKHPS     Z21, Z18, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	VSHUFPS       $0x44, Z30, Z28, Z12
+	VSHUFPS       $0xee, Z30, Z28, Z15
+	VSHUFPS       $0x44, Z31, Z29, Z18
+	VSHUFPS       $0xee, Z31, Z29, Z21
+	MOVQ          SI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000000, R12
+	VMOVUPS       X0, (R11)
+	VMOVUPS       X12, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt1x6stored0
+	VMOVUPS       X3, (R11)
+	VMOVUPS       X15, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt1x6stored0
+	VMOVUPS       X6, (R11)
+	VMOVUPS       X18, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt1x6stored0
+	VMOVUPS       X9, (R11)
+	VMOVUPS       X21, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt1x6stored0
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	VEXTRACTF32X4 $0x01, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt1x6stored0
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	VEXTRACTF32X4 $0x01, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt1x6stored0
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	VEXTRACTF32X4 $0x01, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt1x6stored0
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	VEXTRACTF32X4 $0x01, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt1x6stored0
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	VEXTRACTF32X4 $0x02, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt1x6stored0
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	VEXTRACTF32X4 $0x02, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt1x6stored0
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	VEXTRACTF32X4 $0x02, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt1x6stored0
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	VEXTRACTF32X4 $0x02, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt1x6stored0
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	VEXTRACTF32X4 $0x03, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt1x6stored0
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	VEXTRACTF32X4 $0x03, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt1x6stored0
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	VEXTRACTF32X4 $0x03, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt1x6stored0
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VEXTRACTF32X4 $0x03, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+
+nt1x6stored0:
+	VZEROUPPER
+	RET
+
+nt1x7:
+	// 1 row vectors × 7 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z18, Z18, Z18
+	TESTB      R10, R10
+	JEQ        nt1x7k
+	MOVQ       SI, R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	KMOVW      K1, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z12
+	KMOVW      K1, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z15
+	KMOVW      K1, K2
+	VGATHERDPS 24(R11)(Z27*4), K2, Z18
+
+nt1x7k:
+	TESTQ R14, R14
+	JEQ   nt1x7store
+
+nt1x7loop:
+	VMOVUPS      (AX), Z24
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VBROADCASTSS (R12)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z15
+	VBROADCASTSS (R12)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z18
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt1x7loop
+
+nt1x7store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000007, R13
+	KMOVW         R13, K5
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VUNPCKLPS     Z15, Z12, Z28
+	VUNPCKHPS     Z15, Z12, Z29
+	VUNPCKLPS     Z21, Z18, Z30
+	VUNPCKHPS     Z21, Z18, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	VSHUFPS       $0x44, Z30, Z28, Z12
+	VSHUFPS       $0xee, Z30, Z28, Z15
+	VSHUFPS       $0x44, Z31, Z29, Z18
+	VSHUFPS       $0xee, Z31, Z29, Z21
+	MOVQ          SI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000000, R12
+	VMOVUPS       X0, (R11)
+	VMOVUPS       X12, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt1x7stored0
+	VMOVUPS       X3, (R11)
+	VMOVUPS       X15, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt1x7stored0
+	VMOVUPS       X6, (R11)
+	VMOVUPS       X18, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt1x7stored0
+	VMOVUPS       X9, (R11)
+	VMOVUPS       X21, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt1x7stored0
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	VEXTRACTF32X4 $0x01, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt1x7stored0
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	VEXTRACTF32X4 $0x01, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt1x7stored0
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	VEXTRACTF32X4 $0x01, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt1x7stored0
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	VEXTRACTF32X4 $0x01, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt1x7stored0
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	VEXTRACTF32X4 $0x02, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt1x7stored0
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	VEXTRACTF32X4 $0x02, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt1x7stored0
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	VEXTRACTF32X4 $0x02, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt1x7stored0
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	VEXTRACTF32X4 $0x02, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt1x7stored0
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	VEXTRACTF32X4 $0x03, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt1x7stored0
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	VEXTRACTF32X4 $0x03, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt1x7stored0
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	VEXTRACTF32X4 $0x03, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt1x7stored0
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VEXTRACTF32X4 $0x03, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+
+nt1x7stored0:
+	VZEROUPPER
+	RET
+
+nt1x8:
+	// 1 row vectors × 8 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Z21, Z21, Z21
+	TESTB      R10, R10
+	JEQ        nt1x8k
+	MOVQ       SI, R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	KMOVW      K1, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z12
+	KMOVW      K1, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z15
+	KMOVW      K1, K2
+	VGATHERDPS 24(R11)(Z27*4), K2, Z18
+	KMOVW      K1, K2
+	VGATHERDPS 28(R11)(Z27*4), K2, Z21
+
+nt1x8k:
+	TESTQ R14, R14
+	JEQ   nt1x8store
+
+nt1x8loop:
+	VMOVUPS      (AX), Z24
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VBROADCASTSS (R12)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z15
+	VBROADCASTSS (R12)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z18
+	VBROADCASTSS (R12)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z21
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt1x8loop
+
+nt1x8store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VUNPCKLPS     Z15, Z12, Z28
+	VUNPCKHPS     Z15, Z12, Z29
+	VUNPCKLPS     Z21, Z18, Z30
+	VUNPCKHPS     Z21, Z18, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	VSHUFPS       $0x44, Z30, Z28, Z12
+	VSHUFPS       $0xee, Z30, Z28, Z15
+	VSHUFPS       $0x44, Z31, Z29, Z18
+	VSHUFPS       $0xee, Z31, Z29, Z21
+	MOVQ          SI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000000, R12
+	VMOVUPS       X0, (R11)
+	VMOVUPS       X12, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt1x8stored0
+	VMOVUPS       X3, (R11)
+	VMOVUPS       X15, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt1x8stored0
+	VMOVUPS       X6, (R11)
+	VMOVUPS       X18, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt1x8stored0
+	VMOVUPS       X9, (R11)
+	VMOVUPS       X21, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt1x8stored0
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	VEXTRACTF32X4 $0x01, Z12, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt1x8stored0
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	VEXTRACTF32X4 $0x01, Z15, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt1x8stored0
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	VEXTRACTF32X4 $0x01, Z18, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt1x8stored0
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	VEXTRACTF32X4 $0x01, Z21, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt1x8stored0
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	VEXTRACTF32X4 $0x02, Z12, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt1x8stored0
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	VEXTRACTF32X4 $0x02, Z15, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt1x8stored0
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	VEXTRACTF32X4 $0x02, Z18, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt1x8stored0
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	VEXTRACTF32X4 $0x02, Z21, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt1x8stored0
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	VEXTRACTF32X4 $0x03, Z12, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt1x8stored0
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	VEXTRACTF32X4 $0x03, Z15, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt1x8stored0
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	VEXTRACTF32X4 $0x03, Z18, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt1x8stored0
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VEXTRACTF32X4 $0x03, Z21, 16(R11)
+
+nt1x8stored0:
+	VZEROUPPER
+	RET
+
+nt2x1:
+	// 2 row vectors × 1 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	TESTB      R10, R10
+	JEQ        nt2x1k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+
+nt2x1k:
+	TESTQ R14, R14
+	JEQ   nt2x1store
+
+nt2x1loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt2x1loop
+
+nt2x1store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000001, R13
+	KMOVW         R13, K4
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	MOVQ          SI, R11
+	VMOVUPS       X0, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000010, R12
+	VMOVUPS       X1, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt2x1stored1
+	VMOVUPS       X4, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt2x1stored1
+	VMOVUPS       X7, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt2x1stored1
+	VMOVUPS       X10, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt2x1stored1
+	VEXTRACTF32X4 $0x01, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt2x1stored1
+	VEXTRACTF32X4 $0x01, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt2x1stored1
+	VEXTRACTF32X4 $0x01, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt2x1stored1
+	VEXTRACTF32X4 $0x01, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt2x1stored1
+	VEXTRACTF32X4 $0x02, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt2x1stored1
+	VEXTRACTF32X4 $0x02, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt2x1stored1
+	VEXTRACTF32X4 $0x02, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt2x1stored1
+	VEXTRACTF32X4 $0x02, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt2x1stored1
+	VEXTRACTF32X4 $0x03, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt2x1stored1
+	VEXTRACTF32X4 $0x03, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt2x1stored1
+	VEXTRACTF32X4 $0x03, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt2x1stored1
+	VEXTRACTF32X4 $0x03, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+
+nt2x1stored1:
+	VZEROUPPER
+	RET
+
+nt2x2:
+	// 2 row vectors × 2 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	TESTB      R10, R10
+	JEQ        nt2x2k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+
+nt2x2k:
+	TESTQ R14, R14
+	JEQ   nt2x2store
+
+nt2x2loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt2x2loop
+
+nt2x2store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000003, R13
+	KMOVW         R13, K4
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	MOVQ          SI, R11
+	VMOVUPS       X0, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000010, R12
+	VMOVUPS       X1, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt2x2stored1
+	VMOVUPS       X4, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt2x2stored1
+	VMOVUPS       X7, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt2x2stored1
+	VMOVUPS       X10, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt2x2stored1
+	VEXTRACTF32X4 $0x01, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt2x2stored1
+	VEXTRACTF32X4 $0x01, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt2x2stored1
+	VEXTRACTF32X4 $0x01, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt2x2stored1
+	VEXTRACTF32X4 $0x01, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt2x2stored1
+	VEXTRACTF32X4 $0x02, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt2x2stored1
+	VEXTRACTF32X4 $0x02, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt2x2stored1
+	VEXTRACTF32X4 $0x02, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt2x2stored1
+	VEXTRACTF32X4 $0x02, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt2x2stored1
+	VEXTRACTF32X4 $0x03, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt2x2stored1
+	VEXTRACTF32X4 $0x03, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt2x2stored1
+	VEXTRACTF32X4 $0x03, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt2x2stored1
+	VEXTRACTF32X4 $0x03, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+
+nt2x2stored1:
+	VZEROUPPER
+	RET
+
+nt2x3:
+	// 2 row vectors × 3 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	TESTB      R10, R10
+	JEQ        nt2x3k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z7
+
+nt2x3k:
+	TESTQ R14, R14
+	JEQ   nt2x3store
+
+nt2x3loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VFMADD231PS  Z25, Z28, Z7
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt2x3loop
+
+nt2x3store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000007, R13
+	KMOVW         R13, K4
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	MOVQ          SI, R11
+	VMOVUPS       X0, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000010, R12
+	VMOVUPS       X1, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt2x3stored1
+	VMOVUPS       X4, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt2x3stored1
+	VMOVUPS       X7, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt2x3stored1
+	VMOVUPS       X10, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt2x3stored1
+	VEXTRACTF32X4 $0x01, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt2x3stored1
+	VEXTRACTF32X4 $0x01, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt2x3stored1
+	VEXTRACTF32X4 $0x01, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt2x3stored1
+	VEXTRACTF32X4 $0x01, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt2x3stored1
+	VEXTRACTF32X4 $0x02, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt2x3stored1
+	VEXTRACTF32X4 $0x02, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt2x3stored1
+	VEXTRACTF32X4 $0x02, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt2x3stored1
+	VEXTRACTF32X4 $0x02, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt2x3stored1
+	VEXTRACTF32X4 $0x03, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt2x3stored1
+	VEXTRACTF32X4 $0x03, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt2x3stored1
+	VEXTRACTF32X4 $0x03, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt2x3stored1
+	VEXTRACTF32X4 $0x03, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+
+nt2x3stored1:
+	VZEROUPPER
+	RET
+
+nt2x4:
+	// 2 row vectors × 4 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	TESTB      R10, R10
+	JEQ        nt2x4k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z7
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z10
+
+nt2x4k:
+	TESTQ R14, R14
+	JEQ   nt2x4store
+
+nt2x4loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VFMADD231PS  Z25, Z28, Z7
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VFMADD231PS  Z25, Z29, Z10
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt2x4loop
+
+nt2x4store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	MOVQ          SI, R11
+	VMOVUPS       X0, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000010, R12
+	VMOVUPS       X1, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt2x4stored1
+	VMOVUPS       X4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt2x4stored1
+	VMOVUPS       X7, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt2x4stored1
+	VMOVUPS       X10, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt2x4stored1
+	VEXTRACTF32X4 $0x01, Z1, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt2x4stored1
+	VEXTRACTF32X4 $0x01, Z4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt2x4stored1
+	VEXTRACTF32X4 $0x01, Z7, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt2x4stored1
+	VEXTRACTF32X4 $0x01, Z10, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt2x4stored1
+	VEXTRACTF32X4 $0x02, Z1, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt2x4stored1
+	VEXTRACTF32X4 $0x02, Z4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt2x4stored1
+	VEXTRACTF32X4 $0x02, Z7, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt2x4stored1
+	VEXTRACTF32X4 $0x02, Z10, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt2x4stored1
+	VEXTRACTF32X4 $0x03, Z1, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt2x4stored1
+	VEXTRACTF32X4 $0x03, Z4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt2x4stored1
+	VEXTRACTF32X4 $0x03, Z7, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt2x4stored1
+	VEXTRACTF32X4 $0x03, Z10, (R11)
+
+nt2x4stored1:
+	VZEROUPPER
+	RET
+
+nt2x5:
+	// 2 row vectors × 5 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	TESTB      R10, R10
+	JEQ        nt2x5k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	KMOVW      K3, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z12
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z7
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z10
+	KMOVW      K1, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z13
+
+nt2x5k:
+	TESTQ R14, R14
+	JEQ   nt2x5store
+
+nt2x5loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VFMADD231PS  Z25, Z28, Z7
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VFMADD231PS  Z25, Z29, Z10
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt2x5loop
+
+nt2x5store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000001, R13
+	KMOVW         R13, K5
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VUNPCKLPS     Z15, Z12, Z28
+	VUNPCKHPS     Z15, Z12, Z29
+	VUNPCKLPS     Z21, Z18, Z30
+	VUNPCKHPS     Z21, Z18, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	VSHUFPS       $0x44, Z30, Z28, Z12
+	VSHUFPS       $0xee, Z30, Z28, Z15
+	VSHUFPS       $0x44, Z31, Z29, Z18
+	VSHUFPS       $0xee, Z31, Z29, Z21
+	MOVQ          SI, R11
+	VMOVUPS       X0, (R11)
+	VMOVUPS       X12, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, (R11)
+	VMOVUPS       X15, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, (R11)
+	VMOVUPS       X18, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, (R11)
+	VMOVUPS       X21, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	VEXTRACTF32X4 $0x01, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	VEXTRACTF32X4 $0x01, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	VEXTRACTF32X4 $0x01, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	VEXTRACTF32X4 $0x01, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	VEXTRACTF32X4 $0x02, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	VEXTRACTF32X4 $0x02, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	VEXTRACTF32X4 $0x02, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	VEXTRACTF32X4 $0x02, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	VEXTRACTF32X4 $0x03, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	VEXTRACTF32X4 $0x03, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	VEXTRACTF32X4 $0x03, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VEXTRACTF32X4 $0x03, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VUNPCKLPS     Z16, Z13, Z28
+	VUNPCKHPS     Z16, Z13, Z29
+	VUNPCKLPS     Z22, Z19, Z30
+	VUNPCKHPS     Z22, Z19, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	VSHUFPS       $0x44, Z30, Z28, Z13
+	VSHUFPS       $0xee, Z30, Z28, Z16
+	VSHUFPS       $0x44, Z31, Z29, Z19
+	VSHUFPS       $0xee, Z31, Z29, Z22
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000010, R12
+	VMOVUPS       X1, (R11)
+	VMOVUPS       X13, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt2x5stored1
+	VMOVUPS       X4, (R11)
+	VMOVUPS       X16, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt2x5stored1
+	VMOVUPS       X7, (R11)
+	VMOVUPS       X19, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt2x5stored1
+	VMOVUPS       X10, (R11)
+	VMOVUPS       X22, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt2x5stored1
+	VEXTRACTF32X4 $0x01, Z1, (R11)
+	VEXTRACTF32X4 $0x01, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt2x5stored1
+	VEXTRACTF32X4 $0x01, Z4, (R11)
+	VEXTRACTF32X4 $0x01, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt2x5stored1
+	VEXTRACTF32X4 $0x01, Z7, (R11)
+	VEXTRACTF32X4 $0x01, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt2x5stored1
+	VEXTRACTF32X4 $0x01, Z10, (R11)
+	VEXTRACTF32X4 $0x01, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt2x5stored1
+	VEXTRACTF32X4 $0x02, Z1, (R11)
+	VEXTRACTF32X4 $0x02, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt2x5stored1
+	VEXTRACTF32X4 $0x02, Z4, (R11)
+	VEXTRACTF32X4 $0x02, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt2x5stored1
+	VEXTRACTF32X4 $0x02, Z7, (R11)
+	VEXTRACTF32X4 $0x02, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt2x5stored1
+	VEXTRACTF32X4 $0x02, Z10, (R11)
+	VEXTRACTF32X4 $0x02, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt2x5stored1
+	VEXTRACTF32X4 $0x03, Z1, (R11)
+	VEXTRACTF32X4 $0x03, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt2x5stored1
+	VEXTRACTF32X4 $0x03, Z4, (R11)
+	VEXTRACTF32X4 $0x03, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt2x5stored1
+	VEXTRACTF32X4 $0x03, Z7, (R11)
+	VEXTRACTF32X4 $0x03, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt2x5stored1
+	VEXTRACTF32X4 $0x03, Z10, (R11)
+	VEXTRACTF32X4 $0x03, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+
+nt2x5stored1:
+	VZEROUPPER
+	RET
+
+nt2x6:
+	// 2 row vectors × 6 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	TESTB      R10, R10
+	JEQ        nt2x6k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	KMOVW      K3, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z12
+	KMOVW      K3, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z15
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z7
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z10
+	KMOVW      K1, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z13
+	KMOVW      K1, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z16
+
+nt2x6k:
+	TESTQ R14, R14
+	JEQ   nt2x6store
+
+nt2x6loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VFMADD231PS  Z25, Z28, Z7
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VFMADD231PS  Z25, Z29, Z10
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VBROADCASTSS (R12)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z15
+	VFMADD231PS  Z25, Z29, Z16
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt2x6loop
+
+nt2x6store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000003, R13
+	KMOVW         R13, K5
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VUNPCKLPS     Z15, Z12, Z28
+	VUNPCKHPS     Z15, Z12, Z29
+	VUNPCKLPS     Z21, Z18, Z30
+	VUNPCKHPS     Z21, Z18, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	VSHUFPS       $0x44, Z30, Z28, Z12
+	VSHUFPS       $0xee, Z30, Z28, Z15
+	VSHUFPS       $0x44, Z31, Z29, Z18
+	VSHUFPS       $0xee, Z31, Z29, Z21
+	MOVQ          SI, R11
+	VMOVUPS       X0, (R11)
+	VMOVUPS       X12, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, (R11)
+	VMOVUPS       X15, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, (R11)
+	VMOVUPS       X18, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, (R11)
+	VMOVUPS       X21, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	VEXTRACTF32X4 $0x01, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	VEXTRACTF32X4 $0x01, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	VEXTRACTF32X4 $0x01, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	VEXTRACTF32X4 $0x01, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	VEXTRACTF32X4 $0x02, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	VEXTRACTF32X4 $0x02, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	VEXTRACTF32X4 $0x02, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	VEXTRACTF32X4 $0x02, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	VEXTRACTF32X4 $0x03, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	VEXTRACTF32X4 $0x03, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	VEXTRACTF32X4 $0x03, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VEXTRACTF32X4 $0x03, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VUNPCKLPS     Z16, Z13, Z28
+	VUNPCKHPS     Z16, Z13, Z29
+	VUNPCKLPS     Z22, Z19, Z30
+	VUNPCKHPS     Z22, Z19, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	VSHUFPS       $0x44, Z30, Z28, Z13
+	VSHUFPS       $0xee, Z30, Z28, Z16
+	VSHUFPS       $0x44, Z31, Z29, Z19
+	VSHUFPS       $0xee, Z31, Z29, Z22
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000010, R12
+	VMOVUPS       X1, (R11)
+	VMOVUPS       X13, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt2x6stored1
+	VMOVUPS       X4, (R11)
+	VMOVUPS       X16, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt2x6stored1
+	VMOVUPS       X7, (R11)
+	VMOVUPS       X19, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt2x6stored1
+	VMOVUPS       X10, (R11)
+	VMOVUPS       X22, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt2x6stored1
+	VEXTRACTF32X4 $0x01, Z1, (R11)
+	VEXTRACTF32X4 $0x01, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt2x6stored1
+	VEXTRACTF32X4 $0x01, Z4, (R11)
+	VEXTRACTF32X4 $0x01, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt2x6stored1
+	VEXTRACTF32X4 $0x01, Z7, (R11)
+	VEXTRACTF32X4 $0x01, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt2x6stored1
+	VEXTRACTF32X4 $0x01, Z10, (R11)
+	VEXTRACTF32X4 $0x01, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt2x6stored1
+	VEXTRACTF32X4 $0x02, Z1, (R11)
+	VEXTRACTF32X4 $0x02, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt2x6stored1
+	VEXTRACTF32X4 $0x02, Z4, (R11)
+	VEXTRACTF32X4 $0x02, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt2x6stored1
+	VEXTRACTF32X4 $0x02, Z7, (R11)
+	VEXTRACTF32X4 $0x02, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt2x6stored1
+	VEXTRACTF32X4 $0x02, Z10, (R11)
+	VEXTRACTF32X4 $0x02, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt2x6stored1
+	VEXTRACTF32X4 $0x03, Z1, (R11)
+	VEXTRACTF32X4 $0x03, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt2x6stored1
+	VEXTRACTF32X4 $0x03, Z4, (R11)
+	VEXTRACTF32X4 $0x03, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt2x6stored1
+	VEXTRACTF32X4 $0x03, Z7, (R11)
+	VEXTRACTF32X4 $0x03, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt2x6stored1
+	VEXTRACTF32X4 $0x03, Z10, (R11)
+	VEXTRACTF32X4 $0x03, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+
+nt2x6stored1:
+	VZEROUPPER
+	RET
+
+nt2x7:
+	// 2 row vectors × 7 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Z19, Z19, Z19
+	TESTB      R10, R10
+	JEQ        nt2x7k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	KMOVW      K3, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z12
+	KMOVW      K3, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z15
+	KMOVW      K3, K2
+	VGATHERDPS 24(R11)(Z27*4), K2, Z18
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z7
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z10
+	KMOVW      K1, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z13
+	KMOVW      K1, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z16
+	KMOVW      K1, K2
+	VGATHERDPS 24(R11)(Z27*4), K2, Z19
+
+nt2x7k:
+	TESTQ R14, R14
+	JEQ   nt2x7store
+
+nt2x7loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VFMADD231PS  Z25, Z28, Z7
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VFMADD231PS  Z25, Z29, Z10
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VBROADCASTSS (R12)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z15
+	VFMADD231PS  Z25, Z29, Z16
+	VBROADCASTSS (R12)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z18
+	VFMADD231PS  Z25, Z28, Z19
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt2x7loop
+
+nt2x7store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000007, R13
+	KMOVW         R13, K5
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VUNPCKLPS     Z15, Z12, Z28
+	VUNPCKHPS     Z15, Z12, Z29
+	VUNPCKLPS     Z21, Z18, Z30
+	VUNPCKHPS     Z21, Z18, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	VSHUFPS       $0x44, Z30, Z28, Z12
+	VSHUFPS       $0xee, Z30, Z28, Z15
+	VSHUFPS       $0x44, Z31, Z29, Z18
+	VSHUFPS       $0xee, Z31, Z29, Z21
+	MOVQ          SI, R11
+	VMOVUPS       X0, (R11)
+	VMOVUPS       X12, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, (R11)
+	VMOVUPS       X15, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, (R11)
+	VMOVUPS       X18, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, (R11)
+	VMOVUPS       X21, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	VEXTRACTF32X4 $0x01, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	VEXTRACTF32X4 $0x01, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	VEXTRACTF32X4 $0x01, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	VEXTRACTF32X4 $0x01, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	VEXTRACTF32X4 $0x02, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	VEXTRACTF32X4 $0x02, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	VEXTRACTF32X4 $0x02, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	VEXTRACTF32X4 $0x02, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	VEXTRACTF32X4 $0x03, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	VEXTRACTF32X4 $0x03, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	VEXTRACTF32X4 $0x03, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VEXTRACTF32X4 $0x03, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VUNPCKLPS     Z16, Z13, Z28
+	VUNPCKHPS     Z16, Z13, Z29
+	VUNPCKLPS     Z22, Z19, Z30
+	VUNPCKHPS     Z22, Z19, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	VSHUFPS       $0x44, Z30, Z28, Z13
+	VSHUFPS       $0xee, Z30, Z28, Z16
+	VSHUFPS       $0x44, Z31, Z29, Z19
+	VSHUFPS       $0xee, Z31, Z29, Z22
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000010, R12
+	VMOVUPS       X1, (R11)
+	VMOVUPS       X13, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt2x7stored1
+	VMOVUPS       X4, (R11)
+	VMOVUPS       X16, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt2x7stored1
+	VMOVUPS       X7, (R11)
+	VMOVUPS       X19, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt2x7stored1
+	VMOVUPS       X10, (R11)
+	VMOVUPS       X22, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt2x7stored1
+	VEXTRACTF32X4 $0x01, Z1, (R11)
+	VEXTRACTF32X4 $0x01, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt2x7stored1
+	VEXTRACTF32X4 $0x01, Z4, (R11)
+	VEXTRACTF32X4 $0x01, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt2x7stored1
+	VEXTRACTF32X4 $0x01, Z7, (R11)
+	VEXTRACTF32X4 $0x01, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt2x7stored1
+	VEXTRACTF32X4 $0x01, Z10, (R11)
+	VEXTRACTF32X4 $0x01, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt2x7stored1
+	VEXTRACTF32X4 $0x02, Z1, (R11)
+	VEXTRACTF32X4 $0x02, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt2x7stored1
+	VEXTRACTF32X4 $0x02, Z4, (R11)
+	VEXTRACTF32X4 $0x02, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt2x7stored1
+	VEXTRACTF32X4 $0x02, Z7, (R11)
+	VEXTRACTF32X4 $0x02, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt2x7stored1
+	VEXTRACTF32X4 $0x02, Z10, (R11)
+	VEXTRACTF32X4 $0x02, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt2x7stored1
+	VEXTRACTF32X4 $0x03, Z1, (R11)
+	VEXTRACTF32X4 $0x03, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt2x7stored1
+	VEXTRACTF32X4 $0x03, Z4, (R11)
+	VEXTRACTF32X4 $0x03, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt2x7stored1
+	VEXTRACTF32X4 $0x03, Z7, (R11)
+	VEXTRACTF32X4 $0x03, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt2x7stored1
+	VEXTRACTF32X4 $0x03, Z10, (R11)
+	VEXTRACTF32X4 $0x03, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+
+nt2x7stored1:
+	VZEROUPPER
+	RET
+
+nt2x8:
+	// 2 row vectors × 8 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Z19, Z19, Z19
+	VPXORD     Z21, Z21, Z21
+	VPXORD     Z22, Z22, Z22
+	TESTB      R10, R10
+	JEQ        nt2x8k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	KMOVW      K3, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z12
+	KMOVW      K3, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z15
+	KMOVW      K3, K2
+	VGATHERDPS 24(R11)(Z27*4), K2, Z18
+	KMOVW      K3, K2
+	VGATHERDPS 28(R11)(Z27*4), K2, Z21
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z7
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z10
+	KMOVW      K1, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z13
+	KMOVW      K1, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z16
+	KMOVW      K1, K2
+	VGATHERDPS 24(R11)(Z27*4), K2, Z19
+	KMOVW      K1, K2
+	VGATHERDPS 28(R11)(Z27*4), K2, Z22
+
+nt2x8k:
+	TESTQ R14, R14
+	JEQ   nt2x8store
+
+nt2x8loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VFMADD231PS  Z25, Z28, Z7
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VFMADD231PS  Z25, Z29, Z10
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VBROADCASTSS (R12)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z15
+	VFMADD231PS  Z25, Z29, Z16
+	VBROADCASTSS (R12)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z18
+	VFMADD231PS  Z25, Z28, Z19
+	VBROADCASTSS (R12)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z21
+	VFMADD231PS  Z25, Z29, Z22
+	ADDQ         $0x00000080, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt2x8loop
+
+nt2x8store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VUNPCKLPS     Z15, Z12, Z28
+	VUNPCKHPS     Z15, Z12, Z29
+	VUNPCKLPS     Z21, Z18, Z30
+	VUNPCKHPS     Z21, Z18, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	VSHUFPS       $0x44, Z30, Z28, Z12
+	VSHUFPS       $0xee, Z30, Z28, Z15
+	VSHUFPS       $0x44, Z31, Z29, Z18
+	VSHUFPS       $0xee, Z31, Z29, Z21
+	MOVQ          SI, R11
+	VMOVUPS       X0, (R11)
+	VMOVUPS       X12, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, (R11)
+	VMOVUPS       X15, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, (R11)
+	VMOVUPS       X18, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, (R11)
+	VMOVUPS       X21, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	VEXTRACTF32X4 $0x01, Z12, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	VEXTRACTF32X4 $0x01, Z15, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	VEXTRACTF32X4 $0x01, Z18, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	VEXTRACTF32X4 $0x01, Z21, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	VEXTRACTF32X4 $0x02, Z12, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	VEXTRACTF32X4 $0x02, Z15, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	VEXTRACTF32X4 $0x02, Z18, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	VEXTRACTF32X4 $0x02, Z21, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	VEXTRACTF32X4 $0x03, Z12, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	VEXTRACTF32X4 $0x03, Z15, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	VEXTRACTF32X4 $0x03, Z18, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VEXTRACTF32X4 $0x03, Z21, 16(R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VUNPCKLPS     Z16, Z13, Z28
+	VUNPCKHPS     Z16, Z13, Z29
+	VUNPCKLPS     Z22, Z19, Z30
+	VUNPCKHPS     Z22, Z19, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	VSHUFPS       $0x44, Z30, Z28, Z13
+	VSHUFPS       $0xee, Z30, Z28, Z16
+	VSHUFPS       $0x44, Z31, Z29, Z19
+	VSHUFPS       $0xee, Z31, Z29, Z22
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000010, R12
+	VMOVUPS       X1, (R11)
+	VMOVUPS       X13, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt2x8stored1
+	VMOVUPS       X4, (R11)
+	VMOVUPS       X16, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt2x8stored1
+	VMOVUPS       X7, (R11)
+	VMOVUPS       X19, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt2x8stored1
+	VMOVUPS       X10, (R11)
+	VMOVUPS       X22, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt2x8stored1
+	VEXTRACTF32X4 $0x01, Z1, (R11)
+	VEXTRACTF32X4 $0x01, Z13, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt2x8stored1
+	VEXTRACTF32X4 $0x01, Z4, (R11)
+	VEXTRACTF32X4 $0x01, Z16, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt2x8stored1
+	VEXTRACTF32X4 $0x01, Z7, (R11)
+	VEXTRACTF32X4 $0x01, Z19, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt2x8stored1
+	VEXTRACTF32X4 $0x01, Z10, (R11)
+	VEXTRACTF32X4 $0x01, Z22, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt2x8stored1
+	VEXTRACTF32X4 $0x02, Z1, (R11)
+	VEXTRACTF32X4 $0x02, Z13, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt2x8stored1
+	VEXTRACTF32X4 $0x02, Z4, (R11)
+	VEXTRACTF32X4 $0x02, Z16, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt2x8stored1
+	VEXTRACTF32X4 $0x02, Z7, (R11)
+	VEXTRACTF32X4 $0x02, Z19, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt2x8stored1
+	VEXTRACTF32X4 $0x02, Z10, (R11)
+	VEXTRACTF32X4 $0x02, Z22, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt2x8stored1
+	VEXTRACTF32X4 $0x03, Z1, (R11)
+	VEXTRACTF32X4 $0x03, Z13, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt2x8stored1
+	VEXTRACTF32X4 $0x03, Z4, (R11)
+	VEXTRACTF32X4 $0x03, Z16, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt2x8stored1
+	VEXTRACTF32X4 $0x03, Z7, (R11)
+	VEXTRACTF32X4 $0x03, Z19, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt2x8stored1
+	VEXTRACTF32X4 $0x03, Z10, (R11)
+	VEXTRACTF32X4 $0x03, Z22, 16(R11)
+
+nt2x8stored1:
+	VZEROUPPER
+	RET
+
+nt3x1:
+	// 3 row vectors × 1 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	TESTB      R10, R10
+	JEQ        nt3x1k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	LEAQ       (SI)(DI*2), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z2
+
+nt3x1k:
+	TESTQ R14, R14
+	JEQ   nt3x1store
+
+nt3x1loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VMOVUPS      128(AX), Z26
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	ADDQ         $0x000000c0, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt3x1loop
+
+nt3x1store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000001, R13
+	KMOVW         R13, K4
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	MOVQ          SI, R11
+	VMOVUPS       X0, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	VMOVUPS       X1, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X4, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X7, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X10, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	VUNPCKLPS     Z5, Z2, Z24
+	VUNPCKHPS     Z5, Z2, Z25
+	VUNPCKLPS     Z11, Z8, Z26
+	VUNPCKHPS     Z11, Z8, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z2
+	VSHUFPS       $0xee, Z26, Z24, Z5
+	VSHUFPS       $0x44, Z27, Z25, Z8
+	VSHUFPS       $0xee, Z27, Z25, Z11
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	ADDQ          DI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000020, R12
+	VMOVUPS       X2, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt3x1stored2
+	VMOVUPS       X5, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt3x1stored2
+	VMOVUPS       X8, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt3x1stored2
+	VMOVUPS       X11, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt3x1stored2
+	VEXTRACTF32X4 $0x01, Z2, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt3x1stored2
+	VEXTRACTF32X4 $0x01, Z5, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt3x1stored2
+	VEXTRACTF32X4 $0x01, Z8, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt3x1stored2
+	VEXTRACTF32X4 $0x01, Z11, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt3x1stored2
+	VEXTRACTF32X4 $0x02, Z2, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt3x1stored2
+	VEXTRACTF32X4 $0x02, Z5, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt3x1stored2
+	VEXTRACTF32X4 $0x02, Z8, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt3x1stored2
+	VEXTRACTF32X4 $0x02, Z11, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt3x1stored2
+	VEXTRACTF32X4 $0x03, Z2, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt3x1stored2
+	VEXTRACTF32X4 $0x03, Z5, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt3x1stored2
+	VEXTRACTF32X4 $0x03, Z8, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt3x1stored2
+	VEXTRACTF32X4 $0x03, Z11, X24
+	VMOVUPS       X24, K4, (R11)
+
+nt3x1stored2:
+	VZEROUPPER
+	RET
+
+nt3x2:
+	// 3 row vectors × 2 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	TESTB      R10, R10
+	JEQ        nt3x2k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	LEAQ       (SI)(DI*2), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z2
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z5
+
+nt3x2k:
+	TESTQ R14, R14
+	JEQ   nt3x2store
+
+nt3x2loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VMOVUPS      128(AX), Z26
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VFMADD231PS  Z26, Z29, Z5
+	ADDQ         $0x000000c0, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt3x2loop
+
+nt3x2store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000003, R13
+	KMOVW         R13, K4
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	MOVQ          SI, R11
+	VMOVUPS       X0, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	VMOVUPS       X1, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X4, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X7, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X10, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	VUNPCKLPS     Z5, Z2, Z24
+	VUNPCKHPS     Z5, Z2, Z25
+	VUNPCKLPS     Z11, Z8, Z26
+	VUNPCKHPS     Z11, Z8, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z2
+	VSHUFPS       $0xee, Z26, Z24, Z5
+	VSHUFPS       $0x44, Z27, Z25, Z8
+	VSHUFPS       $0xee, Z27, Z25, Z11
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	ADDQ          DI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000020, R12
+	VMOVUPS       X2, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt3x2stored2
+	VMOVUPS       X5, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt3x2stored2
+	VMOVUPS       X8, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt3x2stored2
+	VMOVUPS       X11, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt3x2stored2
+	VEXTRACTF32X4 $0x01, Z2, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt3x2stored2
+	VEXTRACTF32X4 $0x01, Z5, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt3x2stored2
+	VEXTRACTF32X4 $0x01, Z8, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt3x2stored2
+	VEXTRACTF32X4 $0x01, Z11, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt3x2stored2
+	VEXTRACTF32X4 $0x02, Z2, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt3x2stored2
+	VEXTRACTF32X4 $0x02, Z5, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt3x2stored2
+	VEXTRACTF32X4 $0x02, Z8, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt3x2stored2
+	VEXTRACTF32X4 $0x02, Z11, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt3x2stored2
+	VEXTRACTF32X4 $0x03, Z2, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt3x2stored2
+	VEXTRACTF32X4 $0x03, Z5, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt3x2stored2
+	VEXTRACTF32X4 $0x03, Z8, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt3x2stored2
+	VEXTRACTF32X4 $0x03, Z11, X24
+	VMOVUPS       X24, K4, (R11)
+
+nt3x2stored2:
+	VZEROUPPER
+	RET
+
+nt3x3:
+	// 3 row vectors × 3 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	TESTB      R10, R10
+	JEQ        nt3x3k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z7
+	LEAQ       (SI)(DI*2), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z2
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z5
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z8
+
+nt3x3k:
+	TESTQ R14, R14
+	JEQ   nt3x3store
+
+nt3x3loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VMOVUPS      128(AX), Z26
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VFMADD231PS  Z26, Z29, Z5
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VFMADD231PS  Z25, Z28, Z7
+	VFMADD231PS  Z26, Z28, Z8
+	ADDQ         $0x000000c0, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt3x3loop
+
+nt3x3store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000007, R13
+	KMOVW         R13, K4
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	MOVQ          SI, R11
+	VMOVUPS       X0, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, X24
+	VMOVUPS       X24, K4, (R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	VMOVUPS       X1, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X4, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X7, K4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X10, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z1, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z4, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z7, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z10, X24
+	VMOVUPS       X24, K4, (R11)
+	VUNPCKLPS     Z5, Z2, Z24
+	VUNPCKHPS     Z5, Z2, Z25
+	VUNPCKLPS     Z11, Z8, Z26
+	VUNPCKHPS     Z11, Z8, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z2
+	VSHUFPS       $0xee, Z26, Z24, Z5
+	VSHUFPS       $0x44, Z27, Z25, Z8
+	VSHUFPS       $0xee, Z27, Z25, Z11
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	ADDQ          DI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000020, R12
+	VMOVUPS       X2, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt3x3stored2
+	VMOVUPS       X5, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt3x3stored2
+	VMOVUPS       X8, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt3x3stored2
+	VMOVUPS       X11, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt3x3stored2
+	VEXTRACTF32X4 $0x01, Z2, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt3x3stored2
+	VEXTRACTF32X4 $0x01, Z5, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt3x3stored2
+	VEXTRACTF32X4 $0x01, Z8, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt3x3stored2
+	VEXTRACTF32X4 $0x01, Z11, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt3x3stored2
+	VEXTRACTF32X4 $0x02, Z2, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt3x3stored2
+	VEXTRACTF32X4 $0x02, Z5, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt3x3stored2
+	VEXTRACTF32X4 $0x02, Z8, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt3x3stored2
+	VEXTRACTF32X4 $0x02, Z11, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt3x3stored2
+	VEXTRACTF32X4 $0x03, Z2, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt3x3stored2
+	VEXTRACTF32X4 $0x03, Z5, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt3x3stored2
+	VEXTRACTF32X4 $0x03, Z8, X24
+	VMOVUPS       X24, K4, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt3x3stored2
+	VEXTRACTF32X4 $0x03, Z11, X24
+	VMOVUPS       X24, K4, (R11)
+
+nt3x3stored2:
+	VZEROUPPER
+	RET
+
+nt3x4:
+	// 3 row vectors × 4 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	TESTB      R10, R10
+	JEQ        nt3x4k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z7
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z10
+	LEAQ       (SI)(DI*2), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z2
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z5
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z8
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z11
+
+nt3x4k:
+	TESTQ R14, R14
+	JEQ   nt3x4store
+
+nt3x4loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VMOVUPS      128(AX), Z26
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VFMADD231PS  Z26, Z29, Z5
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VFMADD231PS  Z25, Z28, Z7
+	VFMADD231PS  Z26, Z28, Z8
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VFMADD231PS  Z25, Z29, Z10
+	VFMADD231PS  Z26, Z29, Z11
+	ADDQ         $0x000000c0, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt3x4loop
+
+nt3x4store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	MOVQ          SI, R11
+	VMOVUPS       X0, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	VMOVUPS       X1, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X4, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X7, (R11)
+	ADDQ          CX, R11
+	VMOVUPS       X10, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z1, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z7, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z10, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z1, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z7, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z10, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z1, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z4, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z7, (R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z10, (R11)
+	VUNPCKLPS     Z5, Z2, Z24
+	VUNPCKHPS     Z5, Z2, Z25
+	VUNPCKLPS     Z11, Z8, Z26
+	VUNPCKHPS     Z11, Z8, Z27
+	VSHUFPS       $0x44, Z26, Z24, Z2
+	VSHUFPS       $0xee, Z26, Z24, Z5
+	VSHUFPS       $0x44, Z27, Z25, Z8
+	VSHUFPS       $0xee, Z27, Z25, Z11
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	ADDQ          DI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000020, R12
+	VMOVUPS       X2, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt3x4stored2
+	VMOVUPS       X5, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt3x4stored2
+	VMOVUPS       X8, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt3x4stored2
+	VMOVUPS       X11, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt3x4stored2
+	VEXTRACTF32X4 $0x01, Z2, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt3x4stored2
+	VEXTRACTF32X4 $0x01, Z5, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt3x4stored2
+	VEXTRACTF32X4 $0x01, Z8, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt3x4stored2
+	VEXTRACTF32X4 $0x01, Z11, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt3x4stored2
+	VEXTRACTF32X4 $0x02, Z2, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt3x4stored2
+	VEXTRACTF32X4 $0x02, Z5, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt3x4stored2
+	VEXTRACTF32X4 $0x02, Z8, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt3x4stored2
+	VEXTRACTF32X4 $0x02, Z11, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt3x4stored2
+	VEXTRACTF32X4 $0x03, Z2, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt3x4stored2
+	VEXTRACTF32X4 $0x03, Z5, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt3x4stored2
+	VEXTRACTF32X4 $0x03, Z8, (R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt3x4stored2
+	VEXTRACTF32X4 $0x03, Z11, (R11)
+
+nt3x4stored2:
+	VZEROUPPER
+	RET
+
+nt3x5:
+	// 3 row vectors × 5 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	TESTB      R10, R10
+	JEQ        nt3x5k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	KMOVW      K3, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z12
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z7
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z10
+	KMOVW      K3, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z13
+	LEAQ       (SI)(DI*2), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z2
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z5
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z8
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z11
+	KMOVW      K1, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z14
+
+nt3x5k:
+	TESTQ R14, R14
+	JEQ   nt3x5store
+
+nt3x5loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VMOVUPS      128(AX), Z26
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VFMADD231PS  Z26, Z29, Z5
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VFMADD231PS  Z25, Z28, Z7
+	VFMADD231PS  Z26, Z28, Z8
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VFMADD231PS  Z25, Z29, Z10
+	VFMADD231PS  Z26, Z29, Z11
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	ADDQ         $0x000000c0, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt3x5loop
+
+nt3x5store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000001, R13
+	KMOVW         R13, K5
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VUNPCKLPS     Z15, Z12, Z28
+	VUNPCKHPS     Z15, Z12, Z29
+	VUNPCKLPS     Z21, Z18, Z30
+	VUNPCKHPS     Z21, Z18, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	VSHUFPS       $0x44, Z30, Z28, Z12
+	VSHUFPS       $0xee, Z30, Z28, Z15
+	VSHUFPS       $0x44, Z31, Z29, Z18
+	VSHUFPS       $0xee, Z31, Z29, Z21
+	MOVQ          SI, R11
+	VMOVUPS       X0, (R11)
+	VMOVUPS       X12, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, (R11)
+	VMOVUPS       X15, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, (R11)
+	VMOVUPS       X18, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, (R11)
+	VMOVUPS       X21, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	VEXTRACTF32X4 $0x01, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	VEXTRACTF32X4 $0x01, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	VEXTRACTF32X4 $0x01, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	VEXTRACTF32X4 $0x01, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	VEXTRACTF32X4 $0x02, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	VEXTRACTF32X4 $0x02, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	VEXTRACTF32X4 $0x02, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	VEXTRACTF32X4 $0x02, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	VEXTRACTF32X4 $0x03, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	VEXTRACTF32X4 $0x03, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	VEXTRACTF32X4 $0x03, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VEXTRACTF32X4 $0x03, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VUNPCKLPS     Z16, Z13, Z28
+	VUNPCKHPS     Z16, Z13, Z29
+	VUNPCKLPS     Z22, Z19, Z30
+	VUNPCKHPS     Z22, Z19, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	VSHUFPS       $0x44, Z30, Z28, Z13
+	VSHUFPS       $0xee, Z30, Z28, Z16
+	VSHUFPS       $0x44, Z31, Z29, Z19
+	VSHUFPS       $0xee, Z31, Z29, Z22
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	VMOVUPS       X1, (R11)
+	VMOVUPS       X13, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X4, (R11)
+	VMOVUPS       X16, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X7, (R11)
+	VMOVUPS       X19, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X10, (R11)
+	VMOVUPS       X22, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z1, (R11)
+	VEXTRACTF32X4 $0x01, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z4, (R11)
+	VEXTRACTF32X4 $0x01, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z7, (R11)
+	VEXTRACTF32X4 $0x01, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z10, (R11)
+	VEXTRACTF32X4 $0x01, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z1, (R11)
+	VEXTRACTF32X4 $0x02, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z4, (R11)
+	VEXTRACTF32X4 $0x02, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z7, (R11)
+	VEXTRACTF32X4 $0x02, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z10, (R11)
+	VEXTRACTF32X4 $0x02, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z1, (R11)
+	VEXTRACTF32X4 $0x03, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z4, (R11)
+	VEXTRACTF32X4 $0x03, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z7, (R11)
+	VEXTRACTF32X4 $0x03, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z10, (R11)
+	VEXTRACTF32X4 $0x03, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	VUNPCKLPS     Z5, Z2, Z24
+	VUNPCKHPS     Z5, Z2, Z25
+	VUNPCKLPS     Z11, Z8, Z26
+	VUNPCKHPS     Z11, Z8, Z27
+	VUNPCKLPS     Z17, Z14, Z28
+	VUNPCKHPS     Z17, Z14, Z29
+	VUNPCKLPS     Z23, Z20, Z30
+	VUNPCKHPS     Z23, Z20, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z2
+	VSHUFPS       $0xee, Z26, Z24, Z5
+	VSHUFPS       $0x44, Z27, Z25, Z8
+	VSHUFPS       $0xee, Z27, Z25, Z11
+	VSHUFPS       $0x44, Z30, Z28, Z14
+	VSHUFPS       $0xee, Z30, Z28, Z17
+	VSHUFPS       $0x44, Z31, Z29, Z20
+	VSHUFPS       $0xee, Z31, Z29, Z23
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	ADDQ          DI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000020, R12
+	VMOVUPS       X2, (R11)
+	VMOVUPS       X14, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt3x5stored2
+	VMOVUPS       X5, (R11)
+	VMOVUPS       X17, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt3x5stored2
+	VMOVUPS       X8, (R11)
+	VMOVUPS       X20, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt3x5stored2
+	VMOVUPS       X11, (R11)
+	VMOVUPS       X23, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt3x5stored2
+	VEXTRACTF32X4 $0x01, Z2, (R11)
+	VEXTRACTF32X4 $0x01, Z14, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt3x5stored2
+	VEXTRACTF32X4 $0x01, Z5, (R11)
+	VEXTRACTF32X4 $0x01, Z17, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt3x5stored2
+	VEXTRACTF32X4 $0x01, Z8, (R11)
+	VEXTRACTF32X4 $0x01, Z20, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt3x5stored2
+	VEXTRACTF32X4 $0x01, Z11, (R11)
+	VEXTRACTF32X4 $0x01, Z23, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt3x5stored2
+	VEXTRACTF32X4 $0x02, Z2, (R11)
+	VEXTRACTF32X4 $0x02, Z14, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt3x5stored2
+	VEXTRACTF32X4 $0x02, Z5, (R11)
+	VEXTRACTF32X4 $0x02, Z17, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt3x5stored2
+	VEXTRACTF32X4 $0x02, Z8, (R11)
+	VEXTRACTF32X4 $0x02, Z20, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt3x5stored2
+	VEXTRACTF32X4 $0x02, Z11, (R11)
+	VEXTRACTF32X4 $0x02, Z23, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt3x5stored2
+	VEXTRACTF32X4 $0x03, Z2, (R11)
+	VEXTRACTF32X4 $0x03, Z14, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt3x5stored2
+	VEXTRACTF32X4 $0x03, Z5, (R11)
+	VEXTRACTF32X4 $0x03, Z17, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt3x5stored2
+	VEXTRACTF32X4 $0x03, Z8, (R11)
+	VEXTRACTF32X4 $0x03, Z20, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt3x5stored2
+	VEXTRACTF32X4 $0x03, Z11, (R11)
+	VEXTRACTF32X4 $0x03, Z23, X24
+	VMOVUPS       X24, K5, 16(R11)
+
+nt3x5stored2:
+	VZEROUPPER
+	RET
+
+nt3x6:
+	// 3 row vectors × 6 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z17, Z17, Z17
+	TESTB      R10, R10
+	JEQ        nt3x6k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	KMOVW      K3, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z12
+	KMOVW      K3, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z15
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z7
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z10
+	KMOVW      K3, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z13
+	KMOVW      K3, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z16
+	LEAQ       (SI)(DI*2), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z2
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z5
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z8
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z11
+	KMOVW      K1, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z14
+	KMOVW      K1, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z17
+
+nt3x6k:
+	TESTQ R14, R14
+	JEQ   nt3x6store
+
+nt3x6loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VMOVUPS      128(AX), Z26
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VFMADD231PS  Z26, Z29, Z5
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VFMADD231PS  Z25, Z28, Z7
+	VFMADD231PS  Z26, Z28, Z8
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VFMADD231PS  Z25, Z29, Z10
+	VFMADD231PS  Z26, Z29, Z11
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VBROADCASTSS (R12)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z15
+	VFMADD231PS  Z25, Z29, Z16
+	VFMADD231PS  Z26, Z29, Z17
+	ADDQ         $0x000000c0, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt3x6loop
+
+nt3x6store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000003, R13
+	KMOVW         R13, K5
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VUNPCKLPS     Z15, Z12, Z28
+	VUNPCKHPS     Z15, Z12, Z29
+	VUNPCKLPS     Z21, Z18, Z30
+	VUNPCKHPS     Z21, Z18, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	VSHUFPS       $0x44, Z30, Z28, Z12
+	VSHUFPS       $0xee, Z30, Z28, Z15
+	VSHUFPS       $0x44, Z31, Z29, Z18
+	VSHUFPS       $0xee, Z31, Z29, Z21
+	MOVQ          SI, R11
+	VMOVUPS       X0, (R11)
+	VMOVUPS       X12, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, (R11)
+	VMOVUPS       X15, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, (R11)
+	VMOVUPS       X18, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, (R11)
+	VMOVUPS       X21, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	VEXTRACTF32X4 $0x01, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	VEXTRACTF32X4 $0x01, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	VEXTRACTF32X4 $0x01, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	VEXTRACTF32X4 $0x01, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	VEXTRACTF32X4 $0x02, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	VEXTRACTF32X4 $0x02, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	VEXTRACTF32X4 $0x02, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	VEXTRACTF32X4 $0x02, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	VEXTRACTF32X4 $0x03, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	VEXTRACTF32X4 $0x03, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	VEXTRACTF32X4 $0x03, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VEXTRACTF32X4 $0x03, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VUNPCKLPS     Z16, Z13, Z28
+	VUNPCKHPS     Z16, Z13, Z29
+	VUNPCKLPS     Z22, Z19, Z30
+	VUNPCKHPS     Z22, Z19, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	VSHUFPS       $0x44, Z30, Z28, Z13
+	VSHUFPS       $0xee, Z30, Z28, Z16
+	VSHUFPS       $0x44, Z31, Z29, Z19
+	VSHUFPS       $0xee, Z31, Z29, Z22
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	VMOVUPS       X1, (R11)
+	VMOVUPS       X13, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X4, (R11)
+	VMOVUPS       X16, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X7, (R11)
+	VMOVUPS       X19, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X10, (R11)
+	VMOVUPS       X22, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z1, (R11)
+	VEXTRACTF32X4 $0x01, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z4, (R11)
+	VEXTRACTF32X4 $0x01, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z7, (R11)
+	VEXTRACTF32X4 $0x01, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z10, (R11)
+	VEXTRACTF32X4 $0x01, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z1, (R11)
+	VEXTRACTF32X4 $0x02, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z4, (R11)
+	VEXTRACTF32X4 $0x02, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z7, (R11)
+	VEXTRACTF32X4 $0x02, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z10, (R11)
+	VEXTRACTF32X4 $0x02, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z1, (R11)
+	VEXTRACTF32X4 $0x03, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z4, (R11)
+	VEXTRACTF32X4 $0x03, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z7, (R11)
+	VEXTRACTF32X4 $0x03, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z10, (R11)
+	VEXTRACTF32X4 $0x03, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	VUNPCKLPS     Z5, Z2, Z24
+	VUNPCKHPS     Z5, Z2, Z25
+	VUNPCKLPS     Z11, Z8, Z26
+	VUNPCKHPS     Z11, Z8, Z27
+	VUNPCKLPS     Z17, Z14, Z28
+	VUNPCKHPS     Z17, Z14, Z29
+	VUNPCKLPS     Z23, Z20, Z30
+	VUNPCKHPS     Z23, Z20, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z2
+	VSHUFPS       $0xee, Z26, Z24, Z5
+	VSHUFPS       $0x44, Z27, Z25, Z8
+	VSHUFPS       $0xee, Z27, Z25, Z11
+	VSHUFPS       $0x44, Z30, Z28, Z14
+	VSHUFPS       $0xee, Z30, Z28, Z17
+	VSHUFPS       $0x44, Z31, Z29, Z20
+	VSHUFPS       $0xee, Z31, Z29, Z23
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	ADDQ          DI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000020, R12
+	VMOVUPS       X2, (R11)
+	VMOVUPS       X14, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt3x6stored2
+	VMOVUPS       X5, (R11)
+	VMOVUPS       X17, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt3x6stored2
+	VMOVUPS       X8, (R11)
+	VMOVUPS       X20, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt3x6stored2
+	VMOVUPS       X11, (R11)
+	VMOVUPS       X23, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt3x6stored2
+	VEXTRACTF32X4 $0x01, Z2, (R11)
+	VEXTRACTF32X4 $0x01, Z14, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt3x6stored2
+	VEXTRACTF32X4 $0x01, Z5, (R11)
+	VEXTRACTF32X4 $0x01, Z17, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt3x6stored2
+	VEXTRACTF32X4 $0x01, Z8, (R11)
+	VEXTRACTF32X4 $0x01, Z20, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt3x6stored2
+	VEXTRACTF32X4 $0x01, Z11, (R11)
+	VEXTRACTF32X4 $0x01, Z23, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt3x6stored2
+	VEXTRACTF32X4 $0x02, Z2, (R11)
+	VEXTRACTF32X4 $0x02, Z14, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt3x6stored2
+	VEXTRACTF32X4 $0x02, Z5, (R11)
+	VEXTRACTF32X4 $0x02, Z17, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt3x6stored2
+	VEXTRACTF32X4 $0x02, Z8, (R11)
+	VEXTRACTF32X4 $0x02, Z20, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt3x6stored2
+	VEXTRACTF32X4 $0x02, Z11, (R11)
+	VEXTRACTF32X4 $0x02, Z23, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt3x6stored2
+	VEXTRACTF32X4 $0x03, Z2, (R11)
+	VEXTRACTF32X4 $0x03, Z14, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt3x6stored2
+	VEXTRACTF32X4 $0x03, Z5, (R11)
+	VEXTRACTF32X4 $0x03, Z17, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt3x6stored2
+	VEXTRACTF32X4 $0x03, Z8, (R11)
+	VEXTRACTF32X4 $0x03, Z20, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt3x6stored2
+	VEXTRACTF32X4 $0x03, Z11, (R11)
+	VEXTRACTF32X4 $0x03, Z23, X24
+	VMOVUPS       X24, K5, 16(R11)
+
+nt3x6stored2:
+	VZEROUPPER
+	RET
+
+nt3x7:
+	// 3 row vectors × 7 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z17, Z17, Z17
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Z19, Z19, Z19
+	VPXORD     Z20, Z20, Z20
+	TESTB      R10, R10
+	JEQ        nt3x7k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	KMOVW      K3, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z12
+	KMOVW      K3, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z15
+	KMOVW      K3, K2
+	VGATHERDPS 24(R11)(Z27*4), K2, Z18
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z7
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z10
+	KMOVW      K3, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z13
+	KMOVW      K3, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z16
+	KMOVW      K3, K2
+	VGATHERDPS 24(R11)(Z27*4), K2, Z19
+	LEAQ       (SI)(DI*2), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z2
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z5
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z8
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z11
+	KMOVW      K1, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z14
+	KMOVW      K1, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z17
+	KMOVW      K1, K2
+	VGATHERDPS 24(R11)(Z27*4), K2, Z20
+
+nt3x7k:
+	TESTQ R14, R14
+	JEQ   nt3x7store
+
+nt3x7loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VMOVUPS      128(AX), Z26
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VFMADD231PS  Z26, Z29, Z5
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VFMADD231PS  Z25, Z28, Z7
+	VFMADD231PS  Z26, Z28, Z8
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VFMADD231PS  Z25, Z29, Z10
+	VFMADD231PS  Z26, Z29, Z11
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VBROADCASTSS (R12)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z15
+	VFMADD231PS  Z25, Z29, Z16
+	VFMADD231PS  Z26, Z29, Z17
+	VBROADCASTSS (R12)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z18
+	VFMADD231PS  Z25, Z28, Z19
+	VFMADD231PS  Z26, Z28, Z20
+	ADDQ         $0x000000c0, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt3x7loop
+
+nt3x7store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	MOVL          $0x00000007, R13
+	KMOVW         R13, K5
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VUNPCKLPS     Z15, Z12, Z28
+	VUNPCKHPS     Z15, Z12, Z29
+	VUNPCKLPS     Z21, Z18, Z30
+	VUNPCKHPS     Z21, Z18, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	VSHUFPS       $0x44, Z30, Z28, Z12
+	VSHUFPS       $0xee, Z30, Z28, Z15
+	VSHUFPS       $0x44, Z31, Z29, Z18
+	VSHUFPS       $0xee, Z31, Z29, Z21
+	MOVQ          SI, R11
+	VMOVUPS       X0, (R11)
+	VMOVUPS       X12, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, (R11)
+	VMOVUPS       X15, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, (R11)
+	VMOVUPS       X18, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, (R11)
+	VMOVUPS       X21, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	VEXTRACTF32X4 $0x01, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	VEXTRACTF32X4 $0x01, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	VEXTRACTF32X4 $0x01, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	VEXTRACTF32X4 $0x01, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	VEXTRACTF32X4 $0x02, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	VEXTRACTF32X4 $0x02, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	VEXTRACTF32X4 $0x02, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	VEXTRACTF32X4 $0x02, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	VEXTRACTF32X4 $0x03, Z12, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	VEXTRACTF32X4 $0x03, Z15, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	VEXTRACTF32X4 $0x03, Z18, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VEXTRACTF32X4 $0x03, Z21, X24
+	VMOVUPS       X24, K5, 16(R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VUNPCKLPS     Z16, Z13, Z28
+	VUNPCKHPS     Z16, Z13, Z29
+	VUNPCKLPS     Z22, Z19, Z30
+	VUNPCKHPS     Z22, Z19, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	VSHUFPS       $0x44, Z30, Z28, Z13
+	VSHUFPS       $0xee, Z30, Z28, Z16
+	VSHUFPS       $0x44, Z31, Z29, Z19
+	VSHUFPS       $0xee, Z31, Z29, Z22
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	VMOVUPS       X1, (R11)
+	VMOVUPS       X13, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X4, (R11)
+	VMOVUPS       X16, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X7, (R11)
+	VMOVUPS       X19, K5, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X10, (R11)
+	VMOVUPS       X22, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z1, (R11)
+	VEXTRACTF32X4 $0x01, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z4, (R11)
+	VEXTRACTF32X4 $0x01, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z7, (R11)
+	VEXTRACTF32X4 $0x01, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z10, (R11)
+	VEXTRACTF32X4 $0x01, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z1, (R11)
+	VEXTRACTF32X4 $0x02, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z4, (R11)
+	VEXTRACTF32X4 $0x02, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z7, (R11)
+	VEXTRACTF32X4 $0x02, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z10, (R11)
+	VEXTRACTF32X4 $0x02, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z1, (R11)
+	VEXTRACTF32X4 $0x03, Z13, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z4, (R11)
+	VEXTRACTF32X4 $0x03, Z16, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z7, (R11)
+	VEXTRACTF32X4 $0x03, Z19, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z10, (R11)
+	VEXTRACTF32X4 $0x03, Z22, X24
+	VMOVUPS       X24, K5, 16(R11)
+	VUNPCKLPS     Z5, Z2, Z24
+	VUNPCKHPS     Z5, Z2, Z25
+	VUNPCKLPS     Z11, Z8, Z26
+	VUNPCKHPS     Z11, Z8, Z27
+	VUNPCKLPS     Z17, Z14, Z28
+	VUNPCKHPS     Z17, Z14, Z29
+	VUNPCKLPS     Z23, Z20, Z30
+	VUNPCKHPS     Z23, Z20, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z2
+	VSHUFPS       $0xee, Z26, Z24, Z5
+	VSHUFPS       $0x44, Z27, Z25, Z8
+	VSHUFPS       $0xee, Z27, Z25, Z11
+	VSHUFPS       $0x44, Z30, Z28, Z14
+	VSHUFPS       $0xee, Z30, Z28, Z17
+	VSHUFPS       $0x44, Z31, Z29, Z20
+	VSHUFPS       $0xee, Z31, Z29, Z23
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	ADDQ          DI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000020, R12
+	VMOVUPS       X2, (R11)
+	VMOVUPS       X14, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt3x7stored2
+	VMOVUPS       X5, (R11)
+	VMOVUPS       X17, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt3x7stored2
+	VMOVUPS       X8, (R11)
+	VMOVUPS       X20, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt3x7stored2
+	VMOVUPS       X11, (R11)
+	VMOVUPS       X23, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt3x7stored2
+	VEXTRACTF32X4 $0x01, Z2, (R11)
+	VEXTRACTF32X4 $0x01, Z14, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt3x7stored2
+	VEXTRACTF32X4 $0x01, Z5, (R11)
+	VEXTRACTF32X4 $0x01, Z17, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt3x7stored2
+	VEXTRACTF32X4 $0x01, Z8, (R11)
+	VEXTRACTF32X4 $0x01, Z20, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt3x7stored2
+	VEXTRACTF32X4 $0x01, Z11, (R11)
+	VEXTRACTF32X4 $0x01, Z23, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt3x7stored2
+	VEXTRACTF32X4 $0x02, Z2, (R11)
+	VEXTRACTF32X4 $0x02, Z14, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt3x7stored2
+	VEXTRACTF32X4 $0x02, Z5, (R11)
+	VEXTRACTF32X4 $0x02, Z17, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt3x7stored2
+	VEXTRACTF32X4 $0x02, Z8, (R11)
+	VEXTRACTF32X4 $0x02, Z20, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt3x7stored2
+	VEXTRACTF32X4 $0x02, Z11, (R11)
+	VEXTRACTF32X4 $0x02, Z23, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt3x7stored2
+	VEXTRACTF32X4 $0x03, Z2, (R11)
+	VEXTRACTF32X4 $0x03, Z14, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt3x7stored2
+	VEXTRACTF32X4 $0x03, Z5, (R11)
+	VEXTRACTF32X4 $0x03, Z17, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt3x7stored2
+	VEXTRACTF32X4 $0x03, Z8, (R11)
+	VEXTRACTF32X4 $0x03, Z20, X24
+	VMOVUPS       X24, K5, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt3x7stored2
+	VEXTRACTF32X4 $0x03, Z11, (R11)
+	VEXTRACTF32X4 $0x03, Z23, X24
+	VMOVUPS       X24, K5, 16(R11)
+
+nt3x7stored2:
+	VZEROUPPER
+	RET
+
+nt3x8:
+	// 3 row vectors × 8 columns
+	VPXORD     Z0, Z0, Z0
+	VPXORD     Z1, Z1, Z1
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VPXORD     Z4, Z4, Z4
+	VPXORD     Z5, Z5, Z5
+	VPXORD     Z6, Z6, Z6
+	VPXORD     Z7, Z7, Z7
+	VPXORD     Z8, Z8, Z8
+	VPXORD     Z9, Z9, Z9
+	VPXORD     Z10, Z10, Z10
+	VPXORD     Z11, Z11, Z11
+	VPXORD     Z12, Z12, Z12
+	VPXORD     Z13, Z13, Z13
+	VPXORD     Z14, Z14, Z14
+	VPXORD     Z15, Z15, Z15
+	VPXORD     Z16, Z16, Z16
+	VPXORD     Z17, Z17, Z17
+	VPXORD     Z18, Z18, Z18
+	VPXORD     Z19, Z19, Z19
+	VPXORD     Z20, Z20, Z20
+	VPXORD     Z21, Z21, Z21
+	VPXORD     Z22, Z22, Z22
+	VPXORD     Z23, Z23, Z23
+	TESTB      R10, R10
+	JEQ        nt3x8k
+	MOVQ       SI, R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z0
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z3
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z6
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z9
+	KMOVW      K3, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z12
+	KMOVW      K3, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z15
+	KMOVW      K3, K2
+	VGATHERDPS 24(R11)(Z27*4), K2, Z18
+	KMOVW      K3, K2
+	VGATHERDPS 28(R11)(Z27*4), K2, Z21
+	LEAQ       (SI)(DI*1), R11
+	KMOVW      K3, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z1
+	KMOVW      K3, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z4
+	KMOVW      K3, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z7
+	KMOVW      K3, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z10
+	KMOVW      K3, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z13
+	KMOVW      K3, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z16
+	KMOVW      K3, K2
+	VGATHERDPS 24(R11)(Z27*4), K2, Z19
+	KMOVW      K3, K2
+	VGATHERDPS 28(R11)(Z27*4), K2, Z22
+	LEAQ       (SI)(DI*2), R11
+	KMOVW      K1, K2
+	VGATHERDPS (R11)(Z27*4), K2, Z2
+	KMOVW      K1, K2
+	VGATHERDPS 4(R11)(Z27*4), K2, Z5
+	KMOVW      K1, K2
+	VGATHERDPS 8(R11)(Z27*4), K2, Z8
+	KMOVW      K1, K2
+	VGATHERDPS 12(R11)(Z27*4), K2, Z11
+	KMOVW      K1, K2
+	VGATHERDPS 16(R11)(Z27*4), K2, Z14
+	KMOVW      K1, K2
+	VGATHERDPS 20(R11)(Z27*4), K2, Z17
+	KMOVW      K1, K2
+	VGATHERDPS 24(R11)(Z27*4), K2, Z20
+	KMOVW      K1, K2
+	VGATHERDPS 28(R11)(Z27*4), K2, Z23
+
+nt3x8k:
+	TESTQ R14, R14
+	JEQ   nt3x8store
+
+nt3x8loop:
+	VMOVUPS      (AX), Z24
+	VMOVUPS      64(AX), Z25
+	VMOVUPS      128(AX), Z26
+	VBROADCASTSS (BX), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VBROADCASTSS (BX)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z3
+	VFMADD231PS  Z25, Z29, Z4
+	VFMADD231PS  Z26, Z29, Z5
+	VBROADCASTSS (BX)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z6
+	VFMADD231PS  Z25, Z28, Z7
+	VFMADD231PS  Z26, Z28, Z8
+	VBROADCASTSS (BX)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z9
+	VFMADD231PS  Z25, Z29, Z10
+	VFMADD231PS  Z26, Z29, Z11
+	VBROADCASTSS (R12), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VBROADCASTSS (R12)(DX*1), Z29
+	VFMADD231PS  Z24, Z29, Z15
+	VFMADD231PS  Z25, Z29, Z16
+	VFMADD231PS  Z26, Z29, Z17
+	VBROADCASTSS (R12)(DX*2), Z28
+	VFMADD231PS  Z24, Z28, Z18
+	VFMADD231PS  Z25, Z28, Z19
+	VFMADD231PS  Z26, Z28, Z20
+	VBROADCASTSS (R12)(R13*1), Z29
+	VFMADD231PS  Z24, Z29, Z21
+	VFMADD231PS  Z25, Z29, Z22
+	VFMADD231PS  Z26, Z29, Z23
+	ADDQ         $0x000000c0, AX
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+	DECQ         R14
+	JNE          nt3x8loop
+
+nt3x8store:
+	MOVQ          DI, CX
+	SHRQ          $0x04, CX
+	VUNPCKLPS     Z3, Z0, Z24
+	VUNPCKHPS     Z3, Z0, Z25
+	VUNPCKLPS     Z9, Z6, Z26
+	VUNPCKHPS     Z9, Z6, Z27
+	VUNPCKLPS     Z15, Z12, Z28
+	VUNPCKHPS     Z15, Z12, Z29
+	VUNPCKLPS     Z21, Z18, Z30
+	VUNPCKHPS     Z21, Z18, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z0
+	VSHUFPS       $0xee, Z26, Z24, Z3
+	VSHUFPS       $0x44, Z27, Z25, Z6
+	VSHUFPS       $0xee, Z27, Z25, Z9
+	VSHUFPS       $0x44, Z30, Z28, Z12
+	VSHUFPS       $0xee, Z30, Z28, Z15
+	VSHUFPS       $0x44, Z31, Z29, Z18
+	VSHUFPS       $0xee, Z31, Z29, Z21
+	MOVQ          SI, R11
+	VMOVUPS       X0, (R11)
+	VMOVUPS       X12, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X3, (R11)
+	VMOVUPS       X15, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X6, (R11)
+	VMOVUPS       X18, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X9, (R11)
+	VMOVUPS       X21, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z0, (R11)
+	VEXTRACTF32X4 $0x01, Z12, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z3, (R11)
+	VEXTRACTF32X4 $0x01, Z15, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z6, (R11)
+	VEXTRACTF32X4 $0x01, Z18, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z9, (R11)
+	VEXTRACTF32X4 $0x01, Z21, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z0, (R11)
+	VEXTRACTF32X4 $0x02, Z12, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z3, (R11)
+	VEXTRACTF32X4 $0x02, Z15, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z6, (R11)
+	VEXTRACTF32X4 $0x02, Z18, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z9, (R11)
+	VEXTRACTF32X4 $0x02, Z21, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z0, (R11)
+	VEXTRACTF32X4 $0x03, Z12, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z3, (R11)
+	VEXTRACTF32X4 $0x03, Z15, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z6, (R11)
+	VEXTRACTF32X4 $0x03, Z18, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z9, (R11)
+	VEXTRACTF32X4 $0x03, Z21, 16(R11)
+	VUNPCKLPS     Z4, Z1, Z24
+	VUNPCKHPS     Z4, Z1, Z25
+	VUNPCKLPS     Z10, Z7, Z26
+	VUNPCKHPS     Z10, Z7, Z27
+	VUNPCKLPS     Z16, Z13, Z28
+	VUNPCKHPS     Z16, Z13, Z29
+	VUNPCKLPS     Z22, Z19, Z30
+	VUNPCKHPS     Z22, Z19, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z1
+	VSHUFPS       $0xee, Z26, Z24, Z4
+	VSHUFPS       $0x44, Z27, Z25, Z7
+	VSHUFPS       $0xee, Z27, Z25, Z10
+	VSHUFPS       $0x44, Z30, Z28, Z13
+	VSHUFPS       $0xee, Z30, Z28, Z16
+	VSHUFPS       $0x44, Z31, Z29, Z19
+	VSHUFPS       $0xee, Z31, Z29, Z22
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	VMOVUPS       X1, (R11)
+	VMOVUPS       X13, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X4, (R11)
+	VMOVUPS       X16, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X7, (R11)
+	VMOVUPS       X19, 16(R11)
+	ADDQ          CX, R11
+	VMOVUPS       X10, (R11)
+	VMOVUPS       X22, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z1, (R11)
+	VEXTRACTF32X4 $0x01, Z13, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z4, (R11)
+	VEXTRACTF32X4 $0x01, Z16, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z7, (R11)
+	VEXTRACTF32X4 $0x01, Z19, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x01, Z10, (R11)
+	VEXTRACTF32X4 $0x01, Z22, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z1, (R11)
+	VEXTRACTF32X4 $0x02, Z13, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z4, (R11)
+	VEXTRACTF32X4 $0x02, Z16, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z7, (R11)
+	VEXTRACTF32X4 $0x02, Z19, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x02, Z10, (R11)
+	VEXTRACTF32X4 $0x02, Z22, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z1, (R11)
+	VEXTRACTF32X4 $0x03, Z13, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z4, (R11)
+	VEXTRACTF32X4 $0x03, Z16, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z7, (R11)
+	VEXTRACTF32X4 $0x03, Z19, 16(R11)
+	ADDQ          CX, R11
+	VEXTRACTF32X4 $0x03, Z10, (R11)
+	VEXTRACTF32X4 $0x03, Z22, 16(R11)
+	VUNPCKLPS     Z5, Z2, Z24
+	VUNPCKHPS     Z5, Z2, Z25
+	VUNPCKLPS     Z11, Z8, Z26
+	VUNPCKHPS     Z11, Z8, Z27
+	VUNPCKLPS     Z17, Z14, Z28
+	VUNPCKHPS     Z17, Z14, Z29
+	VUNPCKLPS     Z23, Z20, Z30
+	VUNPCKHPS     Z23, Z20, Z31
+	VSHUFPS       $0x44, Z26, Z24, Z2
+	VSHUFPS       $0xee, Z26, Z24, Z5
+	VSHUFPS       $0x44, Z27, Z25, Z8
+	VSHUFPS       $0xee, Z27, Z25, Z11
+	VSHUFPS       $0x44, Z30, Z28, Z14
+	VSHUFPS       $0xee, Z30, Z28, Z17
+	VSHUFPS       $0x44, Z31, Z29, Z20
+	VSHUFPS       $0xee, Z31, Z29, Z23
+	MOVQ          SI, R11
+	LEAQ          (SI)(DI*1), R11
+	ADDQ          DI, R11
+	MOVQ          R8, R12
+	SUBQ          $0x00000020, R12
+	VMOVUPS       X2, (R11)
+	VMOVUPS       X14, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000001
+	JLE           nt3x8stored2
+	VMOVUPS       X5, (R11)
+	VMOVUPS       X17, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000002
+	JLE           nt3x8stored2
+	VMOVUPS       X8, (R11)
+	VMOVUPS       X20, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000003
+	JLE           nt3x8stored2
+	VMOVUPS       X11, (R11)
+	VMOVUPS       X23, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000004
+	JLE           nt3x8stored2
+	VEXTRACTF32X4 $0x01, Z2, (R11)
+	VEXTRACTF32X4 $0x01, Z14, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000005
+	JLE           nt3x8stored2
+	VEXTRACTF32X4 $0x01, Z5, (R11)
+	VEXTRACTF32X4 $0x01, Z17, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000006
+	JLE           nt3x8stored2
+	VEXTRACTF32X4 $0x01, Z8, (R11)
+	VEXTRACTF32X4 $0x01, Z20, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000007
+	JLE           nt3x8stored2
+	VEXTRACTF32X4 $0x01, Z11, (R11)
+	VEXTRACTF32X4 $0x01, Z23, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000008
+	JLE           nt3x8stored2
+	VEXTRACTF32X4 $0x02, Z2, (R11)
+	VEXTRACTF32X4 $0x02, Z14, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x00000009
+	JLE           nt3x8stored2
+	VEXTRACTF32X4 $0x02, Z5, (R11)
+	VEXTRACTF32X4 $0x02, Z17, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000a
+	JLE           nt3x8stored2
+	VEXTRACTF32X4 $0x02, Z8, (R11)
+	VEXTRACTF32X4 $0x02, Z20, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000b
+	JLE           nt3x8stored2
+	VEXTRACTF32X4 $0x02, Z11, (R11)
+	VEXTRACTF32X4 $0x02, Z23, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000c
+	JLE           nt3x8stored2
+	VEXTRACTF32X4 $0x03, Z2, (R11)
+	VEXTRACTF32X4 $0x03, Z14, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000d
+	JLE           nt3x8stored2
+	VEXTRACTF32X4 $0x03, Z5, (R11)
+	VEXTRACTF32X4 $0x03, Z17, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000e
+	JLE           nt3x8stored2
+	VEXTRACTF32X4 $0x03, Z8, (R11)
+	VEXTRACTF32X4 $0x03, Z20, 16(R11)
+	ADDQ          CX, R11
+	CMPQ          R12, $0x0000000f
+	JLE           nt3x8stored2
+	VEXTRACTF32X4 $0x03, Z11, (R11)
+	VEXTRACTF32X4 $0x03, Z23, 16(R11)
+
+nt3x8stored2:
 	VZEROUPPER
 	RET
 

@@ -82,6 +82,9 @@ var (
 // AVX2 VMASKMOVPS mask for v valid lanes is the 8 dwords at index 8-v.
 var maskTable Mem
 
+// iotaTable is the dwords 0, 1, …, 15.
+var iotaTable Mem
+
 func main() {
 	ConstraintExpr("!purego")
 	maskTable = GLOBL("gemmMaskTable", RODATA|NOPTR)
@@ -92,10 +95,15 @@ func main() {
 		}
 		DATA(4*i, U32(v))
 	}
+	iotaTable = GLOBL("gemmIota", RODATA|NOPTR)
+	for i := 0; i < 16; i++ {
+		DATA(4*i, U32(uint32(i)))
+	}
 	for _, s := range []isa{avx512, avx2} {
 		genKern(s)
 		genTile(s)
 	}
+	genNT()
 	for _, r := range []int{6, 14, 16, 32} {
 		genPack(r)
 	}
@@ -536,4 +544,246 @@ func genCopy(R int) {
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// genNT emits GemmNTAVX512(m, n, kc, a, b, ldb, c, ldc, load): the few-row
+// A·Bᵀ kernel, which reads B in place (no transposing pack) by computing a
+// transposed tile: the accumulators hold columns of C. With S = 16*ceil(m/16)
+// and a the packed Aᵀ (a[p*S+i] = alpha*A[i][p], zero-padded to S rows), for
+// i < m <= 48, j < n <= 8:
+//
+//	acc = load ? c[i*ldc+j] : +0
+//	for p := 0; p < kc; p++ { acc = fma(a[p*S+i], b[j*ldb+p], acc) }
+//	c[i*ldc+j] = acc
+//
+// Registers: Z(3j+u) = acc for rows 16u..16u+15 of column j, Z24..Z26 = the
+// A vectors of step p, Z28/Z29 = broadcasts of B[j][p], Z27 = lane*ldc (the
+// gather index). C is read (only when load) with VGATHERDPS one column of 16
+// rows at a time, masked to the m rows, so ldc*48 must fit in an int32; it
+// is written by transposing the accumulators in registers (ntStore). B rows >= n and columns >= kc are never read.
+func genNT() {
+	name := "GemmNTAVX512"
+	TEXT(name, NOSPLIT, "func(m, n, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool)")
+	Doc(name+" computes C[i][j] (+)= Σ_p a[p*S+i]·b[j*ldb+p] for i < m <= 48, j < n <= 8, S = 16*ceil(m/16),",
+		"as one in-order FMA chain over p per element starting from C (load) or +0.",
+		"a is the packed Aᵀ (zero-padded to S rows); B is read in place; ldc*48 must fit in an int32.")
+	Pragma("noescape")
+	rM, rN, rK, rA, rB, rB4 := R8, R9, R14, RAX, RBX, R12
+	rLdb, rLd3, rC, rLdc, rLoad, rTmp := RDX, R13, RSI, RDI, R10, R11
+	Load(Param("m"), rM)
+	Load(Param("n"), rN)
+	Load(Param("kc"), rK)
+	Load(Param("a").Base(), rA)
+	Load(Param("b").Base(), rB)
+	Load(Param("ldb"), rLdb)
+	SHLQ(U8(2), rLdb)
+	LEAQ(Mem{Base: rLdb, Index: rLdb, Scale: 2}, rLd3)
+	LEAQ(Mem{Base: rB, Index: rLdb, Scale: 4}, rB4)
+	Load(Param("c").Base(), rC)
+	Load(Param("ldc"), rLdc)
+	Load(Param("load"), rLoad)
+	// Z27 = lane*ldc; rLdc = 16 rows in bytes.
+	VMOVD(EDI, X0)
+	VPBROADCASTD(X0, Z27)
+	VPMULLD(iotaTable, Z27, Z27)
+	SHLQ(U8(6), rLdc)
+	// K3 = all 16 lanes; K1 = the lanes of the last row vector:
+	// 0xffff >> ((-m) & 15).
+	MOVL(U32(0xffff), R11L)
+	KMOVW(R11L, K3)
+	MOVQ(rM, RCX)
+	NEGQ(RCX)
+	ANDQ(U32(15), RCX)
+	SHRL(CL, R11L)
+	KMOVW(R11L, K1)
+	// Dispatch on v = ceil(m/16) row vectors and n columns.
+	for v := 1; v <= 3; v++ {
+		if v < 3 {
+			CMPQ(rM, U32(16*v))
+			JA(LabelRef(fmt.Sprintf("v%dmore", v)))
+		}
+		for nj := 8; nj > 1; nj-- {
+			CMPQ(rN, U32(nj))
+			JEQ(LabelRef(fmt.Sprintf("nt%dx%d", v, nj)))
+		}
+		JMP(LabelRef(fmt.Sprintf("nt%dx1", v)))
+		if v < 3 {
+			Label(fmt.Sprintf("v%dmore", v))
+		}
+	}
+	acc := func(j, u int) VecPhysical { return zmm(3*j + u) }
+	cmem := func(j int) Mem {
+		// Rows 16u.. of column j: base rC + u*rLdc, held in rTmp.
+		return Mem{Base: rTmp, Disp: 4 * j, Index: Z27, Scale: 4}
+	}
+	setRow := func(u int) {
+		switch u {
+		case 0:
+			MOVQ(rC, rTmp)
+		case 1:
+			LEAQ(Mem{Base: rC, Index: rLdc, Scale: 1}, rTmp)
+		case 2:
+			LEAQ(Mem{Base: rC, Index: rLdc, Scale: 2}, rTmp)
+		}
+	}
+	mask := func(u, v int) {
+		if u == v-1 {
+			KMOVW(K1, K2)
+		} else {
+			KMOVW(K3, K2)
+		}
+	}
+	bmem := func(j int) Mem {
+		base := rB
+		if j >= 4 {
+			base = rB4
+		}
+		switch j % 4 {
+		case 0:
+			return Mem{Base: base}
+		case 1:
+			return Mem{Base: base, Index: rLdb, Scale: 1}
+		case 2:
+			return Mem{Base: base, Index: rLdb, Scale: 2}
+		}
+		return Mem{Base: base, Index: rLd3, Scale: 1}
+	}
+	for v := 1; v <= 3; v++ {
+		for nj := 1; nj <= 8; nj++ {
+			tag := fmt.Sprintf("nt%dx%d", v, nj)
+			Label(tag)
+			Commentf("%d row vectors × %d columns", v, nj)
+			for j := 0; j < nj; j++ {
+				for u := 0; u < v; u++ {
+					VPXORD(acc(j, u), acc(j, u), acc(j, u))
+				}
+			}
+			TESTB(rLoad.As8(), rLoad.As8())
+			JEQ(LabelRef(tag + "k"))
+			for u := 0; u < v; u++ {
+				setRow(u)
+				for j := 0; j < nj; j++ {
+					mask(u, v)
+					VGATHERDPS(cmem(j), K2, acc(j, u))
+				}
+			}
+			Label(tag + "k")
+			TESTQ(rK, rK)
+			JEQ(LabelRef(tag + "store"))
+			Label(tag + "loop")
+			for u := 0; u < v; u++ {
+				VMOVUPS(Mem{Base: rA, Disp: 64 * u}, zmm(24+u))
+			}
+			for j := 0; j < nj; j++ {
+				t := zmm(28 + j%2)
+				VBROADCASTSS(bmem(j), t)
+				for u := 0; u < v; u++ {
+					VFMADD231PS(zmm(24+u), t, acc(j, u))
+				}
+			}
+			ADDQ(U32(64*v), rA)
+			ADDQ(U32(4), rB)
+			ADDQ(U32(4), rB4)
+			DECQ(rK)
+			JNE(LabelRef(tag + "loop"))
+			Label(tag + "store")
+			ntStore(v, nj, tag, acc, rM, rC, rLdc)
+			VZEROUPPER()
+			RET()
+		}
+	}
+}
+
+// ntStore writes the accumulators of GemmNTAVX512's v×nj variant (acc(j, u)
+// = rows 16u..16u+15 of column j) to the C rows, clobbering all vector
+// registers. Per 16-row block: the two in-lane stages of an 8×8 transpose
+// (VUNPCK*PS, VSHUFPS), done on whole ZMM registers, leave out[4h+t] with
+// 128-bit lane L = columns 4h..4h+3 of row t+4L; each is stored with
+// (masked) 128-bit stores. Rows >= m are skipped, and masked-out columns
+// are never touched.
+func ntStore(v, nj int, tag string, acc func(j, u int) VecPhysical, rM, rC, rLdc GPPhysical) {
+	rRow, rRem, rLd1 := R11, R12, RCX
+	MOVQ(rLdc, rLd1)
+	SHRQ(U8(4), rLd1) // ldc in bytes
+	halves := 1
+	if nj > 4 {
+		halves = 2
+	}
+	if nj < 4 {
+		MOVL(U32(1<<nj-1), R13L)
+		KMOVW(R13L, K4)
+	}
+	if nj > 4 && nj < 8 {
+		MOVL(U32(1<<(nj-4)-1), R13L)
+		KMOVW(R13L, K5)
+	}
+	tmp := func(i int) VecPhysical { return zmm(24 + i) }
+	for u := 0; u < v; u++ {
+		// Columns j >= nj hold stale values; they are never stored.
+		in := func(j int) VecPhysical { return acc(j, u) }
+		for k := 0; k < 2*halves; k++ {
+			VUNPCKLPS(in(2*k+1), in(2*k), tmp(2*k))
+			VUNPCKHPS(in(2*k+1), in(2*k), tmp(2*k+1))
+		}
+		out := func(i int) VecPhysical { return acc(i, u) }
+		for h := 0; h < halves; h++ {
+			t0, t1, t2, t3 := tmp(4*h), tmp(4*h+1), tmp(4*h+2), tmp(4*h+3)
+			VSHUFPS(U8(0x44), t2, t0, out(4*h+0))
+			VSHUFPS(U8(0xEE), t2, t0, out(4*h+1))
+			VSHUFPS(U8(0x44), t3, t1, out(4*h+2))
+			VSHUFPS(U8(0xEE), t3, t1, out(4*h+3))
+		}
+		// rRow = C row 16u.
+		MOVQ(rC, rRow)
+		if u > 0 {
+			LEAQ(Mem{Base: rC, Index: rLdc, Scale: 1}, rRow)
+			if u > 1 {
+				ADDQ(rLdc, rRow)
+			}
+		}
+		last := u == v-1
+		if last {
+			MOVQ(rM, rRem)
+			SUBQ(U32(16*u), rRem)
+		}
+		done := fmt.Sprintf("%sstored%d", tag, u)
+		for i := 0; i < 16; i++ {
+			if last && i > 0 {
+				CMPQ(rRem, U32(i))
+				JLE(LabelRef(done))
+			}
+			t, L := i%4, i/4
+			for h := 0; h < halves; h++ {
+				r := out(4*h + t)
+				m := Mem{Base: rRow, Disp: 16 * h}
+				var k Op
+				if h == 0 && nj < 4 {
+					k = K4
+				}
+				if h == 1 && nj < 8 {
+					k = K5
+				}
+				switch {
+				case L == 0 && k == nil:
+					VMOVUPS(r.AsX(), m)
+				case L == 0:
+					VMOVUPS(r.AsX(), k, m)
+				case k == nil:
+					VEXTRACTF32X4(U8(L), r, m)
+				default:
+					// The masked memory form of VEXTRACTF32X4 does not
+					// suppress faults on masked-out lanes (class E6NF);
+					// VMOVUPS does.
+					VEXTRACTF32X4(U8(L), r, X24)
+					VMOVUPS(X24, k, m)
+				}
+			}
+			if i < 15 {
+				ADDQ(rLd1, rRow)
+			}
+		}
+		if last {
+			Label(done)
+		}
+	}
 }

@@ -92,7 +92,7 @@ func Softmax(dst, src []float32, rows, cols int, opt SoftmaxOptions) {
 	if scale == 0 {
 		scale = 1
 	}
-	var thr, dscale float32
+	var dscale float32
 	var k0, k1, ithr uint32
 	if opt.Dropout != 0 {
 		checkLenN("Softmax", "DropDst", len(opt.DropDst), size, rows, cols)
@@ -100,7 +100,6 @@ func Softmax(dst, src []float32, rows, cols int, opt SoftmaxOptions) {
 		k0, k1 = dropoutKeys(opt.Seed)
 		raceRW(opt.DropDst, nil)
 	}
-	_ = thr
 	raceRW(dst, src)
 	raceRead(opt.Mask)
 	b := cur()
@@ -117,11 +116,13 @@ func Softmax(dst, src []float32, rows, cols int, opt SoftmaxOptions) {
 		if opt.Causal {
 			limit = min(max(r+opt.CausalOffset+1, 0), cols)
 		}
-		y := dst[r*cols : (r+1)*cols]
-		b.softmaxRow(y, src[r*cols:(r+1)*cols], mask, ign, scale, limit)
-		if opt.Dropout != 0 {
-			dropoutSpan(b, opt.DropDst[r*cols:(r+1)*cols], y, k0, k1, ithr, dscale, opt.Offset+uint64(r)*uint64(cols))
-		}
+		b.softmaxRow(dst[r*cols:(r+1)*cols], src[r*cols:(r+1)*cols], mask, ign, scale, limit)
+	}
+	if opt.Dropout != 0 {
+		// Element (r, j) has index Offset + r*cols + j: the rows form one
+		// contiguous index range, so one call covers them all (the rows
+		// are still in cache for short rows, and tiny rows avoid a call each).
+		dropoutSpan(b, opt.DropDst, dst, k0, k1, ithr, dscale, opt.Offset)
 	}
 }
 
@@ -156,15 +157,14 @@ func SoftmaxDropoutBackward(dx, y, dy []float32, rows, cols int, scale, p float3
 	raceRW(dx, y)
 	raceRead(dy)
 	b := cur()
+	if p != 0 {
+		dropoutSpan(b, dx, dy, k0, k1, thr, dscale, offset)
+	} else {
+		copy(dx, dy)
+	}
 	for r := 0; r < rows; r++ {
-		s := r * cols
-		row := dx[s : s+cols]
-		if p != 0 {
-			dropoutSpan(b, row, dy[s:s+cols], k0, k1, thr, dscale, offset+uint64(s))
-		} else {
-			copy(row, dy[s:s+cols])
-		}
-		b.softmaxBackwardRow(row, y[s:s+cols], row, scale)
+		row := dx[r*cols : (r+1)*cols]
+		b.softmaxBackwardRow(row, y[r*cols:(r+1)*cols], row, scale)
 	}
 }
 

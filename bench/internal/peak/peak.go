@@ -2,6 +2,7 @@ package peak
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"sort"
 	"sync"
@@ -227,7 +228,7 @@ func calibrate(minTime time.Duration, op func(iters int)) int {
 		start := time.Now()
 		op(iters)
 		d := time.Since(start)
-		if d >= minTime/4 || iters >= 1<<40 {
+		if d >= minTime/4 || iters >= math.MaxInt/8 {
 			scaled := float64(iters) * float64(minTime) / float64(max(d, time.Microsecond))
 			return max(1, int(scaled))
 		}

@@ -60,23 +60,34 @@ func (k expK) exp(c *code, y, x, a, t, n, q V) {
 // geluK holds the constants of both GELU forms.
 type geluK struct {
 	expK
-	two                     V
-	half, mhalf, rsqrt2     kst
-	erfc                    [10]kst
-	invSqrt2pi, c044, c0797 kst
-	c0134                   kst
+	two, clampHi, clampLo, mone V
+	half, mhalf, rsqrt2         kst
+	erfP                        [6]kst
+	erfQ                        [5]kst
+	invSqrt2pi, c044, c0797     kst
+	c0134                       kst
 }
 
+// newGeluK broadcasts exp's five vector constants, 2, ±4·√2 (the clamp of
+// gelu.go's geluPhi) and -1 into regs[0..8] and adds the rest to pool p.
 func newGeluK(c *code, p *pool, regs []V) geluK {
 	k := geluK{expK: newExpK(c, p, regs)}
-	k.two = regs[5]
+	k.two, k.clampHi, k.clampLo, k.mone = regs[5], regs[6], regs[7], regs[8]
 	c.bcastF(k.two, 2)
+	c.bcastF(k.clampHi, 5.656854152679443)
+	c.bcastF(k.clampLo, -5.656854152679443)
+	c.bcastF(k.mone, -1)
 	k.half = p.add(0.5)
 	k.mhalf = p.add(-0.5)
 	k.rsqrt2 = p.add(0.70710677)
-	for i, v := range []float32{0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807,
-		-0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223} {
-		k.erfc[i] = p.add(v)
+	// gelu.go's geluErfP and geluErfQ, from the highest degree down.
+	for i, v := range []float32{1.97527629097749e-06, 0.000288019742583856, 0.004002124536782503,
+		0.05346281826496124, 0.19621175527572632, 1.128378987312317} {
+		k.erfP[i] = p.add(v)
+	}
+	for i, v := range []float32{3.7484365748241544e-05, 0.001216014614328742, 0.01544136367738247,
+		0.11646127700805664, 0.5072193145751953} {
+		k.erfQ[i] = p.add(v)
 	}
 	k.invSqrt2pi = p.add(0.39894228)
 	k.c044 = p.add(0.044715)
@@ -85,30 +96,41 @@ func newGeluK(c *code, p *pool, regs []V) geluK {
 	return k
 }
 
-// phi emits ph = Φ(x) (the erfc form of gelu.go's geluPhi); x is
-// preserved, t0..t6 are temporaries distinct from x and ph.
-func (k geluK) phi(c *code, ph, x V, t []V) {
-	z, tt, p, q := t[0], t[1], t[2], t[3]
-	c.fabs(z, x)
-	c.fmulE(z, z, k.rsqrt2) // z = |x| * 0.70710677
-	c.mov(q, k.one)
-	c.fmlaE(q, z, k.half) // fma(0.5, z, 1)
-	c.fdiv(tt, k.one, q)  // t = 1 / ...
-	c.dup(p, k.erfc[1])
-	c.fmlaE(p, tt, k.erfc[0]) // p = fma(0.17087277, t, -0.82215223)
-	for i := 2; i < 10; i++ {
-		c.dup(q, k.erfc[i])
-		c.fmla(q, p, tt) // p = fma(p, t, c_i)
-		p, q = q, p
+// phi emits xl = max(x, -4·√2) and ph = Φ(x) as gelu.go's geluPhi (clamped
+// odd rational erf). t holds six temporaries distinct from x and ph; xl may
+// be x (then x is overwritten) or t[0], else x is preserved. FMIN and FMAX
+// propagate NaN like gelu.go's comparisons.
+func (k geluK) phi(c *code, ph, xl, x V, t []V) {
+	z, w := t[0], t[1]
+	c.fmax(xl, x, k.clampLo) // xl = max(-c, x)
+	c.fmin(z, xl, k.clampHi) // xc = min(c, xl)
+	c.fmulE(z, z, k.rsqrt2)  // z = xc * 0.70710677
+	c.fmul(w, z, z)          // w = z*z
+	horner := func(p, o V, cs []kst) V {
+		c.dup(p, cs[1])
+		c.fmlaE(p, w, cs[0]) // p = fma(c0, w, c1)
+		for i := 2; i < len(cs); i++ {
+			c.dup(o, cs[i])
+			c.fmla(o, p, w) // p = fma(p, w, c_i)
+			p, o = o, p
+		}
+		return p
 	}
-	c.fmls(p, z, z) // fma(-z, z, p)
-	e := q
-	k.exp(c, e, p, z, t[4], t[5], t[6])
-	c.fmul(e, tt, e)      // t*e
-	c.fmulE(e, e, k.half) // h = 0.5 * (t*e)
-	c.fsub(ph, k.one, e)  // 1 - h
-	c.fcmltz(tt, x)       // x < 0: h
-	c.bit(ph, e, tt)
+	p := horner(t[2], t[3], k.erfP[:])
+	q := horner(t[4], t[5], k.erfQ[:])
+	o := t[4]
+	if q == t[4] {
+		o = t[5]
+	}
+	c.mov(o, k.one)
+	c.fmla(o, q, w) // q = fma(q, w, 1)
+	q = o
+	c.fmul(p, p, z)      // p = p * z
+	c.fdiv(z, p, q)      // e = p / q
+	c.fmin(z, z, k.one)  // e = min(1, e)
+	c.fmax(z, z, k.mone) // e = max(-1, e)
+	c.dup(ph, k.half)
+	c.fmlaE(ph, z, k.half) // phi = fma(0.5, e, 0.5)
 }
 
 // tanhParts emits x2 = x*x, th = tanh(...) and h = x/2 as in gelu.go's
@@ -149,8 +171,8 @@ func genExpFamily(b *builder) {
 	c.I("RET")
 	b.end()
 
-	// The GELU family: 2 streams of up to 9 temporaries (V0..V17),
-	// broadcast constants V18..V23, 26 pooled constants in V24..V31.
+	// The GELU family: 2 streams of up to 8 temporaries (V0..V15),
+	// broadcast constants V16..V24, 27 pooled constants in V25..V31.
 	gelu := func(name, doc, sig string, backward bool, body func(k geluK, s *stream, x V) V) {
 		f := b.text(name, doc, sig, 0)
 		c := &f.body
@@ -166,10 +188,10 @@ func genExpFamily(b *builder) {
 			ptrs = append(ptrs, "R2")
 		}
 		c.I("MOVD %s, R3", f.A(out+"_len"))
-		pl := f.newPool(vr(24, 31)...)
-		k := newGeluK(c, pl, vr(18, 23))
+		pl := f.newPool(vr(25, 31)...)
+		k := newGeluK(c, pl, vr(16, 24))
 		f.loadPool(pl)
-		f.elementwise(loopSpec{n: "R3", ptrs: ptrs, unroll: 2, tmps: vr(0, 17),
+		f.elementwise(loopSpec{n: "R3", ptrs: ptrs, unroll: 2, tmps: vr(0, 15),
 			body: func(s *stream) {
 				x := s.load("R1")
 				y := body(k, s, x)
@@ -188,15 +210,15 @@ func genExpFamily(b *builder) {
 	gelu("GELUNEON", "GELUNEON sets dst[i] = src[i] * Φ(src[i]), the exact (erf) GELU of CANONICAL.md.",
 		"func(dst, src []float32)", false, func(k geluK, s *stream, x V) V {
 			ph := s.t()
-			k.phi(&s.code, ph, x, temps(s, 7))
-			s.fmul(ph, x, ph)
+			k.phi(&s.code, ph, x, x, temps(s, 6)) // x becomes xl
+			s.fmul(ph, x, ph)                     // y = xl * phi
 			return ph
 		})
 	gelu("GELUBackwardNEON", "GELUBackwardNEON sets dx[i] = dy[i] * (Φ(x) + x·φ(x)) at x = x[i], as CANONICAL.md.",
 		"func(dx, x, dy []float32)", true, func(k geluK, s *stream, x V) V {
 			ph := s.t()
-			t := temps(s, 7)
-			k.phi(&s.code, ph, x, t)
+			t := temps(s, 6)
+			k.phi(&s.code, ph, t[0], x, t)
 			a, pdf := t[0], t[1]
 			s.fmul(a, x, x)
 			s.fmulE(a, a, k.mhalf) // a = (x*x) * -0.5
@@ -232,7 +254,8 @@ func genExpFamily(b *builder) {
 			s.dup(g, k.half)
 			s.fmlaE(g, th, k.half) // fma(0.5, th, 0.5)
 			s.fadd(g, g, sv)       // g = ... + t1
-			dy := s.load("R2")
+			dy := t[3]
+			s.ld(s.w, dy, s.off(), "R2")
 			s.fmul(g, dy, g)
 			return g
 		})

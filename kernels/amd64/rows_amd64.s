@@ -688,7 +688,7 @@ done_3:
 	RET
 
 // func GELUAVX2(dst []float32, src []float32)
-// Requires: AVX, AVX2, FMA3
+// Requires: AVX, FMA3
 TEXT ·GELUAVX2(SB), NOSPLIT, $0-48
 	MOVQ dst_len+8(FP), AX
 	MOVQ src_base+24(FP), CX
@@ -702,204 +702,120 @@ loop_1:
 	JL           tail_2
 	VMOVUPS      (CX)(BX*4), Y0
 	VMOVUPS      32(CX)(BX*4), Y1
-	VPAND        rows_7fffffff<>+0(SB), Y0, Y2
-	VPAND        rows_7fffffff<>+0(SB), Y1, Y3
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y2
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y3
+	VMINPS       Y1, Y3, Y3
 	VMULPS       rows_3f3504f3<>+0(SB), Y2, Y2
 	VMULPS       rows_3f3504f3<>+0(SB), Y3, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VBROADCASTSS rows_3f800000<>+0(SB), Y5
-	VFMADD231PS  rows_3f000000<>+0(SB), Y2, Y4
-	VFMADD231PS  rows_3f000000<>+0(SB), Y3, Y5
-	VBROADCASTSS rows_3f800000<>+0(SB), Y6
-	VDIVPS       Y4, Y6, Y4
-	VBROADCASTSS rows_3f800000<>+0(SB), Y6
-	VDIVPS       Y5, Y6, Y5
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y6
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y7
-	VFMADD213PS  rows_bf527892<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_bf527892<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y5, Y7
-	VFNMADD231PS Y2, Y2, Y6
-	VFNMADD231PS Y3, Y3, Y7
-	VBROADCASTSS rows_4b400000<>+0(SB), Y8
-	VBROADCASTSS rows_4b400000<>+0(SB), Y9
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y2
-	VMINPS       Y6, Y2, Y2
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y3
-	VMINPS       Y7, Y3, Y3
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y10
-	VMAXPS       Y2, Y10, Y2
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y10
-	VMAXPS       Y3, Y10, Y3
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y2, Y8
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y3, Y9
-	VSUBPS       rows_4b400000<>+0(SB), Y8, Y10
-	VSUBPS       rows_4b400000<>+0(SB), Y9, Y11
-	VFMADD231PS  rows_bf318000<>+0(SB), Y10, Y2
-	VFMADD231PS  rows_bf318000<>+0(SB), Y11, Y3
-	VFMADD231PS  rows_395e8083<>+0(SB), Y10, Y2
-	VFMADD231PS  rows_395e8083<>+0(SB), Y11, Y3
-	VBROADCASTSS rows_39506967<>+0(SB), Y12
-	VBROADCASTSS rows_39506967<>+0(SB), Y13
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y2, Y12
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y3, Y13
-	VFMADD213PS  rows_3c088908<>+0(SB), Y2, Y12
-	VFMADD213PS  rows_3c088908<>+0(SB), Y3, Y13
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y2, Y12
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y3, Y13
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y2, Y12
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y3, Y13
-	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y12
-	VFMADD213PS  rows_3f000000<>+0(SB), Y3, Y13
-	VMULPS       Y2, Y2, Y10
-	VMULPS       Y3, Y3, Y11
-	VFMADD213PS  Y2, Y10, Y12
-	VFMADD213PS  Y3, Y11, Y13
-	VADDPS       rows_3f800000<>+0(SB), Y12, Y12
-	VADDPS       rows_3f800000<>+0(SB), Y13, Y13
-	VPSUBD       rows_4b3fff81<>+0(SB), Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VPSUBD       rows_4b3fff81<>+0(SB), Y9, Y9
-	VPSLLD       $0x17, Y9, Y9
-	VMULPS       Y8, Y12, Y12
-	VMULPS       Y9, Y13, Y13
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y6, Y2
-	VANDNPS      Y12, Y2, Y12
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y7, Y2
-	VANDNPS      Y13, Y2, Y13
-	VMULPS       Y12, Y4, Y2
-	VMULPS       Y13, Y5, Y3
-	VMULPS       rows_3f000000<>+0(SB), Y2, Y2
-	VMULPS       rows_3f000000<>+0(SB), Y3, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VSUBPS       Y2, Y4, Y4
-	VBROADCASTSS rows_3f800000<>+0(SB), Y5
-	VSUBPS       Y3, Y5, Y5
-	VBROADCASTSS rows_00000000<>+0(SB), Y6
-	VCMPPS       $0x01, Y6, Y0, Y6
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VBROADCASTSS rows_00000000<>+0(SB), Y4
-	VCMPPS       $0x01, Y4, Y1, Y4
-	VBLENDVPS    Y4, Y3, Y5, Y3
-	VMULPS       Y2, Y0, Y2
-	VMULPS       Y3, Y1, Y3
-	VMOVUPS      Y2, (DX)(BX*4)
-	VMOVUPS      Y3, 32(DX)(BX*4)
+	VMULPS       Y2, Y2, Y4
+	VMULPS       Y3, Y3, Y5
+	VBROADCASTSS rows_36048efd<>+0(SB), Y6
+	VBROADCASTSS rows_36048efd<>+0(SB), Y7
+	VBROADCASTSS rows_381d3888<>+0(SB), Y8
+	VBROADCASTSS rows_381d3888<>+0(SB), Y9
+	VFMADD213PS  rows_3997015b<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3997015b<>+0(SB), Y5, Y7
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y5, Y9
+	VFMADD213PS  rows_3b832441<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3b832441<>+0(SB), Y5, Y7
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y5, Y9
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y5, Y7
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y5, Y9
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y5, Y7
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y5, Y9
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y5, Y7
+	VFMADD213PS  rows_3f800000<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3f800000<>+0(SB), Y5, Y9
+	VMULPS       Y2, Y6, Y6
+	VMULPS       Y3, Y7, Y7
+	VDIVPS       Y8, Y6, Y6
+	VDIVPS       Y9, Y7, Y7
+	VBROADCASTSS rows_3f800000<>+0(SB), Y2
+	VMINPS       Y6, Y2, Y6
+	VBROADCASTSS rows_3f800000<>+0(SB), Y2
+	VMINPS       Y7, Y2, Y7
+	VBROADCASTSS rows_bf800000<>+0(SB), Y2
+	VMAXPS       Y6, Y2, Y6
+	VBROADCASTSS rows_bf800000<>+0(SB), Y2
+	VMAXPS       Y7, Y2, Y7
+	VBROADCASTSS rows_3f000000<>+0(SB), Y2
+	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y6
+	VBROADCASTSS rows_3f000000<>+0(SB), Y2
+	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y7
+	VMULPS       Y6, Y0, Y6
+	VMULPS       Y7, Y1, Y7
+	VMOVUPS      Y6, (DX)(BX*4)
+	VMOVUPS      Y7, 32(DX)(BX*4)
 	VMOVUPS      64(CX)(BX*4), Y0
 	VMOVUPS      96(CX)(BX*4), Y1
-	VPAND        rows_7fffffff<>+0(SB), Y0, Y2
-	VPAND        rows_7fffffff<>+0(SB), Y1, Y3
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y2
+	VMAXPS       Y0, Y2, Y0
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y2
+	VMINPS       Y0, Y2, Y2
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y3
+	VMINPS       Y1, Y3, Y3
 	VMULPS       rows_3f3504f3<>+0(SB), Y2, Y2
 	VMULPS       rows_3f3504f3<>+0(SB), Y3, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VBROADCASTSS rows_3f800000<>+0(SB), Y5
-	VFMADD231PS  rows_3f000000<>+0(SB), Y2, Y4
-	VFMADD231PS  rows_3f000000<>+0(SB), Y3, Y5
-	VBROADCASTSS rows_3f800000<>+0(SB), Y6
-	VDIVPS       Y4, Y6, Y4
-	VBROADCASTSS rows_3f800000<>+0(SB), Y6
-	VDIVPS       Y5, Y6, Y5
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y6
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y7
-	VFMADD213PS  rows_bf527892<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_bf527892<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y5, Y7
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y4, Y6
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y5, Y7
-	VFNMADD231PS Y2, Y2, Y6
-	VFNMADD231PS Y3, Y3, Y7
-	VBROADCASTSS rows_4b400000<>+0(SB), Y8
-	VBROADCASTSS rows_4b400000<>+0(SB), Y9
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y2
-	VMINPS       Y6, Y2, Y2
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y3
-	VMINPS       Y7, Y3, Y3
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y10
-	VMAXPS       Y2, Y10, Y2
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y10
-	VMAXPS       Y3, Y10, Y3
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y2, Y8
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y3, Y9
-	VSUBPS       rows_4b400000<>+0(SB), Y8, Y10
-	VSUBPS       rows_4b400000<>+0(SB), Y9, Y11
-	VFMADD231PS  rows_bf318000<>+0(SB), Y10, Y2
-	VFMADD231PS  rows_bf318000<>+0(SB), Y11, Y3
-	VFMADD231PS  rows_395e8083<>+0(SB), Y10, Y2
-	VFMADD231PS  rows_395e8083<>+0(SB), Y11, Y3
-	VBROADCASTSS rows_39506967<>+0(SB), Y12
-	VBROADCASTSS rows_39506967<>+0(SB), Y13
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y2, Y12
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y3, Y13
-	VFMADD213PS  rows_3c088908<>+0(SB), Y2, Y12
-	VFMADD213PS  rows_3c088908<>+0(SB), Y3, Y13
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y2, Y12
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y3, Y13
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y2, Y12
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y3, Y13
-	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y12
-	VFMADD213PS  rows_3f000000<>+0(SB), Y3, Y13
-	VMULPS       Y2, Y2, Y10
-	VMULPS       Y3, Y3, Y11
-	VFMADD213PS  Y2, Y10, Y12
-	VFMADD213PS  Y3, Y11, Y13
-	VADDPS       rows_3f800000<>+0(SB), Y12, Y12
-	VADDPS       rows_3f800000<>+0(SB), Y13, Y13
-	VPSUBD       rows_4b3fff81<>+0(SB), Y8, Y8
-	VPSLLD       $0x17, Y8, Y8
-	VPSUBD       rows_4b3fff81<>+0(SB), Y9, Y9
-	VPSLLD       $0x17, Y9, Y9
-	VMULPS       Y8, Y12, Y12
-	VMULPS       Y9, Y13, Y13
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y6, Y2
-	VANDNPS      Y12, Y2, Y12
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y7, Y2
-	VANDNPS      Y13, Y2, Y13
-	VMULPS       Y12, Y4, Y2
-	VMULPS       Y13, Y5, Y3
-	VMULPS       rows_3f000000<>+0(SB), Y2, Y2
-	VMULPS       rows_3f000000<>+0(SB), Y3, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VSUBPS       Y2, Y4, Y4
-	VBROADCASTSS rows_3f800000<>+0(SB), Y5
-	VSUBPS       Y3, Y5, Y5
-	VBROADCASTSS rows_00000000<>+0(SB), Y6
-	VCMPPS       $0x01, Y6, Y0, Y6
-	VBLENDVPS    Y6, Y2, Y4, Y2
-	VBROADCASTSS rows_00000000<>+0(SB), Y4
-	VCMPPS       $0x01, Y4, Y1, Y4
-	VBLENDVPS    Y4, Y3, Y5, Y3
-	VMULPS       Y2, Y0, Y2
-	VMULPS       Y3, Y1, Y3
-	VMOVUPS      Y2, 64(DX)(BX*4)
-	VMOVUPS      Y3, 96(DX)(BX*4)
+	VMULPS       Y2, Y2, Y4
+	VMULPS       Y3, Y3, Y5
+	VBROADCASTSS rows_36048efd<>+0(SB), Y6
+	VBROADCASTSS rows_36048efd<>+0(SB), Y7
+	VBROADCASTSS rows_381d3888<>+0(SB), Y8
+	VBROADCASTSS rows_381d3888<>+0(SB), Y9
+	VFMADD213PS  rows_3997015b<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3997015b<>+0(SB), Y5, Y7
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y5, Y9
+	VFMADD213PS  rows_3b832441<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3b832441<>+0(SB), Y5, Y7
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y5, Y9
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y5, Y7
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y5, Y9
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y5, Y7
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y5, Y9
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y5, Y7
+	VFMADD213PS  rows_3f800000<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3f800000<>+0(SB), Y5, Y9
+	VMULPS       Y2, Y6, Y6
+	VMULPS       Y3, Y7, Y7
+	VDIVPS       Y8, Y6, Y6
+	VDIVPS       Y9, Y7, Y7
+	VBROADCASTSS rows_3f800000<>+0(SB), Y2
+	VMINPS       Y6, Y2, Y6
+	VBROADCASTSS rows_3f800000<>+0(SB), Y2
+	VMINPS       Y7, Y2, Y7
+	VBROADCASTSS rows_bf800000<>+0(SB), Y2
+	VMAXPS       Y6, Y2, Y6
+	VBROADCASTSS rows_bf800000<>+0(SB), Y2
+	VMAXPS       Y7, Y2, Y7
+	VBROADCASTSS rows_3f000000<>+0(SB), Y2
+	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y6
+	VBROADCASTSS rows_3f000000<>+0(SB), Y2
+	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y7
+	VMULPS       Y6, Y0, Y6
+	VMULPS       Y7, Y1, Y7
+	VMOVUPS      Y6, 64(DX)(BX*4)
+	VMOVUPS      Y7, 96(DX)(BX*4)
 	ADDQ         $0x00000020, BX
 	JMP          loop_1
 
@@ -911,236 +827,170 @@ tail_2:
 	LEAQ         rows_tail<>+0(SB), DI
 	VMOVDQU      128(DI)(AX*4), Y0
 	VMASKMOVPS   (CX)(BX*4), Y0, Y1
-	VPAND        rows_7fffffff<>+0(SB), Y1, Y2
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y2
 	VMULPS       rows_3f3504f3<>+0(SB), Y2, Y2
-	VBROADCASTSS rows_3f800000<>+0(SB), Y3
-	VFMADD231PS  rows_3f000000<>+0(SB), Y2, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VDIVPS       Y3, Y4, Y3
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y4
-	VFMADD213PS  rows_bf527892<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y3, Y4
-	VFNMADD231PS Y2, Y2, Y4
-	VBROADCASTSS rows_4b400000<>+0(SB), Y5
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y2
-	VMINPS       Y4, Y2, Y2
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y6
-	VMAXPS       Y2, Y6, Y2
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y2, Y5
-	VSUBPS       rows_4b400000<>+0(SB), Y5, Y6
-	VFMADD231PS  rows_bf318000<>+0(SB), Y6, Y2
-	VFMADD231PS  rows_395e8083<>+0(SB), Y6, Y2
-	VBROADCASTSS rows_39506967<>+0(SB), Y7
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3c088908<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y7
-	VMULPS       Y2, Y2, Y6
-	VFMADD213PS  Y2, Y6, Y7
-	VADDPS       rows_3f800000<>+0(SB), Y7, Y7
-	VPSUBD       rows_4b3fff81<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y7, Y7
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y4, Y2
-	VANDNPS      Y7, Y2, Y7
-	VMULPS       Y7, Y3, Y2
-	VMULPS       rows_3f000000<>+0(SB), Y2, Y2
-	VBROADCASTSS rows_3f800000<>+0(SB), Y3
-	VSUBPS       Y2, Y3, Y3
-	VBROADCASTSS rows_00000000<>+0(SB), Y4
-	VCMPPS       $0x01, Y4, Y1, Y4
-	VBLENDVPS    Y4, Y2, Y3, Y2
-	VMULPS       Y2, Y1, Y2
-	VMASKMOVPS   Y2, Y0, (DX)(BX*4)
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rows_36048efd<>+0(SB), Y4
+	VBROADCASTSS rows_381d3888<>+0(SB), Y5
+	VFMADD213PS  rows_3997015b<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3b832441<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3f800000<>+0(SB), Y3, Y5
+	VMULPS       Y2, Y4, Y4
+	VDIVPS       Y5, Y4, Y4
+	VBROADCASTSS rows_3f800000<>+0(SB), Y2
+	VMINPS       Y4, Y2, Y4
+	VBROADCASTSS rows_bf800000<>+0(SB), Y2
+	VMAXPS       Y4, Y2, Y4
+	VBROADCASTSS rows_3f000000<>+0(SB), Y2
+	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y4
+	VMULPS       Y4, Y1, Y4
+	VMASKMOVPS   Y4, Y0, (DX)(BX*4)
 	CMPQ         SI, $0x00000008
 	JLE          done_3
 	VMOVDQU      160(DI)(AX*4), Y0
 	VMASKMOVPS   32(CX)(BX*4), Y0, Y1
-	VPAND        rows_7fffffff<>+0(SB), Y1, Y2
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y2
 	VMULPS       rows_3f3504f3<>+0(SB), Y2, Y2
-	VBROADCASTSS rows_3f800000<>+0(SB), Y3
-	VFMADD231PS  rows_3f000000<>+0(SB), Y2, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VDIVPS       Y3, Y4, Y3
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y4
-	VFMADD213PS  rows_bf527892<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y3, Y4
-	VFNMADD231PS Y2, Y2, Y4
-	VBROADCASTSS rows_4b400000<>+0(SB), Y5
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y2
-	VMINPS       Y4, Y2, Y2
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y6
-	VMAXPS       Y2, Y6, Y2
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y2, Y5
-	VSUBPS       rows_4b400000<>+0(SB), Y5, Y6
-	VFMADD231PS  rows_bf318000<>+0(SB), Y6, Y2
-	VFMADD231PS  rows_395e8083<>+0(SB), Y6, Y2
-	VBROADCASTSS rows_39506967<>+0(SB), Y7
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3c088908<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y7
-	VMULPS       Y2, Y2, Y6
-	VFMADD213PS  Y2, Y6, Y7
-	VADDPS       rows_3f800000<>+0(SB), Y7, Y7
-	VPSUBD       rows_4b3fff81<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y7, Y7
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y4, Y2
-	VANDNPS      Y7, Y2, Y7
-	VMULPS       Y7, Y3, Y2
-	VMULPS       rows_3f000000<>+0(SB), Y2, Y2
-	VBROADCASTSS rows_3f800000<>+0(SB), Y3
-	VSUBPS       Y2, Y3, Y3
-	VBROADCASTSS rows_00000000<>+0(SB), Y4
-	VCMPPS       $0x01, Y4, Y1, Y4
-	VBLENDVPS    Y4, Y2, Y3, Y2
-	VMULPS       Y2, Y1, Y2
-	VMASKMOVPS   Y2, Y0, 32(DX)(BX*4)
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rows_36048efd<>+0(SB), Y4
+	VBROADCASTSS rows_381d3888<>+0(SB), Y5
+	VFMADD213PS  rows_3997015b<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3b832441<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3f800000<>+0(SB), Y3, Y5
+	VMULPS       Y2, Y4, Y4
+	VDIVPS       Y5, Y4, Y4
+	VBROADCASTSS rows_3f800000<>+0(SB), Y2
+	VMINPS       Y4, Y2, Y4
+	VBROADCASTSS rows_bf800000<>+0(SB), Y2
+	VMAXPS       Y4, Y2, Y4
+	VBROADCASTSS rows_3f000000<>+0(SB), Y2
+	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y4
+	VMULPS       Y4, Y1, Y4
+	VMASKMOVPS   Y4, Y0, 32(DX)(BX*4)
 	CMPQ         SI, $0x00000010
 	JLE          done_3
 	VMOVDQU      192(DI)(AX*4), Y0
 	VMASKMOVPS   64(CX)(BX*4), Y0, Y1
-	VPAND        rows_7fffffff<>+0(SB), Y1, Y2
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y2
 	VMULPS       rows_3f3504f3<>+0(SB), Y2, Y2
-	VBROADCASTSS rows_3f800000<>+0(SB), Y3
-	VFMADD231PS  rows_3f000000<>+0(SB), Y2, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VDIVPS       Y3, Y4, Y3
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y4
-	VFMADD213PS  rows_bf527892<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y3, Y4
-	VFNMADD231PS Y2, Y2, Y4
-	VBROADCASTSS rows_4b400000<>+0(SB), Y5
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y2
-	VMINPS       Y4, Y2, Y2
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y6
-	VMAXPS       Y2, Y6, Y2
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y2, Y5
-	VSUBPS       rows_4b400000<>+0(SB), Y5, Y6
-	VFMADD231PS  rows_bf318000<>+0(SB), Y6, Y2
-	VFMADD231PS  rows_395e8083<>+0(SB), Y6, Y2
-	VBROADCASTSS rows_39506967<>+0(SB), Y7
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3c088908<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y7
-	VMULPS       Y2, Y2, Y6
-	VFMADD213PS  Y2, Y6, Y7
-	VADDPS       rows_3f800000<>+0(SB), Y7, Y7
-	VPSUBD       rows_4b3fff81<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y7, Y7
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y4, Y2
-	VANDNPS      Y7, Y2, Y7
-	VMULPS       Y7, Y3, Y2
-	VMULPS       rows_3f000000<>+0(SB), Y2, Y2
-	VBROADCASTSS rows_3f800000<>+0(SB), Y3
-	VSUBPS       Y2, Y3, Y3
-	VBROADCASTSS rows_00000000<>+0(SB), Y4
-	VCMPPS       $0x01, Y4, Y1, Y4
-	VBLENDVPS    Y4, Y2, Y3, Y2
-	VMULPS       Y2, Y1, Y2
-	VMASKMOVPS   Y2, Y0, 64(DX)(BX*4)
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rows_36048efd<>+0(SB), Y4
+	VBROADCASTSS rows_381d3888<>+0(SB), Y5
+	VFMADD213PS  rows_3997015b<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3b832441<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3f800000<>+0(SB), Y3, Y5
+	VMULPS       Y2, Y4, Y4
+	VDIVPS       Y5, Y4, Y4
+	VBROADCASTSS rows_3f800000<>+0(SB), Y2
+	VMINPS       Y4, Y2, Y4
+	VBROADCASTSS rows_bf800000<>+0(SB), Y2
+	VMAXPS       Y4, Y2, Y4
+	VBROADCASTSS rows_3f000000<>+0(SB), Y2
+	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y4
+	VMULPS       Y4, Y1, Y4
+	VMASKMOVPS   Y4, Y0, 64(DX)(BX*4)
 	CMPQ         SI, $0x00000018
 	JLE          done_3
 	VMOVDQU      224(DI)(AX*4), Y0
 	VMASKMOVPS   96(CX)(BX*4), Y0, Y1
-	VPAND        rows_7fffffff<>+0(SB), Y1, Y2
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y2
 	VMULPS       rows_3f3504f3<>+0(SB), Y2, Y2
-	VBROADCASTSS rows_3f800000<>+0(SB), Y3
-	VFMADD231PS  rows_3f000000<>+0(SB), Y2, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VDIVPS       Y3, Y4, Y3
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y4
-	VFMADD213PS  rows_bf527892<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y3, Y4
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y3, Y4
-	VFNMADD231PS Y2, Y2, Y4
-	VBROADCASTSS rows_4b400000<>+0(SB), Y5
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y2
-	VMINPS       Y4, Y2, Y2
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y6
-	VMAXPS       Y2, Y6, Y2
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y2, Y5
-	VSUBPS       rows_4b400000<>+0(SB), Y5, Y6
-	VFMADD231PS  rows_bf318000<>+0(SB), Y6, Y2
-	VFMADD231PS  rows_395e8083<>+0(SB), Y6, Y2
-	VBROADCASTSS rows_39506967<>+0(SB), Y7
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3c088908<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y2, Y7
-	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y7
-	VMULPS       Y2, Y2, Y6
-	VFMADD213PS  Y2, Y6, Y7
-	VADDPS       rows_3f800000<>+0(SB), Y7, Y7
-	VPSUBD       rows_4b3fff81<>+0(SB), Y5, Y5
-	VPSLLD       $0x17, Y5, Y5
-	VMULPS       Y5, Y7, Y7
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y4, Y2
-	VANDNPS      Y7, Y2, Y7
-	VMULPS       Y7, Y3, Y2
-	VMULPS       rows_3f000000<>+0(SB), Y2, Y2
-	VBROADCASTSS rows_3f800000<>+0(SB), Y3
-	VSUBPS       Y2, Y3, Y3
-	VBROADCASTSS rows_00000000<>+0(SB), Y4
-	VCMPPS       $0x01, Y4, Y1, Y4
-	VBLENDVPS    Y4, Y2, Y3, Y2
-	VMULPS       Y2, Y1, Y2
-	VMASKMOVPS   Y2, Y0, 96(DX)(BX*4)
+	VMULPS       Y2, Y2, Y3
+	VBROADCASTSS rows_36048efd<>+0(SB), Y4
+	VBROADCASTSS rows_381d3888<>+0(SB), Y5
+	VFMADD213PS  rows_3997015b<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3b832441<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y3, Y5
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y3, Y4
+	VFMADD213PS  rows_3f800000<>+0(SB), Y3, Y5
+	VMULPS       Y2, Y4, Y4
+	VDIVPS       Y5, Y4, Y4
+	VBROADCASTSS rows_3f800000<>+0(SB), Y2
+	VMINPS       Y4, Y2, Y4
+	VBROADCASTSS rows_bf800000<>+0(SB), Y2
+	VMAXPS       Y4, Y2, Y4
+	VBROADCASTSS rows_3f000000<>+0(SB), Y2
+	VFMADD213PS  rows_3f000000<>+0(SB), Y2, Y4
+	VMULPS       Y4, Y1, Y4
+	VMASKMOVPS   Y4, Y0, 96(DX)(BX*4)
 
 done_3:
 	VZEROUPPER
 	RET
 
-DATA rows_7fffffff<>+0(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+4(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+8(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+12(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+16(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+20(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+24(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+28(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+32(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+36(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+40(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+44(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+48(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+52(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+56(SB)/4, $0x7fffffff
-DATA rows_7fffffff<>+60(SB)/4, $0x7fffffff
-GLOBL rows_7fffffff<>(SB), RODATA|NOPTR, $64
+DATA rows_c0b504f3<>+0(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+4(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+8(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+12(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+16(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+20(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+24(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+28(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+32(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+36(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+40(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+44(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+48(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+52(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+56(SB)/4, $0xc0b504f3
+DATA rows_c0b504f3<>+60(SB)/4, $0xc0b504f3
+GLOBL rows_c0b504f3<>(SB), RODATA|NOPTR, $64
+
+DATA rows_40b504f3<>+0(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+4(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+8(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+12(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+16(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+20(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+24(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+28(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+32(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+36(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+40(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+44(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+48(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+52(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+56(SB)/4, $0x40b504f3
+DATA rows_40b504f3<>+60(SB)/4, $0x40b504f3
+GLOBL rows_40b504f3<>(SB), RODATA|NOPTR, $64
 
 DATA rows_3f3504f3<>+0(SB)/4, $0x3f3504f3
 DATA rows_3f3504f3<>+4(SB)/4, $0x3f3504f3
@@ -1160,203 +1010,221 @@ DATA rows_3f3504f3<>+56(SB)/4, $0x3f3504f3
 DATA rows_3f3504f3<>+60(SB)/4, $0x3f3504f3
 GLOBL rows_3f3504f3<>(SB), RODATA|NOPTR, $64
 
-DATA rows_3e2ef945<>+0(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+4(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+8(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+12(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+16(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+20(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+24(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+28(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+32(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+36(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+40(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+44(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+48(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+52(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+56(SB)/4, $0x3e2ef945
-DATA rows_3e2ef945<>+60(SB)/4, $0x3e2ef945
-GLOBL rows_3e2ef945<>(SB), RODATA|NOPTR, $64
+DATA rows_36048efd<>+0(SB)/4, $0x36048efd
+DATA rows_36048efd<>+4(SB)/4, $0x36048efd
+DATA rows_36048efd<>+8(SB)/4, $0x36048efd
+DATA rows_36048efd<>+12(SB)/4, $0x36048efd
+DATA rows_36048efd<>+16(SB)/4, $0x36048efd
+DATA rows_36048efd<>+20(SB)/4, $0x36048efd
+DATA rows_36048efd<>+24(SB)/4, $0x36048efd
+DATA rows_36048efd<>+28(SB)/4, $0x36048efd
+DATA rows_36048efd<>+32(SB)/4, $0x36048efd
+DATA rows_36048efd<>+36(SB)/4, $0x36048efd
+DATA rows_36048efd<>+40(SB)/4, $0x36048efd
+DATA rows_36048efd<>+44(SB)/4, $0x36048efd
+DATA rows_36048efd<>+48(SB)/4, $0x36048efd
+DATA rows_36048efd<>+52(SB)/4, $0x36048efd
+DATA rows_36048efd<>+56(SB)/4, $0x36048efd
+DATA rows_36048efd<>+60(SB)/4, $0x36048efd
+GLOBL rows_36048efd<>(SB), RODATA|NOPTR, $64
 
-DATA rows_bf527892<>+0(SB)/4, $0xbf527892
-DATA rows_bf527892<>+4(SB)/4, $0xbf527892
-DATA rows_bf527892<>+8(SB)/4, $0xbf527892
-DATA rows_bf527892<>+12(SB)/4, $0xbf527892
-DATA rows_bf527892<>+16(SB)/4, $0xbf527892
-DATA rows_bf527892<>+20(SB)/4, $0xbf527892
-DATA rows_bf527892<>+24(SB)/4, $0xbf527892
-DATA rows_bf527892<>+28(SB)/4, $0xbf527892
-DATA rows_bf527892<>+32(SB)/4, $0xbf527892
-DATA rows_bf527892<>+36(SB)/4, $0xbf527892
-DATA rows_bf527892<>+40(SB)/4, $0xbf527892
-DATA rows_bf527892<>+44(SB)/4, $0xbf527892
-DATA rows_bf527892<>+48(SB)/4, $0xbf527892
-DATA rows_bf527892<>+52(SB)/4, $0xbf527892
-DATA rows_bf527892<>+56(SB)/4, $0xbf527892
-DATA rows_bf527892<>+60(SB)/4, $0xbf527892
-GLOBL rows_bf527892<>(SB), RODATA|NOPTR, $64
+DATA rows_381d3888<>+0(SB)/4, $0x381d3888
+DATA rows_381d3888<>+4(SB)/4, $0x381d3888
+DATA rows_381d3888<>+8(SB)/4, $0x381d3888
+DATA rows_381d3888<>+12(SB)/4, $0x381d3888
+DATA rows_381d3888<>+16(SB)/4, $0x381d3888
+DATA rows_381d3888<>+20(SB)/4, $0x381d3888
+DATA rows_381d3888<>+24(SB)/4, $0x381d3888
+DATA rows_381d3888<>+28(SB)/4, $0x381d3888
+DATA rows_381d3888<>+32(SB)/4, $0x381d3888
+DATA rows_381d3888<>+36(SB)/4, $0x381d3888
+DATA rows_381d3888<>+40(SB)/4, $0x381d3888
+DATA rows_381d3888<>+44(SB)/4, $0x381d3888
+DATA rows_381d3888<>+48(SB)/4, $0x381d3888
+DATA rows_381d3888<>+52(SB)/4, $0x381d3888
+DATA rows_381d3888<>+56(SB)/4, $0x381d3888
+DATA rows_381d3888<>+60(SB)/4, $0x381d3888
+GLOBL rows_381d3888<>(SB), RODATA|NOPTR, $64
 
-DATA rows_3fbe87b0<>+0(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+4(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+8(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+12(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+16(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+20(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+24(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+28(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+32(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+36(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+40(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+44(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+48(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+52(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+56(SB)/4, $0x3fbe87b0
-DATA rows_3fbe87b0<>+60(SB)/4, $0x3fbe87b0
-GLOBL rows_3fbe87b0<>(SB), RODATA|NOPTR, $64
+DATA rows_3997015b<>+0(SB)/4, $0x3997015b
+DATA rows_3997015b<>+4(SB)/4, $0x3997015b
+DATA rows_3997015b<>+8(SB)/4, $0x3997015b
+DATA rows_3997015b<>+12(SB)/4, $0x3997015b
+DATA rows_3997015b<>+16(SB)/4, $0x3997015b
+DATA rows_3997015b<>+20(SB)/4, $0x3997015b
+DATA rows_3997015b<>+24(SB)/4, $0x3997015b
+DATA rows_3997015b<>+28(SB)/4, $0x3997015b
+DATA rows_3997015b<>+32(SB)/4, $0x3997015b
+DATA rows_3997015b<>+36(SB)/4, $0x3997015b
+DATA rows_3997015b<>+40(SB)/4, $0x3997015b
+DATA rows_3997015b<>+44(SB)/4, $0x3997015b
+DATA rows_3997015b<>+48(SB)/4, $0x3997015b
+DATA rows_3997015b<>+52(SB)/4, $0x3997015b
+DATA rows_3997015b<>+56(SB)/4, $0x3997015b
+DATA rows_3997015b<>+60(SB)/4, $0x3997015b
+GLOBL rows_3997015b<>(SB), RODATA|NOPTR, $64
 
-DATA rows_bf914e5d<>+0(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+4(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+8(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+12(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+16(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+20(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+24(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+28(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+32(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+36(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+40(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+44(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+48(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+52(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+56(SB)/4, $0xbf914e5d
-DATA rows_bf914e5d<>+60(SB)/4, $0xbf914e5d
-GLOBL rows_bf914e5d<>(SB), RODATA|NOPTR, $64
+DATA rows_3a9f62ae<>+0(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+4(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+8(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+12(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+16(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+20(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+24(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+28(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+32(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+36(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+40(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+44(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+48(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+52(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+56(SB)/4, $0x3a9f62ae
+DATA rows_3a9f62ae<>+60(SB)/4, $0x3a9f62ae
+GLOBL rows_3a9f62ae<>(SB), RODATA|NOPTR, $64
 
-DATA rows_3e8ec7cc<>+0(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+4(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+8(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+12(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+16(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+20(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+24(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+28(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+32(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+36(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+40(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+44(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+48(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+52(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+56(SB)/4, $0x3e8ec7cc
-DATA rows_3e8ec7cc<>+60(SB)/4, $0x3e8ec7cc
-GLOBL rows_3e8ec7cc<>(SB), RODATA|NOPTR, $64
+DATA rows_3b832441<>+0(SB)/4, $0x3b832441
+DATA rows_3b832441<>+4(SB)/4, $0x3b832441
+DATA rows_3b832441<>+8(SB)/4, $0x3b832441
+DATA rows_3b832441<>+12(SB)/4, $0x3b832441
+DATA rows_3b832441<>+16(SB)/4, $0x3b832441
+DATA rows_3b832441<>+20(SB)/4, $0x3b832441
+DATA rows_3b832441<>+24(SB)/4, $0x3b832441
+DATA rows_3b832441<>+28(SB)/4, $0x3b832441
+DATA rows_3b832441<>+32(SB)/4, $0x3b832441
+DATA rows_3b832441<>+36(SB)/4, $0x3b832441
+DATA rows_3b832441<>+40(SB)/4, $0x3b832441
+DATA rows_3b832441<>+44(SB)/4, $0x3b832441
+DATA rows_3b832441<>+48(SB)/4, $0x3b832441
+DATA rows_3b832441<>+52(SB)/4, $0x3b832441
+DATA rows_3b832441<>+56(SB)/4, $0x3b832441
+DATA rows_3b832441<>+60(SB)/4, $0x3b832441
+GLOBL rows_3b832441<>(SB), RODATA|NOPTR, $64
 
-DATA rows_be3ec24c<>+0(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+4(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+8(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+12(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+16(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+20(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+24(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+28(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+32(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+36(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+40(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+44(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+48(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+52(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+56(SB)/4, $0xbe3ec24c
-DATA rows_be3ec24c<>+60(SB)/4, $0xbe3ec24c
-GLOBL rows_be3ec24c<>(SB), RODATA|NOPTR, $64
+DATA rows_3c7cfdc6<>+0(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+4(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+8(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+12(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+16(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+20(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+24(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+28(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+32(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+36(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+40(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+44(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+48(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+52(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+56(SB)/4, $0x3c7cfdc6
+DATA rows_3c7cfdc6<>+60(SB)/4, $0x3c7cfdc6
+GLOBL rows_3c7cfdc6<>(SB), RODATA|NOPTR, $64
 
-DATA rows_3dc636c9<>+0(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+4(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+8(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+12(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+16(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+20(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+24(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+28(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+32(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+36(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+40(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+44(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+48(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+52(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+56(SB)/4, $0x3dc636c9
-DATA rows_3dc636c9<>+60(SB)/4, $0x3dc636c9
-GLOBL rows_3dc636c9<>(SB), RODATA|NOPTR, $64
+DATA rows_3d5afbd4<>+0(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+4(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+8(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+12(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+16(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+20(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+24(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+28(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+32(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+36(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+40(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+44(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+48(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+52(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+56(SB)/4, $0x3d5afbd4
+DATA rows_3d5afbd4<>+60(SB)/4, $0x3d5afbd4
+GLOBL rows_3d5afbd4<>(SB), RODATA|NOPTR, $64
 
-DATA rows_3ebf88fb<>+0(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+4(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+8(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+12(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+16(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+20(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+24(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+28(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+32(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+36(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+40(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+44(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+48(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+52(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+56(SB)/4, $0x3ebf88fb
-DATA rows_3ebf88fb<>+60(SB)/4, $0x3ebf88fb
-GLOBL rows_3ebf88fb<>(SB), RODATA|NOPTR, $64
+DATA rows_3dee8340<>+0(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+4(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+8(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+12(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+16(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+20(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+24(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+28(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+32(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+36(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+40(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+44(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+48(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+52(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+56(SB)/4, $0x3dee8340
+DATA rows_3dee8340<>+60(SB)/4, $0x3dee8340
+GLOBL rows_3dee8340<>(SB), RODATA|NOPTR, $64
 
-DATA rows_3f8000c7<>+0(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+4(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+8(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+12(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+16(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+20(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+24(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+28(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+32(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+36(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+40(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+44(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+48(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+52(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+56(SB)/4, $0x3f8000c7
-DATA rows_3f8000c7<>+60(SB)/4, $0x3f8000c7
-GLOBL rows_3f8000c7<>(SB), RODATA|NOPTR, $64
+DATA rows_3e48ebbc<>+0(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+4(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+8(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+12(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+16(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+20(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+24(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+28(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+32(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+36(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+40(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+44(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+48(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+52(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+56(SB)/4, $0x3e48ebbc
+DATA rows_3e48ebbc<>+60(SB)/4, $0x3e48ebbc
+GLOBL rows_3e48ebbc<>(SB), RODATA|NOPTR, $64
 
-DATA rows_bfa1fc4e<>+0(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+4(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+8(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+12(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+16(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+20(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+24(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+28(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+32(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+36(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+40(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+44(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+48(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+52(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+56(SB)/4, $0xbfa1fc4e
-DATA rows_bfa1fc4e<>+60(SB)/4, $0xbfa1fc4e
-GLOBL rows_bfa1fc4e<>(SB), RODATA|NOPTR, $64
+DATA rows_3f01d920<>+0(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+4(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+8(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+12(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+16(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+20(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+24(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+28(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+32(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+36(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+40(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+44(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+48(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+52(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+56(SB)/4, $0x3f01d920
+DATA rows_3f01d920<>+60(SB)/4, $0x3f01d920
+GLOBL rows_3f01d920<>(SB), RODATA|NOPTR, $64
 
-DATA rows_00000000<>+0(SB)/4, $0x00000000
-DATA rows_00000000<>+4(SB)/4, $0x00000000
-DATA rows_00000000<>+8(SB)/4, $0x00000000
-DATA rows_00000000<>+12(SB)/4, $0x00000000
-DATA rows_00000000<>+16(SB)/4, $0x00000000
-DATA rows_00000000<>+20(SB)/4, $0x00000000
-DATA rows_00000000<>+24(SB)/4, $0x00000000
-DATA rows_00000000<>+28(SB)/4, $0x00000000
-DATA rows_00000000<>+32(SB)/4, $0x00000000
-DATA rows_00000000<>+36(SB)/4, $0x00000000
-DATA rows_00000000<>+40(SB)/4, $0x00000000
-DATA rows_00000000<>+44(SB)/4, $0x00000000
-DATA rows_00000000<>+48(SB)/4, $0x00000000
-DATA rows_00000000<>+52(SB)/4, $0x00000000
-DATA rows_00000000<>+56(SB)/4, $0x00000000
-DATA rows_00000000<>+60(SB)/4, $0x00000000
-GLOBL rows_00000000<>(SB), RODATA|NOPTR, $64
+DATA rows_3f906eb9<>+0(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+4(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+8(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+12(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+16(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+20(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+24(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+28(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+32(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+36(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+40(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+44(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+48(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+52(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+56(SB)/4, $0x3f906eb9
+DATA rows_3f906eb9<>+60(SB)/4, $0x3f906eb9
+GLOBL rows_3f906eb9<>(SB), RODATA|NOPTR, $64
+
+DATA rows_bf800000<>+0(SB)/4, $0xbf800000
+DATA rows_bf800000<>+4(SB)/4, $0xbf800000
+DATA rows_bf800000<>+8(SB)/4, $0xbf800000
+DATA rows_bf800000<>+12(SB)/4, $0xbf800000
+DATA rows_bf800000<>+16(SB)/4, $0xbf800000
+DATA rows_bf800000<>+20(SB)/4, $0xbf800000
+DATA rows_bf800000<>+24(SB)/4, $0xbf800000
+DATA rows_bf800000<>+28(SB)/4, $0xbf800000
+DATA rows_bf800000<>+32(SB)/4, $0xbf800000
+DATA rows_bf800000<>+36(SB)/4, $0xbf800000
+DATA rows_bf800000<>+40(SB)/4, $0xbf800000
+DATA rows_bf800000<>+44(SB)/4, $0xbf800000
+DATA rows_bf800000<>+48(SB)/4, $0xbf800000
+DATA rows_bf800000<>+52(SB)/4, $0xbf800000
+DATA rows_bf800000<>+56(SB)/4, $0xbf800000
+DATA rows_bf800000<>+60(SB)/4, $0xbf800000
+GLOBL rows_bf800000<>(SB), RODATA|NOPTR, $64
 
 // func GELUBackwardAVX2(dx []float32, x []float32, dy []float32)
 // Requires: AVX, AVX2, FMA3
@@ -1376,74 +1244,96 @@ loop_1:
 	VMOVUPS      32(CX)(SI*4), Y1
 	VMOVUPS      (DX)(SI*4), Y2
 	VMOVUPS      32(DX)(SI*4), Y3
-	VPAND        rows_7fffffff<>+0(SB), Y0, Y4
-	VPAND        rows_7fffffff<>+0(SB), Y1, Y5
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y4
+	VMAXPS       Y0, Y4, Y4
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y5
+	VMAXPS       Y1, Y5, Y5
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y6
+	VMINPS       Y4, Y6, Y4
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y6
+	VMINPS       Y5, Y6, Y5
 	VMULPS       rows_3f3504f3<>+0(SB), Y4, Y4
 	VMULPS       rows_3f3504f3<>+0(SB), Y5, Y5
-	VBROADCASTSS rows_3f800000<>+0(SB), Y6
-	VBROADCASTSS rows_3f800000<>+0(SB), Y7
-	VFMADD231PS  rows_3f000000<>+0(SB), Y4, Y6
-	VFMADD231PS  rows_3f000000<>+0(SB), Y5, Y7
-	VBROADCASTSS rows_3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y6
-	VBROADCASTSS rows_3f800000<>+0(SB), Y8
-	VDIVPS       Y7, Y8, Y7
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y8
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y9
-	VFMADD213PS  rows_bf527892<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_bf527892<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y7, Y9
-	VFNMADD231PS Y4, Y4, Y8
-	VFNMADD231PS Y5, Y5, Y9
+	VMULPS       Y4, Y4, Y6
+	VMULPS       Y5, Y5, Y7
+	VBROADCASTSS rows_36048efd<>+0(SB), Y8
+	VBROADCASTSS rows_36048efd<>+0(SB), Y9
+	VBROADCASTSS rows_381d3888<>+0(SB), Y10
+	VBROADCASTSS rows_381d3888<>+0(SB), Y11
+	VFMADD213PS  rows_3997015b<>+0(SB), Y6, Y8
+	VFMADD213PS  rows_3997015b<>+0(SB), Y7, Y9
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y6, Y10
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y7, Y11
+	VFMADD213PS  rows_3b832441<>+0(SB), Y6, Y8
+	VFMADD213PS  rows_3b832441<>+0(SB), Y7, Y9
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y6, Y10
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y7, Y11
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y6, Y8
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y7, Y9
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y6, Y10
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y7, Y11
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y6, Y8
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y7, Y9
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y6, Y10
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y7, Y11
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y6, Y8
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y7, Y9
+	VFMADD213PS  rows_3f800000<>+0(SB), Y6, Y10
+	VFMADD213PS  rows_3f800000<>+0(SB), Y7, Y11
+	VMULPS       Y4, Y8, Y8
+	VMULPS       Y5, Y9, Y9
+	VDIVPS       Y10, Y8, Y8
+	VDIVPS       Y11, Y9, Y9
+	VBROADCASTSS rows_3f800000<>+0(SB), Y4
+	VMINPS       Y8, Y4, Y8
+	VBROADCASTSS rows_3f800000<>+0(SB), Y4
+	VMINPS       Y9, Y4, Y9
+	VBROADCASTSS rows_bf800000<>+0(SB), Y4
+	VMAXPS       Y8, Y4, Y8
+	VBROADCASTSS rows_bf800000<>+0(SB), Y4
+	VMAXPS       Y9, Y4, Y9
+	VBROADCASTSS rows_3f000000<>+0(SB), Y4
+	VFMADD213PS  rows_3f000000<>+0(SB), Y4, Y8
+	VBROADCASTSS rows_3f000000<>+0(SB), Y4
+	VFMADD213PS  rows_3f000000<>+0(SB), Y4, Y9
+	VMULPS       Y0, Y0, Y4
+	VMULPS       Y1, Y1, Y5
+	VMULPS       rows_bf000000<>+0(SB), Y4, Y4
+	VMULPS       rows_bf000000<>+0(SB), Y5, Y5
 	VBROADCASTSS rows_4b400000<>+0(SB), Y10
 	VBROADCASTSS rows_4b400000<>+0(SB), Y11
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y4
-	VMINPS       Y8, Y4, Y4
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y5
-	VMINPS       Y9, Y5, Y5
+	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y6
+	VMINPS       Y4, Y6, Y6
+	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y7
+	VMINPS       Y5, Y7, Y7
 	VBROADCASTSS rows_c2aeac50<>+0(SB), Y12
-	VMAXPS       Y4, Y12, Y4
+	VMAXPS       Y6, Y12, Y6
 	VBROADCASTSS rows_c2aeac50<>+0(SB), Y12
-	VMAXPS       Y5, Y12, Y5
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y4, Y10
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y5, Y11
+	VMAXPS       Y7, Y12, Y7
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y6, Y10
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y7, Y11
 	VSUBPS       rows_4b400000<>+0(SB), Y10, Y12
 	VSUBPS       rows_4b400000<>+0(SB), Y11, Y13
-	VFMADD231PS  rows_bf318000<>+0(SB), Y12, Y4
-	VFMADD231PS  rows_bf318000<>+0(SB), Y13, Y5
-	VFMADD231PS  rows_395e8083<>+0(SB), Y12, Y4
-	VFMADD231PS  rows_395e8083<>+0(SB), Y13, Y5
+	VFMADD231PS  rows_bf318000<>+0(SB), Y12, Y6
+	VFMADD231PS  rows_bf318000<>+0(SB), Y13, Y7
+	VFMADD231PS  rows_395e8083<>+0(SB), Y12, Y6
+	VFMADD231PS  rows_395e8083<>+0(SB), Y13, Y7
 	VBROADCASTSS rows_39506967<>+0(SB), Y14
 	VBROADCASTSS rows_39506967<>+0(SB), Y15
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y4, Y14
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y5, Y15
-	VFMADD213PS  rows_3c088908<>+0(SB), Y4, Y14
-	VFMADD213PS  rows_3c088908<>+0(SB), Y5, Y15
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y4, Y14
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y5, Y15
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y4, Y14
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y5, Y15
-	VFMADD213PS  rows_3f000000<>+0(SB), Y4, Y14
-	VFMADD213PS  rows_3f000000<>+0(SB), Y5, Y15
-	VMULPS       Y4, Y4, Y12
-	VMULPS       Y5, Y5, Y13
-	VFMADD213PS  Y4, Y12, Y14
-	VFMADD213PS  Y5, Y13, Y15
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y6, Y14
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y7, Y15
+	VFMADD213PS  rows_3c088908<>+0(SB), Y6, Y14
+	VFMADD213PS  rows_3c088908<>+0(SB), Y7, Y15
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y6, Y14
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y7, Y15
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y6, Y14
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y7, Y15
+	VFMADD213PS  rows_3f000000<>+0(SB), Y6, Y14
+	VFMADD213PS  rows_3f000000<>+0(SB), Y7, Y15
+	VMULPS       Y6, Y6, Y12
+	VMULPS       Y7, Y7, Y13
+	VFMADD213PS  Y6, Y12, Y14
+	VFMADD213PS  Y7, Y13, Y15
 	VADDPS       rows_3f800000<>+0(SB), Y14, Y14
 	VADDPS       rows_3f800000<>+0(SB), Y15, Y15
 	VPSUBD       rows_4b3fff81<>+0(SB), Y10, Y10
@@ -1452,154 +1342,112 @@ loop_1:
 	VPSLLD       $0x17, Y11, Y11
 	VMULPS       Y10, Y14, Y14
 	VMULPS       Y11, Y15, Y15
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y8, Y4
+	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y4, Y4
 	VANDNPS      Y14, Y4, Y14
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y9, Y4
+	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y5, Y4
 	VANDNPS      Y15, Y4, Y15
-	VMULPS       Y14, Y6, Y4
-	VMULPS       Y15, Y7, Y5
-	VMULPS       rows_3f000000<>+0(SB), Y4, Y4
-	VMULPS       rows_3f000000<>+0(SB), Y5, Y5
-	VBROADCASTSS rows_3f800000<>+0(SB), Y6
-	VSUBPS       Y4, Y6, Y6
-	VBROADCASTSS rows_3f800000<>+0(SB), Y7
-	VSUBPS       Y5, Y7, Y7
-	VBROADCASTSS rows_00000000<>+0(SB), Y8
-	VCMPPS       $0x01, Y8, Y0, Y8
-	VBLENDVPS    Y8, Y4, Y6, Y4
-	VBROADCASTSS rows_00000000<>+0(SB), Y6
-	VCMPPS       $0x01, Y6, Y1, Y6
-	VBLENDVPS    Y6, Y5, Y7, Y5
-	VMULPS       Y0, Y0, Y6
-	VMULPS       Y1, Y1, Y7
-	VMULPS       rows_bf000000<>+0(SB), Y6, Y6
-	VMULPS       rows_bf000000<>+0(SB), Y7, Y7
-	VBROADCASTSS rows_4b400000<>+0(SB), Y10
-	VBROADCASTSS rows_4b400000<>+0(SB), Y11
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y8
-	VMINPS       Y6, Y8, Y8
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y9
-	VMINPS       Y7, Y9, Y9
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y12
-	VMAXPS       Y8, Y12, Y8
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y12
-	VMAXPS       Y9, Y12, Y9
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y8, Y10
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y9, Y11
-	VSUBPS       rows_4b400000<>+0(SB), Y10, Y12
-	VSUBPS       rows_4b400000<>+0(SB), Y11, Y13
-	VFMADD231PS  rows_bf318000<>+0(SB), Y12, Y8
-	VFMADD231PS  rows_bf318000<>+0(SB), Y13, Y9
-	VFMADD231PS  rows_395e8083<>+0(SB), Y12, Y8
-	VFMADD231PS  rows_395e8083<>+0(SB), Y13, Y9
-	VBROADCASTSS rows_39506967<>+0(SB), Y14
-	VBROADCASTSS rows_39506967<>+0(SB), Y15
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y8, Y14
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y9, Y15
-	VFMADD213PS  rows_3c088908<>+0(SB), Y8, Y14
-	VFMADD213PS  rows_3c088908<>+0(SB), Y9, Y15
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y8, Y14
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y9, Y15
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y8, Y14
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y9, Y15
-	VFMADD213PS  rows_3f000000<>+0(SB), Y8, Y14
-	VFMADD213PS  rows_3f000000<>+0(SB), Y9, Y15
-	VMULPS       Y8, Y8, Y12
-	VMULPS       Y9, Y9, Y13
-	VFMADD213PS  Y8, Y12, Y14
-	VFMADD213PS  Y9, Y13, Y15
-	VADDPS       rows_3f800000<>+0(SB), Y14, Y14
-	VADDPS       rows_3f800000<>+0(SB), Y15, Y15
-	VPSUBD       rows_4b3fff81<>+0(SB), Y10, Y10
-	VPSLLD       $0x17, Y10, Y10
-	VPSUBD       rows_4b3fff81<>+0(SB), Y11, Y11
-	VPSLLD       $0x17, Y11, Y11
-	VMULPS       Y10, Y14, Y14
-	VMULPS       Y11, Y15, Y15
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y6, Y6
-	VANDNPS      Y14, Y6, Y14
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y7, Y6
-	VANDNPS      Y15, Y6, Y15
 	VMULPS       rows_3ecc422a<>+0(SB), Y14, Y14
 	VMULPS       rows_3ecc422a<>+0(SB), Y15, Y15
-	VFMADD231PS  Y14, Y0, Y4
-	VFMADD231PS  Y15, Y1, Y5
-	VMULPS       Y4, Y2, Y4
-	VMULPS       Y5, Y3, Y5
-	VMOVUPS      Y4, (BX)(SI*4)
-	VMOVUPS      Y5, 32(BX)(SI*4)
+	VFMADD231PS  Y14, Y0, Y8
+	VFMADD231PS  Y15, Y1, Y9
+	VMULPS       Y8, Y2, Y8
+	VMULPS       Y9, Y3, Y9
+	VMOVUPS      Y8, (BX)(SI*4)
+	VMOVUPS      Y9, 32(BX)(SI*4)
 	VMOVUPS      64(CX)(SI*4), Y0
 	VMOVUPS      96(CX)(SI*4), Y1
 	VMOVUPS      64(DX)(SI*4), Y2
 	VMOVUPS      96(DX)(SI*4), Y3
-	VPAND        rows_7fffffff<>+0(SB), Y0, Y4
-	VPAND        rows_7fffffff<>+0(SB), Y1, Y5
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y4
+	VMAXPS       Y0, Y4, Y4
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y5
+	VMAXPS       Y1, Y5, Y5
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y6
+	VMINPS       Y4, Y6, Y4
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y6
+	VMINPS       Y5, Y6, Y5
 	VMULPS       rows_3f3504f3<>+0(SB), Y4, Y4
 	VMULPS       rows_3f3504f3<>+0(SB), Y5, Y5
-	VBROADCASTSS rows_3f800000<>+0(SB), Y6
-	VBROADCASTSS rows_3f800000<>+0(SB), Y7
-	VFMADD231PS  rows_3f000000<>+0(SB), Y4, Y6
-	VFMADD231PS  rows_3f000000<>+0(SB), Y5, Y7
-	VBROADCASTSS rows_3f800000<>+0(SB), Y8
-	VDIVPS       Y6, Y8, Y6
-	VBROADCASTSS rows_3f800000<>+0(SB), Y8
-	VDIVPS       Y7, Y8, Y7
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y8
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y9
-	VFMADD213PS  rows_bf527892<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_bf527892<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y7, Y9
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y6, Y8
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y7, Y9
-	VFNMADD231PS Y4, Y4, Y8
-	VFNMADD231PS Y5, Y5, Y9
+	VMULPS       Y4, Y4, Y6
+	VMULPS       Y5, Y5, Y7
+	VBROADCASTSS rows_36048efd<>+0(SB), Y8
+	VBROADCASTSS rows_36048efd<>+0(SB), Y9
+	VBROADCASTSS rows_381d3888<>+0(SB), Y10
+	VBROADCASTSS rows_381d3888<>+0(SB), Y11
+	VFMADD213PS  rows_3997015b<>+0(SB), Y6, Y8
+	VFMADD213PS  rows_3997015b<>+0(SB), Y7, Y9
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y6, Y10
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y7, Y11
+	VFMADD213PS  rows_3b832441<>+0(SB), Y6, Y8
+	VFMADD213PS  rows_3b832441<>+0(SB), Y7, Y9
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y6, Y10
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y7, Y11
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y6, Y8
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y7, Y9
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y6, Y10
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y7, Y11
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y6, Y8
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y7, Y9
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y6, Y10
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y7, Y11
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y6, Y8
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y7, Y9
+	VFMADD213PS  rows_3f800000<>+0(SB), Y6, Y10
+	VFMADD213PS  rows_3f800000<>+0(SB), Y7, Y11
+	VMULPS       Y4, Y8, Y8
+	VMULPS       Y5, Y9, Y9
+	VDIVPS       Y10, Y8, Y8
+	VDIVPS       Y11, Y9, Y9
+	VBROADCASTSS rows_3f800000<>+0(SB), Y4
+	VMINPS       Y8, Y4, Y8
+	VBROADCASTSS rows_3f800000<>+0(SB), Y4
+	VMINPS       Y9, Y4, Y9
+	VBROADCASTSS rows_bf800000<>+0(SB), Y4
+	VMAXPS       Y8, Y4, Y8
+	VBROADCASTSS rows_bf800000<>+0(SB), Y4
+	VMAXPS       Y9, Y4, Y9
+	VBROADCASTSS rows_3f000000<>+0(SB), Y4
+	VFMADD213PS  rows_3f000000<>+0(SB), Y4, Y8
+	VBROADCASTSS rows_3f000000<>+0(SB), Y4
+	VFMADD213PS  rows_3f000000<>+0(SB), Y4, Y9
+	VMULPS       Y0, Y0, Y4
+	VMULPS       Y1, Y1, Y5
+	VMULPS       rows_bf000000<>+0(SB), Y4, Y4
+	VMULPS       rows_bf000000<>+0(SB), Y5, Y5
 	VBROADCASTSS rows_4b400000<>+0(SB), Y10
 	VBROADCASTSS rows_4b400000<>+0(SB), Y11
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y4
-	VMINPS       Y8, Y4, Y4
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y5
-	VMINPS       Y9, Y5, Y5
+	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y6
+	VMINPS       Y4, Y6, Y6
+	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y7
+	VMINPS       Y5, Y7, Y7
 	VBROADCASTSS rows_c2aeac50<>+0(SB), Y12
-	VMAXPS       Y4, Y12, Y4
+	VMAXPS       Y6, Y12, Y6
 	VBROADCASTSS rows_c2aeac50<>+0(SB), Y12
-	VMAXPS       Y5, Y12, Y5
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y4, Y10
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y5, Y11
+	VMAXPS       Y7, Y12, Y7
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y6, Y10
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y7, Y11
 	VSUBPS       rows_4b400000<>+0(SB), Y10, Y12
 	VSUBPS       rows_4b400000<>+0(SB), Y11, Y13
-	VFMADD231PS  rows_bf318000<>+0(SB), Y12, Y4
-	VFMADD231PS  rows_bf318000<>+0(SB), Y13, Y5
-	VFMADD231PS  rows_395e8083<>+0(SB), Y12, Y4
-	VFMADD231PS  rows_395e8083<>+0(SB), Y13, Y5
+	VFMADD231PS  rows_bf318000<>+0(SB), Y12, Y6
+	VFMADD231PS  rows_bf318000<>+0(SB), Y13, Y7
+	VFMADD231PS  rows_395e8083<>+0(SB), Y12, Y6
+	VFMADD231PS  rows_395e8083<>+0(SB), Y13, Y7
 	VBROADCASTSS rows_39506967<>+0(SB), Y14
 	VBROADCASTSS rows_39506967<>+0(SB), Y15
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y4, Y14
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y5, Y15
-	VFMADD213PS  rows_3c088908<>+0(SB), Y4, Y14
-	VFMADD213PS  rows_3c088908<>+0(SB), Y5, Y15
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y4, Y14
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y5, Y15
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y4, Y14
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y5, Y15
-	VFMADD213PS  rows_3f000000<>+0(SB), Y4, Y14
-	VFMADD213PS  rows_3f000000<>+0(SB), Y5, Y15
-	VMULPS       Y4, Y4, Y12
-	VMULPS       Y5, Y5, Y13
-	VFMADD213PS  Y4, Y12, Y14
-	VFMADD213PS  Y5, Y13, Y15
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y6, Y14
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y7, Y15
+	VFMADD213PS  rows_3c088908<>+0(SB), Y6, Y14
+	VFMADD213PS  rows_3c088908<>+0(SB), Y7, Y15
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y6, Y14
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y7, Y15
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y6, Y14
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y7, Y15
+	VFMADD213PS  rows_3f000000<>+0(SB), Y6, Y14
+	VFMADD213PS  rows_3f000000<>+0(SB), Y7, Y15
+	VMULPS       Y6, Y6, Y12
+	VMULPS       Y7, Y7, Y13
+	VFMADD213PS  Y6, Y12, Y14
+	VFMADD213PS  Y7, Y13, Y15
 	VADDPS       rows_3f800000<>+0(SB), Y14, Y14
 	VADDPS       rows_3f800000<>+0(SB), Y15, Y15
 	VPSUBD       rows_4b3fff81<>+0(SB), Y10, Y10
@@ -1608,82 +1456,18 @@ loop_1:
 	VPSLLD       $0x17, Y11, Y11
 	VMULPS       Y10, Y14, Y14
 	VMULPS       Y11, Y15, Y15
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y8, Y4
+	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y4, Y4
 	VANDNPS      Y14, Y4, Y14
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y9, Y4
+	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y5, Y4
 	VANDNPS      Y15, Y4, Y15
-	VMULPS       Y14, Y6, Y4
-	VMULPS       Y15, Y7, Y5
-	VMULPS       rows_3f000000<>+0(SB), Y4, Y4
-	VMULPS       rows_3f000000<>+0(SB), Y5, Y5
-	VBROADCASTSS rows_3f800000<>+0(SB), Y6
-	VSUBPS       Y4, Y6, Y6
-	VBROADCASTSS rows_3f800000<>+0(SB), Y7
-	VSUBPS       Y5, Y7, Y7
-	VBROADCASTSS rows_00000000<>+0(SB), Y8
-	VCMPPS       $0x01, Y8, Y0, Y8
-	VBLENDVPS    Y8, Y4, Y6, Y4
-	VBROADCASTSS rows_00000000<>+0(SB), Y6
-	VCMPPS       $0x01, Y6, Y1, Y6
-	VBLENDVPS    Y6, Y5, Y7, Y5
-	VMULPS       Y0, Y0, Y6
-	VMULPS       Y1, Y1, Y7
-	VMULPS       rows_bf000000<>+0(SB), Y6, Y6
-	VMULPS       rows_bf000000<>+0(SB), Y7, Y7
-	VBROADCASTSS rows_4b400000<>+0(SB), Y10
-	VBROADCASTSS rows_4b400000<>+0(SB), Y11
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y8
-	VMINPS       Y6, Y8, Y8
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y9
-	VMINPS       Y7, Y9, Y9
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y12
-	VMAXPS       Y8, Y12, Y8
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y12
-	VMAXPS       Y9, Y12, Y9
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y8, Y10
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y9, Y11
-	VSUBPS       rows_4b400000<>+0(SB), Y10, Y12
-	VSUBPS       rows_4b400000<>+0(SB), Y11, Y13
-	VFMADD231PS  rows_bf318000<>+0(SB), Y12, Y8
-	VFMADD231PS  rows_bf318000<>+0(SB), Y13, Y9
-	VFMADD231PS  rows_395e8083<>+0(SB), Y12, Y8
-	VFMADD231PS  rows_395e8083<>+0(SB), Y13, Y9
-	VBROADCASTSS rows_39506967<>+0(SB), Y14
-	VBROADCASTSS rows_39506967<>+0(SB), Y15
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y8, Y14
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y9, Y15
-	VFMADD213PS  rows_3c088908<>+0(SB), Y8, Y14
-	VFMADD213PS  rows_3c088908<>+0(SB), Y9, Y15
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y8, Y14
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y9, Y15
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y8, Y14
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y9, Y15
-	VFMADD213PS  rows_3f000000<>+0(SB), Y8, Y14
-	VFMADD213PS  rows_3f000000<>+0(SB), Y9, Y15
-	VMULPS       Y8, Y8, Y12
-	VMULPS       Y9, Y9, Y13
-	VFMADD213PS  Y8, Y12, Y14
-	VFMADD213PS  Y9, Y13, Y15
-	VADDPS       rows_3f800000<>+0(SB), Y14, Y14
-	VADDPS       rows_3f800000<>+0(SB), Y15, Y15
-	VPSUBD       rows_4b3fff81<>+0(SB), Y10, Y10
-	VPSLLD       $0x17, Y10, Y10
-	VPSUBD       rows_4b3fff81<>+0(SB), Y11, Y11
-	VPSLLD       $0x17, Y11, Y11
-	VMULPS       Y10, Y14, Y14
-	VMULPS       Y11, Y15, Y15
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y6, Y6
-	VANDNPS      Y14, Y6, Y14
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y7, Y6
-	VANDNPS      Y15, Y6, Y15
 	VMULPS       rows_3ecc422a<>+0(SB), Y14, Y14
 	VMULPS       rows_3ecc422a<>+0(SB), Y15, Y15
-	VFMADD231PS  Y14, Y0, Y4
-	VFMADD231PS  Y15, Y1, Y5
-	VMULPS       Y4, Y2, Y4
-	VMULPS       Y5, Y3, Y5
-	VMOVUPS      Y4, 64(BX)(SI*4)
-	VMOVUPS      Y5, 96(BX)(SI*4)
+	VFMADD231PS  Y14, Y0, Y8
+	VFMADD231PS  Y15, Y1, Y9
+	VMULPS       Y8, Y2, Y8
+	VMULPS       Y9, Y3, Y9
+	VMOVUPS      Y8, 64(BX)(SI*4)
+	VMOVUPS      Y9, 96(BX)(SI*4)
 	ADDQ         $0x00000020, SI
 	JMP          loop_1
 
@@ -1696,325 +1480,241 @@ tail_2:
 	VMOVDQU      128(R8)(AX*4), Y0
 	VMASKMOVPS   (CX)(SI*4), Y0, Y1
 	VMASKMOVPS   (DX)(SI*4), Y0, Y2
-	VPAND        rows_7fffffff<>+0(SB), Y1, Y3
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y3
+	VMAXPS       Y1, Y3, Y3
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y4
+	VMINPS       Y3, Y4, Y3
 	VMULPS       rows_3f3504f3<>+0(SB), Y3, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VFMADD231PS  rows_3f000000<>+0(SB), Y3, Y4
-	VBROADCASTSS rows_3f800000<>+0(SB), Y5
-	VDIVPS       Y4, Y5, Y4
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y5
-	VFMADD213PS  rows_bf527892<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y4, Y5
-	VFNMADD231PS Y3, Y3, Y5
+	VMULPS       Y3, Y3, Y4
+	VBROADCASTSS rows_36048efd<>+0(SB), Y5
+	VBROADCASTSS rows_381d3888<>+0(SB), Y6
+	VFMADD213PS  rows_3997015b<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3b832441<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3f800000<>+0(SB), Y4, Y6
+	VMULPS       Y3, Y5, Y5
+	VDIVPS       Y6, Y5, Y5
+	VBROADCASTSS rows_3f800000<>+0(SB), Y3
+	VMINPS       Y5, Y3, Y5
+	VBROADCASTSS rows_bf800000<>+0(SB), Y3
+	VMAXPS       Y5, Y3, Y5
+	VBROADCASTSS rows_3f000000<>+0(SB), Y3
+	VFMADD213PS  rows_3f000000<>+0(SB), Y3, Y5
+	VMULPS       Y1, Y1, Y3
+	VMULPS       rows_bf000000<>+0(SB), Y3, Y3
 	VBROADCASTSS rows_4b400000<>+0(SB), Y6
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y3
-	VMINPS       Y5, Y3, Y3
+	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y4
+	VMINPS       Y3, Y4, Y4
 	VBROADCASTSS rows_c2aeac50<>+0(SB), Y7
-	VMAXPS       Y3, Y7, Y3
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y3, Y6
+	VMAXPS       Y4, Y7, Y4
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y4, Y6
 	VSUBPS       rows_4b400000<>+0(SB), Y6, Y7
-	VFMADD231PS  rows_bf318000<>+0(SB), Y7, Y3
-	VFMADD231PS  rows_395e8083<>+0(SB), Y7, Y3
+	VFMADD231PS  rows_bf318000<>+0(SB), Y7, Y4
+	VFMADD231PS  rows_395e8083<>+0(SB), Y7, Y4
 	VBROADCASTSS rows_39506967<>+0(SB), Y8
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3c088908<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3f000000<>+0(SB), Y3, Y8
-	VMULPS       Y3, Y3, Y7
-	VFMADD213PS  Y3, Y7, Y8
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3c088908<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3f000000<>+0(SB), Y4, Y8
+	VMULPS       Y4, Y4, Y7
+	VFMADD213PS  Y4, Y7, Y8
 	VADDPS       rows_3f800000<>+0(SB), Y8, Y8
 	VPSUBD       rows_4b3fff81<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y6, Y6
 	VMULPS       Y6, Y8, Y8
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y5, Y3
+	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y3, Y3
 	VANDNPS      Y8, Y3, Y8
-	VMULPS       Y8, Y4, Y3
-	VMULPS       rows_3f000000<>+0(SB), Y3, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VSUBPS       Y3, Y4, Y4
-	VBROADCASTSS rows_00000000<>+0(SB), Y5
-	VCMPPS       $0x01, Y5, Y1, Y5
-	VBLENDVPS    Y5, Y3, Y4, Y3
-	VMULPS       Y1, Y1, Y4
-	VMULPS       rows_bf000000<>+0(SB), Y4, Y4
-	VBROADCASTSS rows_4b400000<>+0(SB), Y6
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y5
-	VMINPS       Y4, Y5, Y5
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y7
-	VMAXPS       Y5, Y7, Y5
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y5, Y6
-	VSUBPS       rows_4b400000<>+0(SB), Y6, Y7
-	VFMADD231PS  rows_bf318000<>+0(SB), Y7, Y5
-	VFMADD231PS  rows_395e8083<>+0(SB), Y7, Y5
-	VBROADCASTSS rows_39506967<>+0(SB), Y8
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3c088908<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3f000000<>+0(SB), Y5, Y8
-	VMULPS       Y5, Y5, Y7
-	VFMADD213PS  Y5, Y7, Y8
-	VADDPS       rows_3f800000<>+0(SB), Y8, Y8
-	VPSUBD       rows_4b3fff81<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y8, Y8
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y4, Y4
-	VANDNPS      Y8, Y4, Y8
 	VMULPS       rows_3ecc422a<>+0(SB), Y8, Y8
-	VFMADD231PS  Y8, Y1, Y3
-	VMULPS       Y3, Y2, Y3
-	VMASKMOVPS   Y3, Y0, (BX)(SI*4)
+	VFMADD231PS  Y8, Y1, Y5
+	VMULPS       Y5, Y2, Y5
+	VMASKMOVPS   Y5, Y0, (BX)(SI*4)
 	CMPQ         DI, $0x00000008
 	JLE          done_3
 	VMOVDQU      160(R8)(AX*4), Y0
 	VMASKMOVPS   32(CX)(SI*4), Y0, Y1
 	VMASKMOVPS   32(DX)(SI*4), Y0, Y2
-	VPAND        rows_7fffffff<>+0(SB), Y1, Y3
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y3
+	VMAXPS       Y1, Y3, Y3
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y4
+	VMINPS       Y3, Y4, Y3
 	VMULPS       rows_3f3504f3<>+0(SB), Y3, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VFMADD231PS  rows_3f000000<>+0(SB), Y3, Y4
-	VBROADCASTSS rows_3f800000<>+0(SB), Y5
-	VDIVPS       Y4, Y5, Y4
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y5
-	VFMADD213PS  rows_bf527892<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y4, Y5
-	VFNMADD231PS Y3, Y3, Y5
+	VMULPS       Y3, Y3, Y4
+	VBROADCASTSS rows_36048efd<>+0(SB), Y5
+	VBROADCASTSS rows_381d3888<>+0(SB), Y6
+	VFMADD213PS  rows_3997015b<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3b832441<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3f800000<>+0(SB), Y4, Y6
+	VMULPS       Y3, Y5, Y5
+	VDIVPS       Y6, Y5, Y5
+	VBROADCASTSS rows_3f800000<>+0(SB), Y3
+	VMINPS       Y5, Y3, Y5
+	VBROADCASTSS rows_bf800000<>+0(SB), Y3
+	VMAXPS       Y5, Y3, Y5
+	VBROADCASTSS rows_3f000000<>+0(SB), Y3
+	VFMADD213PS  rows_3f000000<>+0(SB), Y3, Y5
+	VMULPS       Y1, Y1, Y3
+	VMULPS       rows_bf000000<>+0(SB), Y3, Y3
 	VBROADCASTSS rows_4b400000<>+0(SB), Y6
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y3
-	VMINPS       Y5, Y3, Y3
+	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y4
+	VMINPS       Y3, Y4, Y4
 	VBROADCASTSS rows_c2aeac50<>+0(SB), Y7
-	VMAXPS       Y3, Y7, Y3
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y3, Y6
+	VMAXPS       Y4, Y7, Y4
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y4, Y6
 	VSUBPS       rows_4b400000<>+0(SB), Y6, Y7
-	VFMADD231PS  rows_bf318000<>+0(SB), Y7, Y3
-	VFMADD231PS  rows_395e8083<>+0(SB), Y7, Y3
+	VFMADD231PS  rows_bf318000<>+0(SB), Y7, Y4
+	VFMADD231PS  rows_395e8083<>+0(SB), Y7, Y4
 	VBROADCASTSS rows_39506967<>+0(SB), Y8
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3c088908<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3f000000<>+0(SB), Y3, Y8
-	VMULPS       Y3, Y3, Y7
-	VFMADD213PS  Y3, Y7, Y8
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3c088908<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3f000000<>+0(SB), Y4, Y8
+	VMULPS       Y4, Y4, Y7
+	VFMADD213PS  Y4, Y7, Y8
 	VADDPS       rows_3f800000<>+0(SB), Y8, Y8
 	VPSUBD       rows_4b3fff81<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y6, Y6
 	VMULPS       Y6, Y8, Y8
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y5, Y3
+	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y3, Y3
 	VANDNPS      Y8, Y3, Y8
-	VMULPS       Y8, Y4, Y3
-	VMULPS       rows_3f000000<>+0(SB), Y3, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VSUBPS       Y3, Y4, Y4
-	VBROADCASTSS rows_00000000<>+0(SB), Y5
-	VCMPPS       $0x01, Y5, Y1, Y5
-	VBLENDVPS    Y5, Y3, Y4, Y3
-	VMULPS       Y1, Y1, Y4
-	VMULPS       rows_bf000000<>+0(SB), Y4, Y4
-	VBROADCASTSS rows_4b400000<>+0(SB), Y6
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y5
-	VMINPS       Y4, Y5, Y5
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y7
-	VMAXPS       Y5, Y7, Y5
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y5, Y6
-	VSUBPS       rows_4b400000<>+0(SB), Y6, Y7
-	VFMADD231PS  rows_bf318000<>+0(SB), Y7, Y5
-	VFMADD231PS  rows_395e8083<>+0(SB), Y7, Y5
-	VBROADCASTSS rows_39506967<>+0(SB), Y8
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3c088908<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3f000000<>+0(SB), Y5, Y8
-	VMULPS       Y5, Y5, Y7
-	VFMADD213PS  Y5, Y7, Y8
-	VADDPS       rows_3f800000<>+0(SB), Y8, Y8
-	VPSUBD       rows_4b3fff81<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y8, Y8
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y4, Y4
-	VANDNPS      Y8, Y4, Y8
 	VMULPS       rows_3ecc422a<>+0(SB), Y8, Y8
-	VFMADD231PS  Y8, Y1, Y3
-	VMULPS       Y3, Y2, Y3
-	VMASKMOVPS   Y3, Y0, 32(BX)(SI*4)
+	VFMADD231PS  Y8, Y1, Y5
+	VMULPS       Y5, Y2, Y5
+	VMASKMOVPS   Y5, Y0, 32(BX)(SI*4)
 	CMPQ         DI, $0x00000010
 	JLE          done_3
 	VMOVDQU      192(R8)(AX*4), Y0
 	VMASKMOVPS   64(CX)(SI*4), Y0, Y1
 	VMASKMOVPS   64(DX)(SI*4), Y0, Y2
-	VPAND        rows_7fffffff<>+0(SB), Y1, Y3
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y3
+	VMAXPS       Y1, Y3, Y3
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y4
+	VMINPS       Y3, Y4, Y3
 	VMULPS       rows_3f3504f3<>+0(SB), Y3, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VFMADD231PS  rows_3f000000<>+0(SB), Y3, Y4
-	VBROADCASTSS rows_3f800000<>+0(SB), Y5
-	VDIVPS       Y4, Y5, Y4
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y5
-	VFMADD213PS  rows_bf527892<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y4, Y5
-	VFNMADD231PS Y3, Y3, Y5
+	VMULPS       Y3, Y3, Y4
+	VBROADCASTSS rows_36048efd<>+0(SB), Y5
+	VBROADCASTSS rows_381d3888<>+0(SB), Y6
+	VFMADD213PS  rows_3997015b<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3b832441<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3f800000<>+0(SB), Y4, Y6
+	VMULPS       Y3, Y5, Y5
+	VDIVPS       Y6, Y5, Y5
+	VBROADCASTSS rows_3f800000<>+0(SB), Y3
+	VMINPS       Y5, Y3, Y5
+	VBROADCASTSS rows_bf800000<>+0(SB), Y3
+	VMAXPS       Y5, Y3, Y5
+	VBROADCASTSS rows_3f000000<>+0(SB), Y3
+	VFMADD213PS  rows_3f000000<>+0(SB), Y3, Y5
+	VMULPS       Y1, Y1, Y3
+	VMULPS       rows_bf000000<>+0(SB), Y3, Y3
 	VBROADCASTSS rows_4b400000<>+0(SB), Y6
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y3
-	VMINPS       Y5, Y3, Y3
+	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y4
+	VMINPS       Y3, Y4, Y4
 	VBROADCASTSS rows_c2aeac50<>+0(SB), Y7
-	VMAXPS       Y3, Y7, Y3
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y3, Y6
+	VMAXPS       Y4, Y7, Y4
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y4, Y6
 	VSUBPS       rows_4b400000<>+0(SB), Y6, Y7
-	VFMADD231PS  rows_bf318000<>+0(SB), Y7, Y3
-	VFMADD231PS  rows_395e8083<>+0(SB), Y7, Y3
+	VFMADD231PS  rows_bf318000<>+0(SB), Y7, Y4
+	VFMADD231PS  rows_395e8083<>+0(SB), Y7, Y4
 	VBROADCASTSS rows_39506967<>+0(SB), Y8
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3c088908<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3f000000<>+0(SB), Y3, Y8
-	VMULPS       Y3, Y3, Y7
-	VFMADD213PS  Y3, Y7, Y8
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3c088908<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3f000000<>+0(SB), Y4, Y8
+	VMULPS       Y4, Y4, Y7
+	VFMADD213PS  Y4, Y7, Y8
 	VADDPS       rows_3f800000<>+0(SB), Y8, Y8
 	VPSUBD       rows_4b3fff81<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y6, Y6
 	VMULPS       Y6, Y8, Y8
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y5, Y3
+	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y3, Y3
 	VANDNPS      Y8, Y3, Y8
-	VMULPS       Y8, Y4, Y3
-	VMULPS       rows_3f000000<>+0(SB), Y3, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VSUBPS       Y3, Y4, Y4
-	VBROADCASTSS rows_00000000<>+0(SB), Y5
-	VCMPPS       $0x01, Y5, Y1, Y5
-	VBLENDVPS    Y5, Y3, Y4, Y3
-	VMULPS       Y1, Y1, Y4
-	VMULPS       rows_bf000000<>+0(SB), Y4, Y4
-	VBROADCASTSS rows_4b400000<>+0(SB), Y6
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y5
-	VMINPS       Y4, Y5, Y5
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y7
-	VMAXPS       Y5, Y7, Y5
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y5, Y6
-	VSUBPS       rows_4b400000<>+0(SB), Y6, Y7
-	VFMADD231PS  rows_bf318000<>+0(SB), Y7, Y5
-	VFMADD231PS  rows_395e8083<>+0(SB), Y7, Y5
-	VBROADCASTSS rows_39506967<>+0(SB), Y8
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3c088908<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3f000000<>+0(SB), Y5, Y8
-	VMULPS       Y5, Y5, Y7
-	VFMADD213PS  Y5, Y7, Y8
-	VADDPS       rows_3f800000<>+0(SB), Y8, Y8
-	VPSUBD       rows_4b3fff81<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y8, Y8
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y4, Y4
-	VANDNPS      Y8, Y4, Y8
 	VMULPS       rows_3ecc422a<>+0(SB), Y8, Y8
-	VFMADD231PS  Y8, Y1, Y3
-	VMULPS       Y3, Y2, Y3
-	VMASKMOVPS   Y3, Y0, 64(BX)(SI*4)
+	VFMADD231PS  Y8, Y1, Y5
+	VMULPS       Y5, Y2, Y5
+	VMASKMOVPS   Y5, Y0, 64(BX)(SI*4)
 	CMPQ         DI, $0x00000018
 	JLE          done_3
 	VMOVDQU      224(R8)(AX*4), Y0
 	VMASKMOVPS   96(CX)(SI*4), Y0, Y1
 	VMASKMOVPS   96(DX)(SI*4), Y0, Y2
-	VPAND        rows_7fffffff<>+0(SB), Y1, Y3
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Y3
+	VMAXPS       Y1, Y3, Y3
+	VBROADCASTSS rows_40b504f3<>+0(SB), Y4
+	VMINPS       Y3, Y4, Y3
 	VMULPS       rows_3f3504f3<>+0(SB), Y3, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VFMADD231PS  rows_3f000000<>+0(SB), Y3, Y4
-	VBROADCASTSS rows_3f800000<>+0(SB), Y5
-	VDIVPS       Y4, Y5, Y4
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Y5
-	VFMADD213PS  rows_bf527892<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Y4, Y5
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Y4, Y5
-	VFNMADD231PS Y3, Y3, Y5
+	VMULPS       Y3, Y3, Y4
+	VBROADCASTSS rows_36048efd<>+0(SB), Y5
+	VBROADCASTSS rows_381d3888<>+0(SB), Y6
+	VFMADD213PS  rows_3997015b<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3b832441<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3dee8340<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3f01d920<>+0(SB), Y4, Y6
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Y4, Y5
+	VFMADD213PS  rows_3f800000<>+0(SB), Y4, Y6
+	VMULPS       Y3, Y5, Y5
+	VDIVPS       Y6, Y5, Y5
+	VBROADCASTSS rows_3f800000<>+0(SB), Y3
+	VMINPS       Y5, Y3, Y5
+	VBROADCASTSS rows_bf800000<>+0(SB), Y3
+	VMAXPS       Y5, Y3, Y5
+	VBROADCASTSS rows_3f000000<>+0(SB), Y3
+	VFMADD213PS  rows_3f000000<>+0(SB), Y3, Y5
+	VMULPS       Y1, Y1, Y3
+	VMULPS       rows_bf000000<>+0(SB), Y3, Y3
 	VBROADCASTSS rows_4b400000<>+0(SB), Y6
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y3
-	VMINPS       Y5, Y3, Y3
+	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y4
+	VMINPS       Y3, Y4, Y4
 	VBROADCASTSS rows_c2aeac50<>+0(SB), Y7
-	VMAXPS       Y3, Y7, Y3
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y3, Y6
+	VMAXPS       Y4, Y7, Y4
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y4, Y6
 	VSUBPS       rows_4b400000<>+0(SB), Y6, Y7
-	VFMADD231PS  rows_bf318000<>+0(SB), Y7, Y3
-	VFMADD231PS  rows_395e8083<>+0(SB), Y7, Y3
+	VFMADD231PS  rows_bf318000<>+0(SB), Y7, Y4
+	VFMADD231PS  rows_395e8083<>+0(SB), Y7, Y4
 	VBROADCASTSS rows_39506967<>+0(SB), Y8
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3c088908<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y3, Y8
-	VFMADD213PS  rows_3f000000<>+0(SB), Y3, Y8
-	VMULPS       Y3, Y3, Y7
-	VFMADD213PS  Y3, Y7, Y8
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3c088908<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y4, Y8
+	VFMADD213PS  rows_3f000000<>+0(SB), Y4, Y8
+	VMULPS       Y4, Y4, Y7
+	VFMADD213PS  Y4, Y7, Y8
 	VADDPS       rows_3f800000<>+0(SB), Y8, Y8
 	VPSUBD       rows_4b3fff81<>+0(SB), Y6, Y6
 	VPSLLD       $0x17, Y6, Y6
 	VMULPS       Y6, Y8, Y8
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y5, Y3
+	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y3, Y3
 	VANDNPS      Y8, Y3, Y8
-	VMULPS       Y8, Y4, Y3
-	VMULPS       rows_3f000000<>+0(SB), Y3, Y3
-	VBROADCASTSS rows_3f800000<>+0(SB), Y4
-	VSUBPS       Y3, Y4, Y4
-	VBROADCASTSS rows_00000000<>+0(SB), Y5
-	VCMPPS       $0x01, Y5, Y1, Y5
-	VBLENDVPS    Y5, Y3, Y4, Y3
-	VMULPS       Y1, Y1, Y4
-	VMULPS       rows_bf000000<>+0(SB), Y4, Y4
-	VBROADCASTSS rows_4b400000<>+0(SB), Y6
-	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y5
-	VMINPS       Y4, Y5, Y5
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Y7
-	VMAXPS       Y5, Y7, Y5
-	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y5, Y6
-	VSUBPS       rows_4b400000<>+0(SB), Y6, Y7
-	VFMADD231PS  rows_bf318000<>+0(SB), Y7, Y5
-	VFMADD231PS  rows_395e8083<>+0(SB), Y7, Y5
-	VBROADCASTSS rows_39506967<>+0(SB), Y8
-	VFMADD213PS  rows_3ab743ce<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3c088908<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y5, Y8
-	VFMADD213PS  rows_3f000000<>+0(SB), Y5, Y8
-	VMULPS       Y5, Y5, Y7
-	VFMADD213PS  Y5, Y7, Y8
-	VADDPS       rows_3f800000<>+0(SB), Y8, Y8
-	VPSUBD       rows_4b3fff81<>+0(SB), Y6, Y6
-	VPSLLD       $0x17, Y6, Y6
-	VMULPS       Y6, Y8, Y8
-	VCMPPS       $0x01, rows_c2aeac50<>+0(SB), Y4, Y4
-	VANDNPS      Y8, Y4, Y8
 	VMULPS       rows_3ecc422a<>+0(SB), Y8, Y8
-	VFMADD231PS  Y8, Y1, Y3
-	VMULPS       Y3, Y2, Y3
-	VMASKMOVPS   Y3, Y0, 96(BX)(SI*4)
+	VFMADD231PS  Y8, Y1, Y5
+	VMULPS       Y5, Y2, Y5
+	VMASKMOVPS   Y5, Y0, 96(BX)(SI*4)
 
 done_3:
 	VZEROUPPER
@@ -7336,19 +7036,18 @@ TEXT ·GELUAVX512(SB), NOSPLIT, $0-48
 	MOVQ         src_base+24(FP), AX
 	MOVQ         dst_base+0(FP), DX
 	VBROADCASTSS rows_42b0c0a5<>+0(SB), Z0
-	VBROADCASTSS rows_c2aeac50<>+0(SB), Z1
-	VBROADCASTSS rows_4b400000<>+0(SB), Z2
-	VBROADCASTSS rows_3f800000<>+0(SB), Z3
-	VBROADCASTSS rows_3fb8aa3b<>+0(SB), Z4
-	VBROADCASTSS rows_bf318000<>+0(SB), Z5
-	VBROADCASTSS rows_395e8083<>+0(SB), Z6
-	VBROADCASTSS rows_3ab743ce<>+0(SB), Z7
-	VBROADCASTSS rows_3c088908<>+0(SB), Z8
-	VBROADCASTSS rows_3f3504f3<>+0(SB), Z9
-	VBROADCASTSS rows_3f000000<>+0(SB), Z10
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Z11
-	VBROADCASTSS rows_00000000<>+0(SB), Z12
-	VBROADCASTSS rows_7fffffff<>+0(SB), Z13
+	VBROADCASTSS rows_c2aeac50<>+0(SB), Z0
+	VBROADCASTSS rows_4b400000<>+0(SB), Z0
+	VBROADCASTSS rows_3f800000<>+0(SB), Z0
+	VBROADCASTSS rows_3fb8aa3b<>+0(SB), Z1
+	VBROADCASTSS rows_bf318000<>+0(SB), Z1
+	VBROADCASTSS rows_395e8083<>+0(SB), Z1
+	VBROADCASTSS rows_3ab743ce<>+0(SB), Z1
+	VBROADCASTSS rows_3c088908<>+0(SB), Z1
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Z1
+	VBROADCASTSS rows_40b504f3<>+0(SB), Z2
+	VBROADCASTSS rows_3f000000<>+0(SB), Z3
+	VBROADCASTSS rows_bf800000<>+0(SB), Z4
 	XORQ         BX, BX
 
 loop_1:
@@ -7356,190 +7055,102 @@ loop_1:
 	SUBQ         BX, SI
 	CMPQ         SI, $0x00000040
 	JL           tail_2
-	VMOVUPS      (AX)(BX*4), Z14
-	VMOVUPS      64(AX)(BX*4), Z15
-	VPANDD       Z13, Z14, Z16
-	VPANDD       Z13, Z15, Z17
-	VMULPS       Z9, Z16, Z16
-	VMULPS       Z9, Z17, Z17
-	VMOVAPS      Z3, Z18
-	VMOVAPS      Z3, Z19
-	VFMADD231PS  Z10, Z16, Z18
-	VFMADD231PS  Z10, Z17, Z19
-	VDIVPS       Z18, Z3, Z18
-	VDIVPS       Z19, Z3, Z19
-	VMOVAPS      Z11, Z20
-	VMOVAPS      Z11, Z21
-	VFMADD213PS  rows_bf527892<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_bf527892<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z19, Z21
-	VFNMADD231PS Z16, Z16, Z20
-	VFNMADD231PS Z17, Z17, Z21
-	VMOVAPS      Z2, Z22
-	VMOVAPS      Z2, Z23
-	VMINPS       Z20, Z0, Z16
-	VMINPS       Z21, Z0, Z17
-	VMAXPS       Z16, Z1, Z16
-	VMAXPS       Z17, Z1, Z17
-	VFMADD231PS  Z4, Z16, Z22
-	VFMADD231PS  Z4, Z17, Z23
-	VSUBPS       Z2, Z22, Z24
-	VSUBPS       Z2, Z23, Z25
-	VFMADD231PS  Z5, Z24, Z16
-	VFMADD231PS  Z5, Z25, Z17
-	VFMADD231PS  Z6, Z24, Z16
-	VFMADD231PS  Z6, Z25, Z17
-	VBROADCASTSS rows_39506967<>+0(SB), Z26
-	VBROADCASTSS rows_39506967<>+0(SB), Z27
-	VFMADD213PS  Z7, Z16, Z26
-	VFMADD213PS  Z7, Z17, Z27
-	VFMADD213PS  Z8, Z16, Z26
-	VFMADD213PS  Z8, Z17, Z27
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z16, Z26
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z17, Z27
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z16, Z26
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z17, Z27
-	VFMADD213PS  Z10, Z16, Z26
-	VFMADD213PS  Z10, Z17, Z27
-	VMULPS       Z16, Z16, Z24
-	VMULPS       Z17, Z17, Z25
-	VFMADD213PS  Z16, Z24, Z26
-	VFMADD213PS  Z17, Z25, Z27
-	VADDPS       Z3, Z26, Z26
-	VADDPS       Z3, Z27, Z27
-	VPSUBD       rows_4b3fff81<>+0(SB), Z22, Z22
-	VPSLLD       $0x17, Z22, Z22
-	VPSUBD       rows_4b3fff81<>+0(SB), Z23, Z23
-	VPSLLD       $0x17, Z23, Z23
-	VMULPS       Z22, Z26, Z26
-	VMULPS       Z23, Z27, Z27
-	VCMPPS       $0x05, Z1, Z20, K1
-	VMOVAPS.Z    Z26, K1, Z26
-	VCMPPS       $0x05, Z1, Z21, K1
-	VMOVAPS.Z    Z27, K1, Z27
-	VMULPS       Z26, Z18, Z16
-	VMULPS       Z27, Z19, Z17
-	VMULPS       Z10, Z16, Z16
-	VMULPS       Z10, Z17, Z17
-	VSUBPS       Z16, Z3, Z18
-	VSUBPS       Z17, Z3, Z19
-	VCMPPS       $0x01, Z12, Z14, K1
-	VMOVAPS      Z18, Z18
-	VMOVAPS      Z16, K1, Z18
-	VCMPPS       $0x01, Z12, Z15, K1
-	VMOVAPS      Z19, Z16
-	VMOVAPS      Z17, K1, Z16
-	VMULPS       Z18, Z14, Z18
-	VMULPS       Z16, Z15, Z16
-	VMOVUPS      Z18, (DX)(BX*4)
-	VMOVUPS      Z16, 64(DX)(BX*4)
-	VMOVUPS      128(AX)(BX*4), Z14
-	VMOVUPS      192(AX)(BX*4), Z15
-	VPANDD       Z13, Z14, Z16
-	VPANDD       Z13, Z15, Z17
-	VMULPS       Z9, Z16, Z16
-	VMULPS       Z9, Z17, Z17
-	VMOVAPS      Z3, Z18
-	VMOVAPS      Z3, Z19
-	VFMADD231PS  Z10, Z16, Z18
-	VFMADD231PS  Z10, Z17, Z19
-	VDIVPS       Z18, Z3, Z18
-	VDIVPS       Z19, Z3, Z19
-	VMOVAPS      Z11, Z20
-	VMOVAPS      Z11, Z21
-	VFMADD213PS  rows_bf527892<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_bf527892<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z19, Z21
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z18, Z20
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z19, Z21
-	VFNMADD231PS Z16, Z16, Z20
-	VFNMADD231PS Z17, Z17, Z21
-	VMOVAPS      Z2, Z22
-	VMOVAPS      Z2, Z23
-	VMINPS       Z20, Z0, Z16
-	VMINPS       Z21, Z0, Z17
-	VMAXPS       Z16, Z1, Z16
-	VMAXPS       Z17, Z1, Z17
-	VFMADD231PS  Z4, Z16, Z22
-	VFMADD231PS  Z4, Z17, Z23
-	VSUBPS       Z2, Z22, Z24
-	VSUBPS       Z2, Z23, Z25
-	VFMADD231PS  Z5, Z24, Z16
-	VFMADD231PS  Z5, Z25, Z17
-	VFMADD231PS  Z6, Z24, Z16
-	VFMADD231PS  Z6, Z25, Z17
-	VBROADCASTSS rows_39506967<>+0(SB), Z26
-	VBROADCASTSS rows_39506967<>+0(SB), Z27
-	VFMADD213PS  Z7, Z16, Z26
-	VFMADD213PS  Z7, Z17, Z27
-	VFMADD213PS  Z8, Z16, Z26
-	VFMADD213PS  Z8, Z17, Z27
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z16, Z26
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z17, Z27
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z16, Z26
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z17, Z27
-	VFMADD213PS  Z10, Z16, Z26
-	VFMADD213PS  Z10, Z17, Z27
-	VMULPS       Z16, Z16, Z24
-	VMULPS       Z17, Z17, Z25
-	VFMADD213PS  Z16, Z24, Z26
-	VFMADD213PS  Z17, Z25, Z27
-	VADDPS       Z3, Z26, Z26
-	VADDPS       Z3, Z27, Z27
-	VPSUBD       rows_4b3fff81<>+0(SB), Z22, Z22
-	VPSLLD       $0x17, Z22, Z22
-	VPSUBD       rows_4b3fff81<>+0(SB), Z23, Z23
-	VPSLLD       $0x17, Z23, Z23
-	VMULPS       Z22, Z26, Z26
-	VMULPS       Z23, Z27, Z27
-	VCMPPS       $0x05, Z1, Z20, K1
-	VMOVAPS.Z    Z26, K1, Z26
-	VCMPPS       $0x05, Z1, Z21, K1
-	VMOVAPS.Z    Z27, K1, Z27
-	VMULPS       Z26, Z18, Z16
-	VMULPS       Z27, Z19, Z17
-	VMULPS       Z10, Z16, Z16
-	VMULPS       Z10, Z17, Z17
-	VSUBPS       Z16, Z3, Z18
-	VSUBPS       Z17, Z3, Z19
-	VCMPPS       $0x01, Z12, Z14, K1
-	VMOVAPS      Z18, Z18
-	VMOVAPS      Z16, K1, Z18
-	VCMPPS       $0x01, Z12, Z15, K1
-	VMOVAPS      Z19, Z16
-	VMOVAPS      Z17, K1, Z16
-	VMULPS       Z18, Z14, Z18
-	VMULPS       Z16, Z15, Z16
-	VMOVUPS      Z18, 128(DX)(BX*4)
-	VMOVUPS      Z16, 192(DX)(BX*4)
+	VMOVUPS      (AX)(BX*4), Z5
+	VMOVUPS      64(AX)(BX*4), Z6
+	VMAXPS       Z5, Z1, Z5
+	VMAXPS       Z6, Z1, Z6
+	VMINPS       Z5, Z2, Z7
+	VMINPS       Z6, Z2, Z8
+	VMULPS       rows_3f3504f3<>+0(SB), Z7, Z7
+	VMULPS       rows_3f3504f3<>+0(SB), Z8, Z8
+	VMULPS       Z7, Z7, Z9
+	VMULPS       Z8, Z8, Z10
+	VBROADCASTSS rows_36048efd<>+0(SB), Z11
+	VBROADCASTSS rows_36048efd<>+0(SB), Z12
+	VBROADCASTSS rows_381d3888<>+0(SB), Z13
+	VBROADCASTSS rows_381d3888<>+0(SB), Z14
+	VFMADD213PS  rows_3997015b<>+0(SB), Z9, Z11
+	VFMADD213PS  rows_3997015b<>+0(SB), Z10, Z12
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z9, Z13
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z10, Z14
+	VFMADD213PS  rows_3b832441<>+0(SB), Z9, Z11
+	VFMADD213PS  rows_3b832441<>+0(SB), Z10, Z12
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z9, Z13
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z10, Z14
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z9, Z11
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z10, Z12
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z9, Z13
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z10, Z14
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z9, Z11
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z10, Z12
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z9, Z13
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z10, Z14
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z9, Z11
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z10, Z12
+	VFMADD213PS  Z0, Z9, Z13
+	VFMADD213PS  Z0, Z10, Z14
+	VMULPS       Z7, Z11, Z11
+	VMULPS       Z8, Z12, Z12
+	VDIVPS       Z13, Z11, Z11
+	VDIVPS       Z14, Z12, Z12
+	VMINPS       Z11, Z0, Z11
+	VMINPS       Z12, Z0, Z12
+	VMAXPS       Z11, Z4, Z11
+	VMAXPS       Z12, Z4, Z12
+	VFMADD213PS  Z3, Z3, Z11
+	VFMADD213PS  Z3, Z3, Z12
+	VMULPS       Z11, Z5, Z11
+	VMULPS       Z12, Z6, Z12
+	VMOVUPS      Z11, (DX)(BX*4)
+	VMOVUPS      Z12, 64(DX)(BX*4)
+	VMOVUPS      128(AX)(BX*4), Z5
+	VMOVUPS      192(AX)(BX*4), Z6
+	VMAXPS       Z5, Z1, Z5
+	VMAXPS       Z6, Z1, Z6
+	VMINPS       Z5, Z2, Z7
+	VMINPS       Z6, Z2, Z8
+	VMULPS       rows_3f3504f3<>+0(SB), Z7, Z7
+	VMULPS       rows_3f3504f3<>+0(SB), Z8, Z8
+	VMULPS       Z7, Z7, Z9
+	VMULPS       Z8, Z8, Z10
+	VBROADCASTSS rows_36048efd<>+0(SB), Z11
+	VBROADCASTSS rows_36048efd<>+0(SB), Z12
+	VBROADCASTSS rows_381d3888<>+0(SB), Z13
+	VBROADCASTSS rows_381d3888<>+0(SB), Z14
+	VFMADD213PS  rows_3997015b<>+0(SB), Z9, Z11
+	VFMADD213PS  rows_3997015b<>+0(SB), Z10, Z12
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z9, Z13
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z10, Z14
+	VFMADD213PS  rows_3b832441<>+0(SB), Z9, Z11
+	VFMADD213PS  rows_3b832441<>+0(SB), Z10, Z12
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z9, Z13
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z10, Z14
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z9, Z11
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z10, Z12
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z9, Z13
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z10, Z14
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z9, Z11
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z10, Z12
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z9, Z13
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z10, Z14
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z9, Z11
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z10, Z12
+	VFMADD213PS  Z0, Z9, Z13
+	VFMADD213PS  Z0, Z10, Z14
+	VMULPS       Z7, Z11, Z11
+	VMULPS       Z8, Z12, Z12
+	VDIVPS       Z13, Z11, Z11
+	VDIVPS       Z14, Z12, Z12
+	VMINPS       Z11, Z0, Z11
+	VMINPS       Z12, Z0, Z12
+	VMAXPS       Z11, Z4, Z11
+	VMAXPS       Z12, Z4, Z12
+	VFMADD213PS  Z3, Z3, Z11
+	VFMADD213PS  Z3, Z3, Z12
+	VMULPS       Z11, Z5, Z11
+	VMULPS       Z12, Z6, Z12
+	VMOVUPS      Z11, 128(DX)(BX*4)
+	VMOVUPS      Z12, 192(DX)(BX*4)
 	ADDQ         $0x00000040, BX
 	JMP          loop_1
 
@@ -7551,202 +7162,114 @@ tail_2:
 	SHLQ         CL, DI
 	NOTQ         DI
 	KMOVW        DI, K1
-	VMOVUPS.Z    (AX)(BX*4), K1, Z14
-	VPANDD       Z13, Z14, Z15
-	VMULPS       Z9, Z15, Z15
-	VMOVAPS      Z3, Z16
-	VFMADD231PS  Z10, Z15, Z16
-	VDIVPS       Z16, Z3, Z16
-	VMOVAPS      Z11, Z17
-	VFMADD213PS  rows_bf527892<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z16, Z17
-	VFNMADD231PS Z15, Z15, Z17
-	VMOVAPS      Z2, Z18
-	VMINPS       Z17, Z0, Z15
-	VMAXPS       Z15, Z1, Z15
-	VFMADD231PS  Z4, Z15, Z18
-	VSUBPS       Z2, Z18, Z19
-	VFMADD231PS  Z5, Z19, Z15
-	VFMADD231PS  Z6, Z19, Z15
-	VBROADCASTSS rows_39506967<>+0(SB), Z20
-	VFMADD213PS  Z7, Z15, Z20
-	VFMADD213PS  Z8, Z15, Z20
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z15, Z20
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z15, Z20
-	VFMADD213PS  Z10, Z15, Z20
-	VMULPS       Z15, Z15, Z19
-	VFMADD213PS  Z15, Z19, Z20
-	VADDPS       Z3, Z20, Z20
-	VPSUBD       rows_4b3fff81<>+0(SB), Z18, Z18
-	VPSLLD       $0x17, Z18, Z18
-	VMULPS       Z18, Z20, Z20
-	VCMPPS       $0x05, Z1, Z17, K2
-	VMOVAPS.Z    Z20, K2, Z20
-	VMULPS       Z20, Z16, Z15
-	VMULPS       Z10, Z15, Z15
-	VSUBPS       Z15, Z3, Z16
-	VCMPPS       $0x01, Z12, Z14, K2
-	VMOVAPS      Z16, Z16
-	VMOVAPS      Z15, K2, Z16
-	VMULPS       Z16, Z14, Z16
-	VMOVUPS      Z16, K1, (DX)(BX*4)
+	VMOVUPS.Z    (AX)(BX*4), K1, Z5
+	VMAXPS       Z5, Z1, Z5
+	VMINPS       Z5, Z2, Z6
+	VMULPS       rows_3f3504f3<>+0(SB), Z6, Z6
+	VMULPS       Z6, Z6, Z7
+	VBROADCASTSS rows_36048efd<>+0(SB), Z8
+	VBROADCASTSS rows_381d3888<>+0(SB), Z9
+	VFMADD213PS  rows_3997015b<>+0(SB), Z7, Z8
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z7, Z9
+	VFMADD213PS  rows_3b832441<>+0(SB), Z7, Z8
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z7, Z9
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z7, Z8
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z7, Z9
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z7, Z8
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z7, Z9
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z7, Z8
+	VFMADD213PS  Z0, Z7, Z9
+	VMULPS       Z6, Z8, Z8
+	VDIVPS       Z9, Z8, Z8
+	VMINPS       Z8, Z0, Z8
+	VMAXPS       Z8, Z4, Z8
+	VFMADD213PS  Z3, Z3, Z8
+	VMULPS       Z8, Z5, Z8
+	VMOVUPS      Z8, K1, (DX)(BX*4)
 	CMPQ         SI, $0x00000010
 	JLE          done_3
 	SHRQ         $0x10, DI
 	KMOVW        DI, K1
-	VMOVUPS.Z    64(AX)(BX*4), K1, Z14
-	VPANDD       Z13, Z14, Z15
-	VMULPS       Z9, Z15, Z15
-	VMOVAPS      Z3, Z16
-	VFMADD231PS  Z10, Z15, Z16
-	VDIVPS       Z16, Z3, Z16
-	VMOVAPS      Z11, Z17
-	VFMADD213PS  rows_bf527892<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z16, Z17
-	VFNMADD231PS Z15, Z15, Z17
-	VMOVAPS      Z2, Z18
-	VMINPS       Z17, Z0, Z15
-	VMAXPS       Z15, Z1, Z15
-	VFMADD231PS  Z4, Z15, Z18
-	VSUBPS       Z2, Z18, Z19
-	VFMADD231PS  Z5, Z19, Z15
-	VFMADD231PS  Z6, Z19, Z15
-	VBROADCASTSS rows_39506967<>+0(SB), Z20
-	VFMADD213PS  Z7, Z15, Z20
-	VFMADD213PS  Z8, Z15, Z20
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z15, Z20
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z15, Z20
-	VFMADD213PS  Z10, Z15, Z20
-	VMULPS       Z15, Z15, Z19
-	VFMADD213PS  Z15, Z19, Z20
-	VADDPS       Z3, Z20, Z20
-	VPSUBD       rows_4b3fff81<>+0(SB), Z18, Z18
-	VPSLLD       $0x17, Z18, Z18
-	VMULPS       Z18, Z20, Z20
-	VCMPPS       $0x05, Z1, Z17, K2
-	VMOVAPS.Z    Z20, K2, Z20
-	VMULPS       Z20, Z16, Z15
-	VMULPS       Z10, Z15, Z15
-	VSUBPS       Z15, Z3, Z16
-	VCMPPS       $0x01, Z12, Z14, K2
-	VMOVAPS      Z16, Z16
-	VMOVAPS      Z15, K2, Z16
-	VMULPS       Z16, Z14, Z16
-	VMOVUPS      Z16, K1, 64(DX)(BX*4)
+	VMOVUPS.Z    64(AX)(BX*4), K1, Z5
+	VMAXPS       Z5, Z1, Z5
+	VMINPS       Z5, Z2, Z6
+	VMULPS       rows_3f3504f3<>+0(SB), Z6, Z6
+	VMULPS       Z6, Z6, Z7
+	VBROADCASTSS rows_36048efd<>+0(SB), Z8
+	VBROADCASTSS rows_381d3888<>+0(SB), Z9
+	VFMADD213PS  rows_3997015b<>+0(SB), Z7, Z8
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z7, Z9
+	VFMADD213PS  rows_3b832441<>+0(SB), Z7, Z8
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z7, Z9
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z7, Z8
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z7, Z9
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z7, Z8
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z7, Z9
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z7, Z8
+	VFMADD213PS  Z0, Z7, Z9
+	VMULPS       Z6, Z8, Z8
+	VDIVPS       Z9, Z8, Z8
+	VMINPS       Z8, Z0, Z8
+	VMAXPS       Z8, Z4, Z8
+	VFMADD213PS  Z3, Z3, Z8
+	VMULPS       Z8, Z5, Z8
+	VMOVUPS      Z8, K1, 64(DX)(BX*4)
 	CMPQ         SI, $0x00000020
 	JLE          done_3
 	SHRQ         $0x10, DI
 	KMOVW        DI, K1
-	VMOVUPS.Z    128(AX)(BX*4), K1, Z14
-	VPANDD       Z13, Z14, Z15
-	VMULPS       Z9, Z15, Z15
-	VMOVAPS      Z3, Z16
-	VFMADD231PS  Z10, Z15, Z16
-	VDIVPS       Z16, Z3, Z16
-	VMOVAPS      Z11, Z17
-	VFMADD213PS  rows_bf527892<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z16, Z17
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z16, Z17
-	VFNMADD231PS Z15, Z15, Z17
-	VMOVAPS      Z2, Z18
-	VMINPS       Z17, Z0, Z15
-	VMAXPS       Z15, Z1, Z15
-	VFMADD231PS  Z4, Z15, Z18
-	VSUBPS       Z2, Z18, Z19
-	VFMADD231PS  Z5, Z19, Z15
-	VFMADD231PS  Z6, Z19, Z15
-	VBROADCASTSS rows_39506967<>+0(SB), Z20
-	VFMADD213PS  Z7, Z15, Z20
-	VFMADD213PS  Z8, Z15, Z20
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z15, Z20
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z15, Z20
-	VFMADD213PS  Z10, Z15, Z20
-	VMULPS       Z15, Z15, Z19
-	VFMADD213PS  Z15, Z19, Z20
-	VADDPS       Z3, Z20, Z20
-	VPSUBD       rows_4b3fff81<>+0(SB), Z18, Z18
-	VPSLLD       $0x17, Z18, Z18
-	VMULPS       Z18, Z20, Z20
-	VCMPPS       $0x05, Z1, Z17, K2
-	VMOVAPS.Z    Z20, K2, Z20
-	VMULPS       Z20, Z16, Z15
-	VMULPS       Z10, Z15, Z15
-	VSUBPS       Z15, Z3, Z16
-	VCMPPS       $0x01, Z12, Z14, K2
-	VMOVAPS      Z16, Z16
-	VMOVAPS      Z15, K2, Z16
-	VMULPS       Z16, Z14, Z16
-	VMOVUPS      Z16, K1, 128(DX)(BX*4)
+	VMOVUPS.Z    128(AX)(BX*4), K1, Z5
+	VMAXPS       Z5, Z1, Z5
+	VMINPS       Z5, Z2, Z6
+	VMULPS       rows_3f3504f3<>+0(SB), Z6, Z6
+	VMULPS       Z6, Z6, Z7
+	VBROADCASTSS rows_36048efd<>+0(SB), Z8
+	VBROADCASTSS rows_381d3888<>+0(SB), Z9
+	VFMADD213PS  rows_3997015b<>+0(SB), Z7, Z8
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z7, Z9
+	VFMADD213PS  rows_3b832441<>+0(SB), Z7, Z8
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z7, Z9
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z7, Z8
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z7, Z9
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z7, Z8
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z7, Z9
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z7, Z8
+	VFMADD213PS  Z0, Z7, Z9
+	VMULPS       Z6, Z8, Z8
+	VDIVPS       Z9, Z8, Z8
+	VMINPS       Z8, Z0, Z8
+	VMAXPS       Z8, Z4, Z8
+	VFMADD213PS  Z3, Z3, Z8
+	VMULPS       Z8, Z5, Z8
+	VMOVUPS      Z8, K1, 128(DX)(BX*4)
 	CMPQ         SI, $0x00000030
 	JLE          done_3
 	SHRQ         $0x10, DI
 	KMOVW        DI, K1
-	VMOVUPS.Z    192(AX)(BX*4), K1, Z14
-	VPANDD       Z13, Z14, Z13
-	VMULPS       Z9, Z13, Z13
-	VMOVAPS      Z3, Z9
-	VFMADD231PS  Z10, Z13, Z9
-	VDIVPS       Z9, Z3, Z9
-	VMOVAPS      Z11, Z11
-	VFMADD213PS  rows_bf527892<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z9, Z11
-	VFNMADD231PS Z13, Z13, Z11
-	VMOVAPS      Z2, Z13
-	VMINPS       Z11, Z0, Z0
-	VMAXPS       Z0, Z1, Z0
-	VFMADD231PS  Z4, Z0, Z13
-	VSUBPS       Z2, Z13, Z2
-	VFMADD231PS  Z5, Z2, Z0
-	VFMADD231PS  Z6, Z2, Z0
-	VBROADCASTSS rows_39506967<>+0(SB), Z2
-	VFMADD213PS  Z7, Z0, Z2
-	VFMADD213PS  Z8, Z0, Z2
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z0, Z2
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z0, Z2
-	VFMADD213PS  Z10, Z0, Z2
-	VMULPS       Z0, Z0, Z4
-	VFMADD213PS  Z0, Z4, Z2
-	VADDPS       Z3, Z2, Z2
-	VPSUBD       rows_4b3fff81<>+0(SB), Z13, Z13
-	VPSLLD       $0x17, Z13, Z13
-	VMULPS       Z13, Z2, Z2
-	VCMPPS       $0x05, Z1, Z11, K2
-	VMOVAPS.Z    Z2, K2, Z2
-	VMULPS       Z2, Z9, Z0
-	VMULPS       Z10, Z0, Z0
-	VSUBPS       Z0, Z3, Z1
-	VCMPPS       $0x01, Z12, Z14, K2
-	VMOVAPS      Z1, Z1
-	VMOVAPS      Z0, K2, Z1
-	VMULPS       Z1, Z14, Z1
-	VMOVUPS      Z1, K1, 192(DX)(BX*4)
+	VMOVUPS.Z    192(AX)(BX*4), K1, Z5
+	VMAXPS       Z5, Z1, Z1
+	VMINPS       Z1, Z2, Z2
+	VMULPS       rows_3f3504f3<>+0(SB), Z2, Z2
+	VMULPS       Z2, Z2, Z5
+	VBROADCASTSS rows_36048efd<>+0(SB), Z6
+	VBROADCASTSS rows_381d3888<>+0(SB), Z7
+	VFMADD213PS  rows_3997015b<>+0(SB), Z5, Z6
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z5, Z7
+	VFMADD213PS  rows_3b832441<>+0(SB), Z5, Z6
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z5, Z7
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z5, Z6
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z5, Z7
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z5, Z6
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z5, Z7
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z5, Z6
+	VFMADD213PS  Z0, Z5, Z7
+	VMULPS       Z2, Z6, Z6
+	VDIVPS       Z7, Z6, Z6
+	VMINPS       Z6, Z0, Z6
+	VMAXPS       Z6, Z4, Z6
+	VFMADD213PS  Z3, Z3, Z6
+	VMULPS       Z6, Z1, Z6
+	VMOVUPS      Z6, K1, 192(DX)(BX*4)
 
 done_3:
 	VZEROUPPER
@@ -7768,11 +7291,10 @@ TEXT ·GELUBackwardAVX512(SB), NOSPLIT, $0-72
 	VBROADCASTSS rows_395e8083<>+0(SB), Z6
 	VBROADCASTSS rows_3ab743ce<>+0(SB), Z7
 	VBROADCASTSS rows_3c088908<>+0(SB), Z8
-	VBROADCASTSS rows_3f3504f3<>+0(SB), Z9
-	VBROADCASTSS rows_3f000000<>+0(SB), Z10
-	VBROADCASTSS rows_3e2ef945<>+0(SB), Z11
-	VBROADCASTSS rows_00000000<>+0(SB), Z12
-	VBROADCASTSS rows_7fffffff<>+0(SB), Z13
+	VBROADCASTSS rows_c0b504f3<>+0(SB), Z9
+	VBROADCASTSS rows_40b504f3<>+0(SB), Z10
+	VBROADCASTSS rows_3f000000<>+0(SB), Z11
+	VBROADCASTSS rows_bf800000<>+0(SB), Z12
 	XORQ         SI, SI
 
 loop_1:
@@ -7780,294 +7302,206 @@ loop_1:
 	SUBQ         SI, DI
 	CMPQ         DI, $0x00000040
 	JL           tail_2
-	VMOVUPS      (AX)(SI*4), Z14
-	VMOVUPS      64(AX)(SI*4), Z15
-	VMOVUPS      (DX)(SI*4), Z16
-	VMOVUPS      64(DX)(SI*4), Z17
-	VPANDD       Z13, Z14, Z18
-	VPANDD       Z13, Z15, Z19
-	VMULPS       Z9, Z18, Z18
-	VMULPS       Z9, Z19, Z19
-	VMOVAPS      Z3, Z20
-	VMOVAPS      Z3, Z21
-	VFMADD231PS  Z10, Z18, Z20
-	VFMADD231PS  Z10, Z19, Z21
-	VDIVPS       Z20, Z3, Z20
-	VDIVPS       Z21, Z3, Z21
-	VMOVAPS      Z11, Z22
-	VMOVAPS      Z11, Z23
-	VFMADD213PS  rows_bf527892<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_bf527892<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z21, Z23
-	VFNMADD231PS Z18, Z18, Z22
-	VFNMADD231PS Z19, Z19, Z23
+	VMOVUPS      (AX)(SI*4), Z13
+	VMOVUPS      64(AX)(SI*4), Z14
+	VMOVUPS      (DX)(SI*4), Z15
+	VMOVUPS      64(DX)(SI*4), Z16
+	VMAXPS       Z13, Z9, Z17
+	VMAXPS       Z14, Z9, Z18
+	VMINPS       Z17, Z10, Z17
+	VMINPS       Z18, Z10, Z18
+	VMULPS       rows_3f3504f3<>+0(SB), Z17, Z17
+	VMULPS       rows_3f3504f3<>+0(SB), Z18, Z18
+	VMULPS       Z17, Z17, Z19
+	VMULPS       Z18, Z18, Z20
+	VBROADCASTSS rows_36048efd<>+0(SB), Z21
+	VBROADCASTSS rows_36048efd<>+0(SB), Z22
+	VBROADCASTSS rows_381d3888<>+0(SB), Z23
+	VBROADCASTSS rows_381d3888<>+0(SB), Z24
+	VFMADD213PS  rows_3997015b<>+0(SB), Z19, Z21
+	VFMADD213PS  rows_3997015b<>+0(SB), Z20, Z22
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z19, Z23
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z20, Z24
+	VFMADD213PS  rows_3b832441<>+0(SB), Z19, Z21
+	VFMADD213PS  rows_3b832441<>+0(SB), Z20, Z22
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z19, Z23
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z20, Z24
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z19, Z21
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z20, Z22
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z19, Z23
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z20, Z24
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z19, Z21
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z20, Z22
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z19, Z23
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z20, Z24
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z19, Z21
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z20, Z22
+	VFMADD213PS  Z3, Z19, Z23
+	VFMADD213PS  Z3, Z20, Z24
+	VMULPS       Z17, Z21, Z21
+	VMULPS       Z18, Z22, Z22
+	VDIVPS       Z23, Z21, Z21
+	VDIVPS       Z24, Z22, Z22
+	VMINPS       Z21, Z3, Z21
+	VMINPS       Z22, Z3, Z22
+	VMAXPS       Z21, Z12, Z21
+	VMAXPS       Z22, Z12, Z22
+	VFMADD213PS  Z11, Z11, Z21
+	VFMADD213PS  Z11, Z11, Z22
+	VMULPS       Z13, Z13, Z17
+	VMULPS       Z14, Z14, Z18
+	VMULPS       rows_bf000000<>+0(SB), Z17, Z17
+	VMULPS       rows_bf000000<>+0(SB), Z18, Z18
+	VMOVAPS      Z2, Z23
 	VMOVAPS      Z2, Z24
-	VMOVAPS      Z2, Z25
-	VMINPS       Z22, Z0, Z18
-	VMINPS       Z23, Z0, Z19
-	VMAXPS       Z18, Z1, Z18
+	VMINPS       Z17, Z0, Z19
+	VMINPS       Z18, Z0, Z20
 	VMAXPS       Z19, Z1, Z19
-	VFMADD231PS  Z4, Z18, Z24
-	VFMADD231PS  Z4, Z19, Z25
+	VMAXPS       Z20, Z1, Z20
+	VFMADD231PS  Z4, Z19, Z23
+	VFMADD231PS  Z4, Z20, Z24
+	VSUBPS       Z2, Z23, Z25
 	VSUBPS       Z2, Z24, Z26
-	VSUBPS       Z2, Z25, Z27
-	VFMADD231PS  Z5, Z26, Z18
-	VFMADD231PS  Z5, Z27, Z19
-	VFMADD231PS  Z6, Z26, Z18
-	VFMADD231PS  Z6, Z27, Z19
+	VFMADD231PS  Z5, Z25, Z19
+	VFMADD231PS  Z5, Z26, Z20
+	VFMADD231PS  Z6, Z25, Z19
+	VFMADD231PS  Z6, Z26, Z20
+	VBROADCASTSS rows_39506967<>+0(SB), Z27
 	VBROADCASTSS rows_39506967<>+0(SB), Z28
-	VBROADCASTSS rows_39506967<>+0(SB), Z29
-	VFMADD213PS  Z7, Z18, Z28
-	VFMADD213PS  Z7, Z19, Z29
-	VFMADD213PS  Z8, Z18, Z28
-	VFMADD213PS  Z8, Z19, Z29
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z18, Z28
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z19, Z29
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z18, Z28
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z19, Z29
-	VFMADD213PS  Z10, Z18, Z28
-	VFMADD213PS  Z10, Z19, Z29
-	VMULPS       Z18, Z18, Z26
-	VMULPS       Z19, Z19, Z27
-	VFMADD213PS  Z18, Z26, Z28
-	VFMADD213PS  Z19, Z27, Z29
+	VFMADD213PS  Z7, Z19, Z27
+	VFMADD213PS  Z7, Z20, Z28
+	VFMADD213PS  Z8, Z19, Z27
+	VFMADD213PS  Z8, Z20, Z28
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z19, Z27
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z20, Z28
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z19, Z27
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z20, Z28
+	VFMADD213PS  Z11, Z19, Z27
+	VFMADD213PS  Z11, Z20, Z28
+	VMULPS       Z19, Z19, Z25
+	VMULPS       Z20, Z20, Z26
+	VFMADD213PS  Z19, Z25, Z27
+	VFMADD213PS  Z20, Z26, Z28
+	VADDPS       Z3, Z27, Z27
 	VADDPS       Z3, Z28, Z28
-	VADDPS       Z3, Z29, Z29
+	VPSUBD       rows_4b3fff81<>+0(SB), Z23, Z23
+	VPSLLD       $0x17, Z23, Z23
 	VPSUBD       rows_4b3fff81<>+0(SB), Z24, Z24
 	VPSLLD       $0x17, Z24, Z24
-	VPSUBD       rows_4b3fff81<>+0(SB), Z25, Z25
-	VPSLLD       $0x17, Z25, Z25
+	VMULPS       Z23, Z27, Z27
 	VMULPS       Z24, Z28, Z28
-	VMULPS       Z25, Z29, Z29
-	VCMPPS       $0x05, Z1, Z22, K1
+	VCMPPS       $0x05, Z1, Z17, K1
+	VMOVAPS.Z    Z27, K1, Z27
+	VCMPPS       $0x05, Z1, Z18, K1
 	VMOVAPS.Z    Z28, K1, Z28
-	VCMPPS       $0x05, Z1, Z23, K1
-	VMOVAPS.Z    Z29, K1, Z29
-	VMULPS       Z28, Z20, Z18
-	VMULPS       Z29, Z21, Z19
-	VMULPS       Z10, Z18, Z18
-	VMULPS       Z10, Z19, Z19
-	VSUBPS       Z18, Z3, Z20
-	VSUBPS       Z19, Z3, Z21
-	VCMPPS       $0x01, Z12, Z14, K1
-	VMOVAPS      Z20, Z20
-	VMOVAPS      Z18, K1, Z20
-	VCMPPS       $0x01, Z12, Z15, K1
-	VMOVAPS      Z21, Z18
-	VMOVAPS      Z19, K1, Z18
-	VMULPS       Z14, Z14, Z19
-	VMULPS       Z15, Z15, Z21
-	VMULPS       rows_bf000000<>+0(SB), Z19, Z19
-	VMULPS       rows_bf000000<>+0(SB), Z21, Z21
-	VMOVAPS      Z2, Z24
-	VMOVAPS      Z2, Z25
-	VMINPS       Z19, Z0, Z22
-	VMINPS       Z21, Z0, Z23
-	VMAXPS       Z22, Z1, Z22
-	VMAXPS       Z23, Z1, Z23
-	VFMADD231PS  Z4, Z22, Z24
-	VFMADD231PS  Z4, Z23, Z25
-	VSUBPS       Z2, Z24, Z26
-	VSUBPS       Z2, Z25, Z27
-	VFMADD231PS  Z5, Z26, Z22
-	VFMADD231PS  Z5, Z27, Z23
-	VFMADD231PS  Z6, Z26, Z22
-	VFMADD231PS  Z6, Z27, Z23
-	VBROADCASTSS rows_39506967<>+0(SB), Z28
-	VBROADCASTSS rows_39506967<>+0(SB), Z29
-	VFMADD213PS  Z7, Z22, Z28
-	VFMADD213PS  Z7, Z23, Z29
-	VFMADD213PS  Z8, Z22, Z28
-	VFMADD213PS  Z8, Z23, Z29
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z22, Z28
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z23, Z29
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z22, Z28
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z23, Z29
-	VFMADD213PS  Z10, Z22, Z28
-	VFMADD213PS  Z10, Z23, Z29
-	VMULPS       Z22, Z22, Z26
-	VMULPS       Z23, Z23, Z27
-	VFMADD213PS  Z22, Z26, Z28
-	VFMADD213PS  Z23, Z27, Z29
-	VADDPS       Z3, Z28, Z28
-	VADDPS       Z3, Z29, Z29
-	VPSUBD       rows_4b3fff81<>+0(SB), Z24, Z24
-	VPSLLD       $0x17, Z24, Z24
-	VPSUBD       rows_4b3fff81<>+0(SB), Z25, Z25
-	VPSLLD       $0x17, Z25, Z25
-	VMULPS       Z24, Z28, Z28
-	VMULPS       Z25, Z29, Z29
-	VCMPPS       $0x05, Z1, Z19, K1
-	VMOVAPS.Z    Z28, K1, Z28
-	VCMPPS       $0x05, Z1, Z21, K1
-	VMOVAPS.Z    Z29, K1, Z29
+	VMULPS       rows_3ecc422a<>+0(SB), Z27, Z27
 	VMULPS       rows_3ecc422a<>+0(SB), Z28, Z28
-	VMULPS       rows_3ecc422a<>+0(SB), Z29, Z29
-	VFMADD231PS  Z28, Z14, Z20
-	VFMADD231PS  Z29, Z15, Z18
-	VMULPS       Z20, Z16, Z20
-	VMULPS       Z18, Z17, Z18
-	VMOVUPS      Z20, (BX)(SI*4)
-	VMOVUPS      Z18, 64(BX)(SI*4)
-	VMOVUPS      128(AX)(SI*4), Z14
-	VMOVUPS      192(AX)(SI*4), Z15
-	VMOVUPS      128(DX)(SI*4), Z16
-	VMOVUPS      192(DX)(SI*4), Z17
-	VPANDD       Z13, Z14, Z18
-	VPANDD       Z13, Z15, Z19
-	VMULPS       Z9, Z18, Z18
-	VMULPS       Z9, Z19, Z19
-	VMOVAPS      Z3, Z20
-	VMOVAPS      Z3, Z21
-	VFMADD231PS  Z10, Z18, Z20
-	VFMADD231PS  Z10, Z19, Z21
-	VDIVPS       Z20, Z3, Z20
-	VDIVPS       Z21, Z3, Z21
-	VMOVAPS      Z11, Z22
-	VMOVAPS      Z11, Z23
-	VFMADD213PS  rows_bf527892<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_bf527892<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z21, Z23
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z20, Z22
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z21, Z23
-	VFNMADD231PS Z18, Z18, Z22
-	VFNMADD231PS Z19, Z19, Z23
+	VFMADD231PS  Z27, Z13, Z21
+	VFMADD231PS  Z28, Z14, Z22
+	VMULPS       Z21, Z15, Z21
+	VMULPS       Z22, Z16, Z22
+	VMOVUPS      Z21, (BX)(SI*4)
+	VMOVUPS      Z22, 64(BX)(SI*4)
+	VMOVUPS      128(AX)(SI*4), Z13
+	VMOVUPS      192(AX)(SI*4), Z14
+	VMOVUPS      128(DX)(SI*4), Z15
+	VMOVUPS      192(DX)(SI*4), Z16
+	VMAXPS       Z13, Z9, Z17
+	VMAXPS       Z14, Z9, Z18
+	VMINPS       Z17, Z10, Z17
+	VMINPS       Z18, Z10, Z18
+	VMULPS       rows_3f3504f3<>+0(SB), Z17, Z17
+	VMULPS       rows_3f3504f3<>+0(SB), Z18, Z18
+	VMULPS       Z17, Z17, Z19
+	VMULPS       Z18, Z18, Z20
+	VBROADCASTSS rows_36048efd<>+0(SB), Z21
+	VBROADCASTSS rows_36048efd<>+0(SB), Z22
+	VBROADCASTSS rows_381d3888<>+0(SB), Z23
+	VBROADCASTSS rows_381d3888<>+0(SB), Z24
+	VFMADD213PS  rows_3997015b<>+0(SB), Z19, Z21
+	VFMADD213PS  rows_3997015b<>+0(SB), Z20, Z22
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z19, Z23
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z20, Z24
+	VFMADD213PS  rows_3b832441<>+0(SB), Z19, Z21
+	VFMADD213PS  rows_3b832441<>+0(SB), Z20, Z22
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z19, Z23
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z20, Z24
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z19, Z21
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z20, Z22
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z19, Z23
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z20, Z24
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z19, Z21
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z20, Z22
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z19, Z23
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z20, Z24
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z19, Z21
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z20, Z22
+	VFMADD213PS  Z3, Z19, Z23
+	VFMADD213PS  Z3, Z20, Z24
+	VMULPS       Z17, Z21, Z21
+	VMULPS       Z18, Z22, Z22
+	VDIVPS       Z23, Z21, Z21
+	VDIVPS       Z24, Z22, Z22
+	VMINPS       Z21, Z3, Z21
+	VMINPS       Z22, Z3, Z22
+	VMAXPS       Z21, Z12, Z21
+	VMAXPS       Z22, Z12, Z22
+	VFMADD213PS  Z11, Z11, Z21
+	VFMADD213PS  Z11, Z11, Z22
+	VMULPS       Z13, Z13, Z17
+	VMULPS       Z14, Z14, Z18
+	VMULPS       rows_bf000000<>+0(SB), Z17, Z17
+	VMULPS       rows_bf000000<>+0(SB), Z18, Z18
+	VMOVAPS      Z2, Z23
 	VMOVAPS      Z2, Z24
-	VMOVAPS      Z2, Z25
-	VMINPS       Z22, Z0, Z18
-	VMINPS       Z23, Z0, Z19
-	VMAXPS       Z18, Z1, Z18
+	VMINPS       Z17, Z0, Z19
+	VMINPS       Z18, Z0, Z20
 	VMAXPS       Z19, Z1, Z19
-	VFMADD231PS  Z4, Z18, Z24
-	VFMADD231PS  Z4, Z19, Z25
+	VMAXPS       Z20, Z1, Z20
+	VFMADD231PS  Z4, Z19, Z23
+	VFMADD231PS  Z4, Z20, Z24
+	VSUBPS       Z2, Z23, Z25
 	VSUBPS       Z2, Z24, Z26
-	VSUBPS       Z2, Z25, Z27
-	VFMADD231PS  Z5, Z26, Z18
-	VFMADD231PS  Z5, Z27, Z19
-	VFMADD231PS  Z6, Z26, Z18
-	VFMADD231PS  Z6, Z27, Z19
+	VFMADD231PS  Z5, Z25, Z19
+	VFMADD231PS  Z5, Z26, Z20
+	VFMADD231PS  Z6, Z25, Z19
+	VFMADD231PS  Z6, Z26, Z20
+	VBROADCASTSS rows_39506967<>+0(SB), Z27
 	VBROADCASTSS rows_39506967<>+0(SB), Z28
-	VBROADCASTSS rows_39506967<>+0(SB), Z29
-	VFMADD213PS  Z7, Z18, Z28
-	VFMADD213PS  Z7, Z19, Z29
-	VFMADD213PS  Z8, Z18, Z28
-	VFMADD213PS  Z8, Z19, Z29
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z18, Z28
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z19, Z29
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z18, Z28
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z19, Z29
-	VFMADD213PS  Z10, Z18, Z28
-	VFMADD213PS  Z10, Z19, Z29
-	VMULPS       Z18, Z18, Z26
-	VMULPS       Z19, Z19, Z27
-	VFMADD213PS  Z18, Z26, Z28
-	VFMADD213PS  Z19, Z27, Z29
+	VFMADD213PS  Z7, Z19, Z27
+	VFMADD213PS  Z7, Z20, Z28
+	VFMADD213PS  Z8, Z19, Z27
+	VFMADD213PS  Z8, Z20, Z28
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z19, Z27
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z20, Z28
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z19, Z27
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z20, Z28
+	VFMADD213PS  Z11, Z19, Z27
+	VFMADD213PS  Z11, Z20, Z28
+	VMULPS       Z19, Z19, Z25
+	VMULPS       Z20, Z20, Z26
+	VFMADD213PS  Z19, Z25, Z27
+	VFMADD213PS  Z20, Z26, Z28
+	VADDPS       Z3, Z27, Z27
 	VADDPS       Z3, Z28, Z28
-	VADDPS       Z3, Z29, Z29
+	VPSUBD       rows_4b3fff81<>+0(SB), Z23, Z23
+	VPSLLD       $0x17, Z23, Z23
 	VPSUBD       rows_4b3fff81<>+0(SB), Z24, Z24
 	VPSLLD       $0x17, Z24, Z24
-	VPSUBD       rows_4b3fff81<>+0(SB), Z25, Z25
-	VPSLLD       $0x17, Z25, Z25
+	VMULPS       Z23, Z27, Z27
 	VMULPS       Z24, Z28, Z28
-	VMULPS       Z25, Z29, Z29
-	VCMPPS       $0x05, Z1, Z22, K1
+	VCMPPS       $0x05, Z1, Z17, K1
+	VMOVAPS.Z    Z27, K1, Z27
+	VCMPPS       $0x05, Z1, Z18, K1
 	VMOVAPS.Z    Z28, K1, Z28
-	VCMPPS       $0x05, Z1, Z23, K1
-	VMOVAPS.Z    Z29, K1, Z29
-	VMULPS       Z28, Z20, Z18
-	VMULPS       Z29, Z21, Z19
-	VMULPS       Z10, Z18, Z18
-	VMULPS       Z10, Z19, Z19
-	VSUBPS       Z18, Z3, Z20
-	VSUBPS       Z19, Z3, Z21
-	VCMPPS       $0x01, Z12, Z14, K1
-	VMOVAPS      Z20, Z20
-	VMOVAPS      Z18, K1, Z20
-	VCMPPS       $0x01, Z12, Z15, K1
-	VMOVAPS      Z21, Z18
-	VMOVAPS      Z19, K1, Z18
-	VMULPS       Z14, Z14, Z19
-	VMULPS       Z15, Z15, Z21
-	VMULPS       rows_bf000000<>+0(SB), Z19, Z19
-	VMULPS       rows_bf000000<>+0(SB), Z21, Z21
-	VMOVAPS      Z2, Z24
-	VMOVAPS      Z2, Z25
-	VMINPS       Z19, Z0, Z22
-	VMINPS       Z21, Z0, Z23
-	VMAXPS       Z22, Z1, Z22
-	VMAXPS       Z23, Z1, Z23
-	VFMADD231PS  Z4, Z22, Z24
-	VFMADD231PS  Z4, Z23, Z25
-	VSUBPS       Z2, Z24, Z26
-	VSUBPS       Z2, Z25, Z27
-	VFMADD231PS  Z5, Z26, Z22
-	VFMADD231PS  Z5, Z27, Z23
-	VFMADD231PS  Z6, Z26, Z22
-	VFMADD231PS  Z6, Z27, Z23
-	VBROADCASTSS rows_39506967<>+0(SB), Z28
-	VBROADCASTSS rows_39506967<>+0(SB), Z29
-	VFMADD213PS  Z7, Z22, Z28
-	VFMADD213PS  Z7, Z23, Z29
-	VFMADD213PS  Z8, Z22, Z28
-	VFMADD213PS  Z8, Z23, Z29
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z22, Z28
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z23, Z29
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z22, Z28
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z23, Z29
-	VFMADD213PS  Z10, Z22, Z28
-	VFMADD213PS  Z10, Z23, Z29
-	VMULPS       Z22, Z22, Z26
-	VMULPS       Z23, Z23, Z27
-	VFMADD213PS  Z22, Z26, Z28
-	VFMADD213PS  Z23, Z27, Z29
-	VADDPS       Z3, Z28, Z28
-	VADDPS       Z3, Z29, Z29
-	VPSUBD       rows_4b3fff81<>+0(SB), Z24, Z24
-	VPSLLD       $0x17, Z24, Z24
-	VPSUBD       rows_4b3fff81<>+0(SB), Z25, Z25
-	VPSLLD       $0x17, Z25, Z25
-	VMULPS       Z24, Z28, Z28
-	VMULPS       Z25, Z29, Z29
-	VCMPPS       $0x05, Z1, Z19, K1
-	VMOVAPS.Z    Z28, K1, Z28
-	VCMPPS       $0x05, Z1, Z21, K1
-	VMOVAPS.Z    Z29, K1, Z29
+	VMULPS       rows_3ecc422a<>+0(SB), Z27, Z27
 	VMULPS       rows_3ecc422a<>+0(SB), Z28, Z28
-	VMULPS       rows_3ecc422a<>+0(SB), Z29, Z29
-	VFMADD231PS  Z28, Z14, Z20
-	VFMADD231PS  Z29, Z15, Z18
-	VMULPS       Z20, Z16, Z20
-	VMULPS       Z18, Z17, Z18
-	VMOVUPS      Z20, 128(BX)(SI*4)
-	VMOVUPS      Z18, 192(BX)(SI*4)
+	VFMADD231PS  Z27, Z13, Z21
+	VFMADD231PS  Z28, Z14, Z22
+	VMULPS       Z21, Z15, Z21
+	VMULPS       Z22, Z16, Z22
+	VMOVUPS      Z21, 128(BX)(SI*4)
+	VMOVUPS      Z22, 192(BX)(SI*4)
 	ADDQ         $0x00000040, SI
 	JMP          loop_1
 
@@ -8079,286 +7513,198 @@ tail_2:
 	SHLQ         CL, R8
 	NOTQ         R8
 	KMOVW        R8, K1
-	VMOVUPS.Z    (AX)(SI*4), K1, Z14
-	VMOVUPS.Z    (DX)(SI*4), K1, Z15
-	VPANDD       Z13, Z14, Z16
-	VMULPS       Z9, Z16, Z16
-	VMOVAPS      Z3, Z17
-	VFMADD231PS  Z10, Z16, Z17
-	VDIVPS       Z17, Z3, Z17
-	VMOVAPS      Z11, Z18
-	VFMADD213PS  rows_bf527892<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z17, Z18
-	VFNMADD231PS Z16, Z16, Z18
-	VMOVAPS      Z2, Z19
-	VMINPS       Z18, Z0, Z16
+	VMOVUPS.Z    (AX)(SI*4), K1, Z13
+	VMOVUPS.Z    (DX)(SI*4), K1, Z14
+	VMAXPS       Z13, Z9, Z15
+	VMINPS       Z15, Z10, Z15
+	VMULPS       rows_3f3504f3<>+0(SB), Z15, Z15
+	VMULPS       Z15, Z15, Z16
+	VBROADCASTSS rows_36048efd<>+0(SB), Z17
+	VBROADCASTSS rows_381d3888<>+0(SB), Z18
+	VFMADD213PS  rows_3997015b<>+0(SB), Z16, Z17
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z16, Z18
+	VFMADD213PS  rows_3b832441<>+0(SB), Z16, Z17
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z16, Z18
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z16, Z17
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z16, Z18
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z16, Z17
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z16, Z18
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z16, Z17
+	VFMADD213PS  Z3, Z16, Z18
+	VMULPS       Z15, Z17, Z17
+	VDIVPS       Z18, Z17, Z17
+	VMINPS       Z17, Z3, Z17
+	VMAXPS       Z17, Z12, Z17
+	VFMADD213PS  Z11, Z11, Z17
+	VMULPS       Z13, Z13, Z15
+	VMULPS       rows_bf000000<>+0(SB), Z15, Z15
+	VMOVAPS      Z2, Z18
+	VMINPS       Z15, Z0, Z16
 	VMAXPS       Z16, Z1, Z16
-	VFMADD231PS  Z4, Z16, Z19
-	VSUBPS       Z2, Z19, Z20
-	VFMADD231PS  Z5, Z20, Z16
-	VFMADD231PS  Z6, Z20, Z16
-	VBROADCASTSS rows_39506967<>+0(SB), Z21
-	VFMADD213PS  Z7, Z16, Z21
-	VFMADD213PS  Z8, Z16, Z21
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z16, Z21
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z16, Z21
-	VFMADD213PS  Z10, Z16, Z21
-	VMULPS       Z16, Z16, Z20
-	VFMADD213PS  Z16, Z20, Z21
-	VADDPS       Z3, Z21, Z21
-	VPSUBD       rows_4b3fff81<>+0(SB), Z19, Z19
-	VPSLLD       $0x17, Z19, Z19
-	VMULPS       Z19, Z21, Z21
-	VCMPPS       $0x05, Z1, Z18, K2
-	VMOVAPS.Z    Z21, K2, Z21
-	VMULPS       Z21, Z17, Z16
-	VMULPS       Z10, Z16, Z16
-	VSUBPS       Z16, Z3, Z17
-	VCMPPS       $0x01, Z12, Z14, K2
-	VMOVAPS      Z17, Z17
-	VMOVAPS      Z16, K2, Z17
-	VMULPS       Z14, Z14, Z16
-	VMULPS       rows_bf000000<>+0(SB), Z16, Z16
-	VMOVAPS      Z2, Z19
-	VMINPS       Z16, Z0, Z18
-	VMAXPS       Z18, Z1, Z18
-	VFMADD231PS  Z4, Z18, Z19
-	VSUBPS       Z2, Z19, Z20
-	VFMADD231PS  Z5, Z20, Z18
-	VFMADD231PS  Z6, Z20, Z18
-	VBROADCASTSS rows_39506967<>+0(SB), Z21
-	VFMADD213PS  Z7, Z18, Z21
-	VFMADD213PS  Z8, Z18, Z21
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z18, Z21
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z18, Z21
-	VFMADD213PS  Z10, Z18, Z21
-	VMULPS       Z18, Z18, Z20
-	VFMADD213PS  Z18, Z20, Z21
-	VADDPS       Z3, Z21, Z21
-	VPSUBD       rows_4b3fff81<>+0(SB), Z19, Z19
-	VPSLLD       $0x17, Z19, Z19
-	VMULPS       Z19, Z21, Z21
-	VCMPPS       $0x05, Z1, Z16, K2
-	VMOVAPS.Z    Z21, K2, Z21
-	VMULPS       rows_3ecc422a<>+0(SB), Z21, Z21
-	VFMADD231PS  Z21, Z14, Z17
-	VMULPS       Z17, Z15, Z17
+	VFMADD231PS  Z4, Z16, Z18
+	VSUBPS       Z2, Z18, Z19
+	VFMADD231PS  Z5, Z19, Z16
+	VFMADD231PS  Z6, Z19, Z16
+	VBROADCASTSS rows_39506967<>+0(SB), Z20
+	VFMADD213PS  Z7, Z16, Z20
+	VFMADD213PS  Z8, Z16, Z20
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z16, Z20
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z16, Z20
+	VFMADD213PS  Z11, Z16, Z20
+	VMULPS       Z16, Z16, Z19
+	VFMADD213PS  Z16, Z19, Z20
+	VADDPS       Z3, Z20, Z20
+	VPSUBD       rows_4b3fff81<>+0(SB), Z18, Z18
+	VPSLLD       $0x17, Z18, Z18
+	VMULPS       Z18, Z20, Z20
+	VCMPPS       $0x05, Z1, Z15, K2
+	VMOVAPS.Z    Z20, K2, Z20
+	VMULPS       rows_3ecc422a<>+0(SB), Z20, Z20
+	VFMADD231PS  Z20, Z13, Z17
+	VMULPS       Z17, Z14, Z17
 	VMOVUPS      Z17, K1, (BX)(SI*4)
 	CMPQ         DI, $0x00000010
 	JLE          done_3
 	SHRQ         $0x10, R8
 	KMOVW        R8, K1
-	VMOVUPS.Z    64(AX)(SI*4), K1, Z14
-	VMOVUPS.Z    64(DX)(SI*4), K1, Z15
-	VPANDD       Z13, Z14, Z16
-	VMULPS       Z9, Z16, Z16
-	VMOVAPS      Z3, Z17
-	VFMADD231PS  Z10, Z16, Z17
-	VDIVPS       Z17, Z3, Z17
-	VMOVAPS      Z11, Z18
-	VFMADD213PS  rows_bf527892<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z17, Z18
-	VFNMADD231PS Z16, Z16, Z18
-	VMOVAPS      Z2, Z19
-	VMINPS       Z18, Z0, Z16
+	VMOVUPS.Z    64(AX)(SI*4), K1, Z13
+	VMOVUPS.Z    64(DX)(SI*4), K1, Z14
+	VMAXPS       Z13, Z9, Z15
+	VMINPS       Z15, Z10, Z15
+	VMULPS       rows_3f3504f3<>+0(SB), Z15, Z15
+	VMULPS       Z15, Z15, Z16
+	VBROADCASTSS rows_36048efd<>+0(SB), Z17
+	VBROADCASTSS rows_381d3888<>+0(SB), Z18
+	VFMADD213PS  rows_3997015b<>+0(SB), Z16, Z17
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z16, Z18
+	VFMADD213PS  rows_3b832441<>+0(SB), Z16, Z17
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z16, Z18
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z16, Z17
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z16, Z18
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z16, Z17
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z16, Z18
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z16, Z17
+	VFMADD213PS  Z3, Z16, Z18
+	VMULPS       Z15, Z17, Z17
+	VDIVPS       Z18, Z17, Z17
+	VMINPS       Z17, Z3, Z17
+	VMAXPS       Z17, Z12, Z17
+	VFMADD213PS  Z11, Z11, Z17
+	VMULPS       Z13, Z13, Z15
+	VMULPS       rows_bf000000<>+0(SB), Z15, Z15
+	VMOVAPS      Z2, Z18
+	VMINPS       Z15, Z0, Z16
 	VMAXPS       Z16, Z1, Z16
-	VFMADD231PS  Z4, Z16, Z19
-	VSUBPS       Z2, Z19, Z20
-	VFMADD231PS  Z5, Z20, Z16
-	VFMADD231PS  Z6, Z20, Z16
-	VBROADCASTSS rows_39506967<>+0(SB), Z21
-	VFMADD213PS  Z7, Z16, Z21
-	VFMADD213PS  Z8, Z16, Z21
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z16, Z21
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z16, Z21
-	VFMADD213PS  Z10, Z16, Z21
-	VMULPS       Z16, Z16, Z20
-	VFMADD213PS  Z16, Z20, Z21
-	VADDPS       Z3, Z21, Z21
-	VPSUBD       rows_4b3fff81<>+0(SB), Z19, Z19
-	VPSLLD       $0x17, Z19, Z19
-	VMULPS       Z19, Z21, Z21
-	VCMPPS       $0x05, Z1, Z18, K2
-	VMOVAPS.Z    Z21, K2, Z21
-	VMULPS       Z21, Z17, Z16
-	VMULPS       Z10, Z16, Z16
-	VSUBPS       Z16, Z3, Z17
-	VCMPPS       $0x01, Z12, Z14, K2
-	VMOVAPS      Z17, Z17
-	VMOVAPS      Z16, K2, Z17
-	VMULPS       Z14, Z14, Z16
-	VMULPS       rows_bf000000<>+0(SB), Z16, Z16
-	VMOVAPS      Z2, Z19
-	VMINPS       Z16, Z0, Z18
-	VMAXPS       Z18, Z1, Z18
-	VFMADD231PS  Z4, Z18, Z19
-	VSUBPS       Z2, Z19, Z20
-	VFMADD231PS  Z5, Z20, Z18
-	VFMADD231PS  Z6, Z20, Z18
-	VBROADCASTSS rows_39506967<>+0(SB), Z21
-	VFMADD213PS  Z7, Z18, Z21
-	VFMADD213PS  Z8, Z18, Z21
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z18, Z21
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z18, Z21
-	VFMADD213PS  Z10, Z18, Z21
-	VMULPS       Z18, Z18, Z20
-	VFMADD213PS  Z18, Z20, Z21
-	VADDPS       Z3, Z21, Z21
-	VPSUBD       rows_4b3fff81<>+0(SB), Z19, Z19
-	VPSLLD       $0x17, Z19, Z19
-	VMULPS       Z19, Z21, Z21
-	VCMPPS       $0x05, Z1, Z16, K2
-	VMOVAPS.Z    Z21, K2, Z21
-	VMULPS       rows_3ecc422a<>+0(SB), Z21, Z21
-	VFMADD231PS  Z21, Z14, Z17
-	VMULPS       Z17, Z15, Z17
+	VFMADD231PS  Z4, Z16, Z18
+	VSUBPS       Z2, Z18, Z19
+	VFMADD231PS  Z5, Z19, Z16
+	VFMADD231PS  Z6, Z19, Z16
+	VBROADCASTSS rows_39506967<>+0(SB), Z20
+	VFMADD213PS  Z7, Z16, Z20
+	VFMADD213PS  Z8, Z16, Z20
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z16, Z20
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z16, Z20
+	VFMADD213PS  Z11, Z16, Z20
+	VMULPS       Z16, Z16, Z19
+	VFMADD213PS  Z16, Z19, Z20
+	VADDPS       Z3, Z20, Z20
+	VPSUBD       rows_4b3fff81<>+0(SB), Z18, Z18
+	VPSLLD       $0x17, Z18, Z18
+	VMULPS       Z18, Z20, Z20
+	VCMPPS       $0x05, Z1, Z15, K2
+	VMOVAPS.Z    Z20, K2, Z20
+	VMULPS       rows_3ecc422a<>+0(SB), Z20, Z20
+	VFMADD231PS  Z20, Z13, Z17
+	VMULPS       Z17, Z14, Z17
 	VMOVUPS      Z17, K1, 64(BX)(SI*4)
 	CMPQ         DI, $0x00000020
 	JLE          done_3
 	SHRQ         $0x10, R8
 	KMOVW        R8, K1
-	VMOVUPS.Z    128(AX)(SI*4), K1, Z14
-	VMOVUPS.Z    128(DX)(SI*4), K1, Z15
-	VPANDD       Z13, Z14, Z16
-	VMULPS       Z9, Z16, Z16
-	VMOVAPS      Z3, Z17
-	VFMADD231PS  Z10, Z16, Z17
-	VDIVPS       Z17, Z3, Z17
-	VMOVAPS      Z11, Z18
-	VFMADD213PS  rows_bf527892<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z17, Z18
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z17, Z18
-	VFNMADD231PS Z16, Z16, Z18
-	VMOVAPS      Z2, Z19
-	VMINPS       Z18, Z0, Z16
+	VMOVUPS.Z    128(AX)(SI*4), K1, Z13
+	VMOVUPS.Z    128(DX)(SI*4), K1, Z14
+	VMAXPS       Z13, Z9, Z15
+	VMINPS       Z15, Z10, Z15
+	VMULPS       rows_3f3504f3<>+0(SB), Z15, Z15
+	VMULPS       Z15, Z15, Z16
+	VBROADCASTSS rows_36048efd<>+0(SB), Z17
+	VBROADCASTSS rows_381d3888<>+0(SB), Z18
+	VFMADD213PS  rows_3997015b<>+0(SB), Z16, Z17
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z16, Z18
+	VFMADD213PS  rows_3b832441<>+0(SB), Z16, Z17
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z16, Z18
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z16, Z17
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z16, Z18
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z16, Z17
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z16, Z18
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z16, Z17
+	VFMADD213PS  Z3, Z16, Z18
+	VMULPS       Z15, Z17, Z17
+	VDIVPS       Z18, Z17, Z17
+	VMINPS       Z17, Z3, Z17
+	VMAXPS       Z17, Z12, Z17
+	VFMADD213PS  Z11, Z11, Z17
+	VMULPS       Z13, Z13, Z15
+	VMULPS       rows_bf000000<>+0(SB), Z15, Z15
+	VMOVAPS      Z2, Z18
+	VMINPS       Z15, Z0, Z16
 	VMAXPS       Z16, Z1, Z16
-	VFMADD231PS  Z4, Z16, Z19
-	VSUBPS       Z2, Z19, Z20
-	VFMADD231PS  Z5, Z20, Z16
-	VFMADD231PS  Z6, Z20, Z16
-	VBROADCASTSS rows_39506967<>+0(SB), Z21
-	VFMADD213PS  Z7, Z16, Z21
-	VFMADD213PS  Z8, Z16, Z21
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z16, Z21
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z16, Z21
-	VFMADD213PS  Z10, Z16, Z21
-	VMULPS       Z16, Z16, Z20
-	VFMADD213PS  Z16, Z20, Z21
-	VADDPS       Z3, Z21, Z21
-	VPSUBD       rows_4b3fff81<>+0(SB), Z19, Z19
-	VPSLLD       $0x17, Z19, Z19
-	VMULPS       Z19, Z21, Z21
-	VCMPPS       $0x05, Z1, Z18, K2
-	VMOVAPS.Z    Z21, K2, Z21
-	VMULPS       Z21, Z17, Z16
-	VMULPS       Z10, Z16, Z16
-	VSUBPS       Z16, Z3, Z17
-	VCMPPS       $0x01, Z12, Z14, K2
-	VMOVAPS      Z17, Z17
-	VMOVAPS      Z16, K2, Z17
-	VMULPS       Z14, Z14, Z16
-	VMULPS       rows_bf000000<>+0(SB), Z16, Z16
-	VMOVAPS      Z2, Z19
-	VMINPS       Z16, Z0, Z18
-	VMAXPS       Z18, Z1, Z18
-	VFMADD231PS  Z4, Z18, Z19
-	VSUBPS       Z2, Z19, Z20
-	VFMADD231PS  Z5, Z20, Z18
-	VFMADD231PS  Z6, Z20, Z18
-	VBROADCASTSS rows_39506967<>+0(SB), Z21
-	VFMADD213PS  Z7, Z18, Z21
-	VFMADD213PS  Z8, Z18, Z21
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z18, Z21
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z18, Z21
-	VFMADD213PS  Z10, Z18, Z21
-	VMULPS       Z18, Z18, Z20
-	VFMADD213PS  Z18, Z20, Z21
-	VADDPS       Z3, Z21, Z21
-	VPSUBD       rows_4b3fff81<>+0(SB), Z19, Z19
-	VPSLLD       $0x17, Z19, Z19
-	VMULPS       Z19, Z21, Z21
-	VCMPPS       $0x05, Z1, Z16, K2
-	VMOVAPS.Z    Z21, K2, Z21
-	VMULPS       rows_3ecc422a<>+0(SB), Z21, Z21
-	VFMADD231PS  Z21, Z14, Z17
-	VMULPS       Z17, Z15, Z17
+	VFMADD231PS  Z4, Z16, Z18
+	VSUBPS       Z2, Z18, Z19
+	VFMADD231PS  Z5, Z19, Z16
+	VFMADD231PS  Z6, Z19, Z16
+	VBROADCASTSS rows_39506967<>+0(SB), Z20
+	VFMADD213PS  Z7, Z16, Z20
+	VFMADD213PS  Z8, Z16, Z20
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z16, Z20
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z16, Z20
+	VFMADD213PS  Z11, Z16, Z20
+	VMULPS       Z16, Z16, Z19
+	VFMADD213PS  Z16, Z19, Z20
+	VADDPS       Z3, Z20, Z20
+	VPSUBD       rows_4b3fff81<>+0(SB), Z18, Z18
+	VPSLLD       $0x17, Z18, Z18
+	VMULPS       Z18, Z20, Z20
+	VCMPPS       $0x05, Z1, Z15, K2
+	VMOVAPS.Z    Z20, K2, Z20
+	VMULPS       rows_3ecc422a<>+0(SB), Z20, Z20
+	VFMADD231PS  Z20, Z13, Z17
+	VMULPS       Z17, Z14, Z17
 	VMOVUPS      Z17, K1, 128(BX)(SI*4)
 	CMPQ         DI, $0x00000030
 	JLE          done_3
 	SHRQ         $0x10, R8
 	KMOVW        R8, K1
-	VMOVUPS.Z    192(AX)(SI*4), K1, Z14
-	VMOVUPS.Z    192(DX)(SI*4), K1, Z15
-	VPANDD       Z13, Z14, Z13
-	VMULPS       Z9, Z13, Z13
-	VMOVAPS      Z3, Z9
-	VFMADD231PS  Z10, Z13, Z9
-	VDIVPS       Z9, Z3, Z9
-	VMOVAPS      Z11, Z11
-	VFMADD213PS  rows_bf527892<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_3fbe87b0<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_bf914e5d<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_3e8ec7cc<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_be3ec24c<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_3dc636c9<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_3ebf88fb<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_3f8000c7<>+0(SB), Z9, Z11
-	VFMADD213PS  rows_bfa1fc4e<>+0(SB), Z9, Z11
-	VFNMADD231PS Z13, Z13, Z11
-	VMOVAPS      Z2, Z16
-	VMINPS       Z11, Z0, Z13
-	VMAXPS       Z13, Z1, Z13
-	VFMADD231PS  Z4, Z13, Z16
-	VSUBPS       Z2, Z16, Z17
-	VFMADD231PS  Z5, Z17, Z13
-	VFMADD231PS  Z6, Z17, Z13
-	VBROADCASTSS rows_39506967<>+0(SB), Z18
-	VFMADD213PS  Z7, Z13, Z18
-	VFMADD213PS  Z8, Z13, Z18
-	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z13, Z18
-	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z13, Z18
-	VFMADD213PS  Z10, Z13, Z18
-	VMULPS       Z13, Z13, Z17
-	VFMADD213PS  Z13, Z17, Z18
-	VADDPS       Z3, Z18, Z18
-	VPSUBD       rows_4b3fff81<>+0(SB), Z16, Z16
-	VPSLLD       $0x17, Z16, Z16
-	VMULPS       Z16, Z18, Z18
-	VCMPPS       $0x05, Z1, Z11, K2
-	VMOVAPS.Z    Z18, K2, Z18
-	VMULPS       Z18, Z9, Z9
-	VMULPS       Z10, Z9, Z9
-	VSUBPS       Z9, Z3, Z11
-	VCMPPS       $0x01, Z12, Z14, K2
-	VMOVAPS      Z11, Z11
-	VMOVAPS      Z9, K2, Z11
-	VMULPS       Z14, Z14, Z9
+	VMOVUPS.Z    192(AX)(SI*4), K1, Z13
+	VMOVUPS.Z    192(DX)(SI*4), K1, Z14
+	VMAXPS       Z13, Z9, Z9
+	VMINPS       Z9, Z10, Z9
+	VMULPS       rows_3f3504f3<>+0(SB), Z9, Z9
+	VMULPS       Z9, Z9, Z10
+	VBROADCASTSS rows_36048efd<>+0(SB), Z15
+	VBROADCASTSS rows_381d3888<>+0(SB), Z16
+	VFMADD213PS  rows_3997015b<>+0(SB), Z10, Z15
+	VFMADD213PS  rows_3a9f62ae<>+0(SB), Z10, Z16
+	VFMADD213PS  rows_3b832441<>+0(SB), Z10, Z15
+	VFMADD213PS  rows_3c7cfdc6<>+0(SB), Z10, Z16
+	VFMADD213PS  rows_3d5afbd4<>+0(SB), Z10, Z15
+	VFMADD213PS  rows_3dee8340<>+0(SB), Z10, Z16
+	VFMADD213PS  rows_3e48ebbc<>+0(SB), Z10, Z15
+	VFMADD213PS  rows_3f01d920<>+0(SB), Z10, Z16
+	VFMADD213PS  rows_3f906eb9<>+0(SB), Z10, Z15
+	VFMADD213PS  Z3, Z10, Z16
+	VMULPS       Z9, Z15, Z15
+	VDIVPS       Z16, Z15, Z15
+	VMINPS       Z15, Z3, Z15
+	VMAXPS       Z15, Z12, Z15
+	VFMADD213PS  Z11, Z11, Z15
+	VMULPS       Z13, Z13, Z9
 	VMULPS       rows_bf000000<>+0(SB), Z9, Z9
-	VMOVAPS      Z2, Z12
+	VMOVAPS      Z2, Z10
 	VMINPS       Z9, Z0, Z0
 	VMAXPS       Z0, Z1, Z0
-	VFMADD231PS  Z4, Z0, Z12
-	VSUBPS       Z2, Z12, Z2
+	VFMADD231PS  Z4, Z0, Z10
+	VSUBPS       Z2, Z10, Z2
 	VFMADD231PS  Z5, Z2, Z0
 	VFMADD231PS  Z6, Z2, Z0
 	VBROADCASTSS rows_39506967<>+0(SB), Z2
@@ -8366,19 +7712,19 @@ tail_2:
 	VFMADD213PS  Z8, Z0, Z2
 	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Z0, Z2
 	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Z0, Z2
-	VFMADD213PS  Z10, Z0, Z2
+	VFMADD213PS  Z11, Z0, Z2
 	VMULPS       Z0, Z0, Z4
 	VFMADD213PS  Z0, Z4, Z2
 	VADDPS       Z3, Z2, Z2
-	VPSUBD       rows_4b3fff81<>+0(SB), Z12, Z12
-	VPSLLD       $0x17, Z12, Z12
-	VMULPS       Z12, Z2, Z2
+	VPSUBD       rows_4b3fff81<>+0(SB), Z10, Z10
+	VPSLLD       $0x17, Z10, Z10
+	VMULPS       Z10, Z2, Z2
 	VCMPPS       $0x05, Z1, Z9, K2
 	VMOVAPS.Z    Z2, K2, Z2
 	VMULPS       rows_3ecc422a<>+0(SB), Z2, Z2
-	VFMADD231PS  Z2, Z14, Z11
-	VMULPS       Z11, Z15, Z11
-	VMOVUPS      Z11, K1, 192(BX)(SI*4)
+	VFMADD231PS  Z2, Z13, Z15
+	VMULPS       Z15, Z14, Z15
+	VMOVUPS      Z15, K1, 192(BX)(SI*4)
 
 done_3:
 	VZEROUPPER

@@ -29,21 +29,21 @@ DATA GELUNEON_k0<>+28(SB)/4, $0x3e2aaaaa // 0.16666666
 DATA GELUNEON_k0<>+32(SB)/4, $0x3f000000 // 0.5
 DATA GELUNEON_k0<>+36(SB)/4, $0xbf000000 // -0.5
 DATA GELUNEON_k0<>+40(SB)/4, $0x3f3504f3 // 0.70710677
-DATA GELUNEON_k0<>+44(SB)/4, $0x3e2ef945 // 0.17087276
-DATA GELUNEON_k0<>+48(SB)/4, $0xbf527892 // -0.82215226
-DATA GELUNEON_k0<>+52(SB)/4, $0x3fbe87b0 // 1.4885159
-DATA GELUNEON_k0<>+56(SB)/4, $0xbf914e5d // -1.135204
-DATA GELUNEON_k0<>+60(SB)/4, $0x3e8ec7cc // 0.27886808
-DATA GELUNEON_k0<>+64(SB)/4, $0xbe3ec24c // -0.18628806
-DATA GELUNEON_k0<>+68(SB)/4, $0x3dc636c9 // 0.09678418
-DATA GELUNEON_k0<>+72(SB)/4, $0x3ebf88fb // 0.37409195
-DATA GELUNEON_k0<>+76(SB)/4, $0x3f8000c7 // 1.0000237
-DATA GELUNEON_k0<>+80(SB)/4, $0xbfa1fc4e // -1.2655122
-DATA GELUNEON_k0<>+84(SB)/4, $0x3ecc422a // 0.3989423
-DATA GELUNEON_k0<>+88(SB)/4, $0x3d372713 // 0.044715
-DATA GELUNEON_k0<>+92(SB)/4, $0x3f4c422a // 0.7978846
-DATA GELUNEON_k0<>+96(SB)/4, $0x3e095d4f // 0.134145
-DATA GELUNEON_k0<>+100(SB)/4, $0x00000000 // 0
+DATA GELUNEON_k0<>+44(SB)/4, $0x36048efd // 1.9752763e-06
+DATA GELUNEON_k0<>+48(SB)/4, $0x3997015b // 0.00028801974
+DATA GELUNEON_k0<>+52(SB)/4, $0x3b832441 // 0.0040021245
+DATA GELUNEON_k0<>+56(SB)/4, $0x3d5afbd4 // 0.05346282
+DATA GELUNEON_k0<>+60(SB)/4, $0x3e48ebbc // 0.19621176
+DATA GELUNEON_k0<>+64(SB)/4, $0x3f906eb9 // 1.128379
+DATA GELUNEON_k0<>+68(SB)/4, $0x381d3888 // 3.7484366e-05
+DATA GELUNEON_k0<>+72(SB)/4, $0x3a9f62ae // 0.0012160146
+DATA GELUNEON_k0<>+76(SB)/4, $0x3c7cfdc6 // 0.015441364
+DATA GELUNEON_k0<>+80(SB)/4, $0x3dee8340 // 0.11646128
+DATA GELUNEON_k0<>+84(SB)/4, $0x3f01d920 // 0.5072193
+DATA GELUNEON_k0<>+88(SB)/4, $0x3ecc422a // 0.3989423
+DATA GELUNEON_k0<>+92(SB)/4, $0x3d372713 // 0.044715
+DATA GELUNEON_k0<>+96(SB)/4, $0x3f4c422a // 0.7978846
+DATA GELUNEON_k0<>+100(SB)/4, $0x3e095d4f // 0.134145
 DATA GELUNEON_k0<>+104(SB)/4, $0x00000000 // 0
 DATA GELUNEON_k0<>+108(SB)/4, $0x00000000 // 0
 GLOBL GELUNEON_k0<>(SB), RODATA|NOPTR, $112
@@ -1018,145 +1018,101 @@ TEXT ·GELUNEON(SB), NOSPLIT, $0-48
 	MOVD src_base+24(FP), R1
 	MOVD dst_len+8(FP), R3
 	MOVW $0x42b0c0a5, R16
-	VDUP R16, V18.S4
+	VDUP R16, V16.S4
 	MOVW $0xc2aeac50, R16
-	VDUP R16, V19.S4
+	VDUP R16, V17.S4
 	MOVW $0x4b400000, R16
-	VDUP R16, V20.S4
+	VDUP R16, V18.S4
 	MOVW $0x3f800000, R16
-	VDUP R16, V21.S4
+	VDUP R16, V19.S4
 	MOVW $0x4b3fff81, R16
-	VDUP R16, V22.S4
+	VDUP R16, V20.S4
 	MOVW $0x40000000, R16
+	VDUP R16, V21.S4
+	MOVW $0x40b504f3, R16
+	VDUP R16, V22.S4
+	MOVW $0xc0b504f3, R16
 	VDUP R16, V23.S4
+	MOVW $0xbf800000, R16
+	VDUP R16, V24.S4
 	MOVD $GELUNEON_k0<>(SB), R16
-	FMOVQ 0(R16), F24
-	FMOVQ 16(R16), F25
-	FMOVQ 32(R16), F26
-	FMOVQ 48(R16), F27
-	FMOVQ 64(R16), F28
-	FMOVQ 80(R16), F29
-	FMOVQ 96(R16), F30
+	FMOVQ 0(R16), F25
+	FMOVQ 16(R16), F26
+	FMOVQ 32(R16), F27
+	FMOVQ 48(R16), F28
+	FMOVQ 64(R16), F29
+	FMOVQ 80(R16), F30
+	FMOVQ 96(R16), F31
 
 loop_4:
 	CMP $8, R3
 	BLT vec_1
 	FMOVQ 0(R1), F0
-	FMOVQ 16(R1), F9
-	WORD $0x4ea0f802 // fabs v2.4s, v0.4s
-	WORD $0x4ea0f92b // fabs v11.4s, v9.4s
-	WORD $0x4f9a9842 // fmul v2.4s, v2.4s, v26.s[2]
-	WORD $0x4f9a996b // fmul v11.4s, v11.4s, v26.s[2]
-	VMOV V21.B16, V5.B16
-	VMOV V21.B16, V14.B16
-	WORD $0x4f9a1045 // fmla v5.4s, v2.4s, v26.s[0]
-	WORD $0x4f9a116e // fmla v14.4s, v11.4s, v26.s[0]
-	WORD $0x6e25fea3 // fdiv v3.4s, v21.4s, v5.4s
-	WORD $0x6e2efeac // fdiv v12.4s, v21.4s, v14.4s
-	VDUP V27.S[0], V4.S4
-	VDUP V27.S[0], V13.S4
-	WORD $0x4fba1864 // fmla v4.4s, v3.4s, v26.s[3]
-	WORD $0x4fba198d // fmla v13.4s, v12.4s, v26.s[3]
-	VDUP V27.S[1], V5.S4
-	VDUP V27.S[1], V14.S4
-	VFMLA V3.S4, V4.S4, V5.S4
-	VFMLA V12.S4, V13.S4, V14.S4
-	VDUP V27.S[2], V4.S4
-	VDUP V27.S[2], V13.S4
-	VFMLA V3.S4, V5.S4, V4.S4
-	VFMLA V12.S4, V14.S4, V13.S4
-	VDUP V27.S[3], V5.S4
-	VDUP V27.S[3], V14.S4
-	VFMLA V3.S4, V4.S4, V5.S4
-	VFMLA V12.S4, V13.S4, V14.S4
+	FMOVQ 16(R1), F8
+	WORD $0x4e37f400 // fmax v0.4s, v0.4s, v23.4s
+	WORD $0x4e37f508 // fmax v8.4s, v8.4s, v23.4s
+	WORD $0x4eb6f402 // fmin v2.4s, v0.4s, v22.4s
+	WORD $0x4eb6f50a // fmin v10.4s, v8.4s, v22.4s
+	WORD $0x4f9b9842 // fmul v2.4s, v2.4s, v27.s[2]
+	WORD $0x4f9b994a // fmul v10.4s, v10.4s, v27.s[2]
+	WORD $0x6e22dc43 // fmul v3.4s, v2.4s, v2.4s
+	WORD $0x6e2add4b // fmul v11.4s, v10.4s, v10.4s
 	VDUP V28.S[0], V4.S4
-	VDUP V28.S[0], V13.S4
-	VFMLA V3.S4, V5.S4, V4.S4
-	VFMLA V12.S4, V14.S4, V13.S4
+	VDUP V28.S[0], V12.S4
+	WORD $0x4fbb1864 // fmla v4.4s, v3.4s, v27.s[3]
+	WORD $0x4fbb196c // fmla v12.4s, v11.4s, v27.s[3]
 	VDUP V28.S[1], V5.S4
-	VDUP V28.S[1], V14.S4
+	VDUP V28.S[1], V13.S4
 	VFMLA V3.S4, V4.S4, V5.S4
-	VFMLA V12.S4, V13.S4, V14.S4
+	VFMLA V11.S4, V12.S4, V13.S4
 	VDUP V28.S[2], V4.S4
-	VDUP V28.S[2], V13.S4
+	VDUP V28.S[2], V12.S4
 	VFMLA V3.S4, V5.S4, V4.S4
-	VFMLA V12.S4, V14.S4, V13.S4
+	VFMLA V11.S4, V13.S4, V12.S4
 	VDUP V28.S[3], V5.S4
-	VDUP V28.S[3], V14.S4
+	VDUP V28.S[3], V13.S4
 	VFMLA V3.S4, V4.S4, V5.S4
-	VFMLA V12.S4, V13.S4, V14.S4
+	VFMLA V11.S4, V12.S4, V13.S4
 	VDUP V29.S[0], V4.S4
-	VDUP V29.S[0], V13.S4
+	VDUP V29.S[0], V12.S4
 	VFMLA V3.S4, V5.S4, V4.S4
-	VFMLA V12.S4, V14.S4, V13.S4
-	VFMLS V2.S4, V2.S4, V4.S4
-	VFMLS V11.S4, V11.S4, V13.S4
-	WORD $0x4eb2f482 // fmin v2.4s, v4.4s, v18.4s
-	WORD $0x4eb2f5ab // fmin v11.4s, v13.4s, v18.4s
-	WORD $0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
-	WORD $0x4e33f56b // fmax v11.4s, v11.4s, v19.4s
-	VMOV V20.B16, V6.B16
-	VMOV V20.B16, V15.B16
-	WORD $0x4f981046 // fmla v6.4s, v2.4s, v24.s[0]
-	WORD $0x4f98116f // fmla v15.4s, v11.4s, v24.s[0]
-	WORD $0x4eb4d4c7 // fsub v7.4s, v6.4s, v20.4s
-	WORD $0x4eb4d5f0 // fsub v16.4s, v15.4s, v20.4s
-	WORD $0x4fb810e2 // fmla v2.4s, v7.4s, v24.s[1]
-	WORD $0x4fb8120b // fmla v11.4s, v16.4s, v24.s[1]
-	WORD $0x4f9818e2 // fmla v2.4s, v7.4s, v24.s[2]
-	WORD $0x4f981a0b // fmla v11.4s, v16.4s, v24.s[2]
-	VDUP V25.S[0], V8.S4
-	VDUP V25.S[0], V17.S4
-	WORD $0x4fb81848 // fmla v8.4s, v2.4s, v24.s[3]
-	WORD $0x4fb81971 // fmla v17.4s, v11.4s, v24.s[3]
-	VDUP V25.S[1], V7.S4
-	VDUP V25.S[1], V16.S4
-	VFMLA V2.S4, V8.S4, V7.S4
-	VFMLA V11.S4, V17.S4, V16.S4
-	VDUP V25.S[2], V8.S4
-	VDUP V25.S[2], V17.S4
-	VFMLA V2.S4, V7.S4, V8.S4
-	VFMLA V11.S4, V16.S4, V17.S4
-	VDUP V25.S[3], V7.S4
-	VDUP V25.S[3], V16.S4
-	VFMLA V2.S4, V8.S4, V7.S4
-	VFMLA V11.S4, V17.S4, V16.S4
-	VDUP V26.S[0], V8.S4
-	VDUP V26.S[0], V17.S4
-	VFMLA V2.S4, V7.S4, V8.S4
-	VFMLA V11.S4, V16.S4, V17.S4
-	WORD $0x6e22dc47 // fmul v7.4s, v2.4s, v2.4s
-	WORD $0x6e2bdd70 // fmul v16.4s, v11.4s, v11.4s
-	VMOV V2.B16, V5.B16
-	VMOV V11.B16, V14.B16
-	VFMLA V7.S4, V8.S4, V5.S4
-	VFMLA V16.S4, V17.S4, V14.S4
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
-	VSUB V22.S4, V6.S4, V7.S4
-	VSUB V22.S4, V15.S4, V16.S4
-	VSHL $23, V7.S4, V7.S4
-	VSHL $23, V16.S4, V16.S4
-	WORD $0x6e27dca5 // fmul v5.4s, v5.4s, v7.4s
-	WORD $0x6e30ddce // fmul v14.4s, v14.4s, v16.4s
-	WORD $0x6ea4e667 // fcmgt v7.4s, v19.4s, v4.4s
-	WORD $0x6eade670 // fcmgt v16.4s, v19.4s, v13.4s
-	WORD $0x4e671ca5 // bic v5.16b, v5.16b, v7.16b
-	WORD $0x4e701dce // bic v14.16b, v14.16b, v16.16b
-	WORD $0x6e25dc65 // fmul v5.4s, v3.4s, v5.4s
-	WORD $0x6e2edd8e // fmul v14.4s, v12.4s, v14.4s
-	WORD $0x4f9a90a5 // fmul v5.4s, v5.4s, v26.s[0]
-	WORD $0x4f9a91ce // fmul v14.4s, v14.4s, v26.s[0]
-	WORD $0x4ea5d6a1 // fsub v1.4s, v21.4s, v5.4s
-	WORD $0x4eaed6aa // fsub v10.4s, v21.4s, v14.4s
-	WORD $0x4ea0e803 // fcmlt v3.4s, v0.4s, #0
-	WORD $0x4ea0e92c // fcmlt v12.4s, v9.4s, #0
-	VBIT V3.B16, V5.B16, V1.B16
-	VBIT V12.B16, V14.B16, V10.B16
+	VFMLA V11.S4, V13.S4, V12.S4
+	VDUP V29.S[2], V6.S4
+	VDUP V29.S[2], V14.S4
+	WORD $0x4fbd1066 // fmla v6.4s, v3.4s, v29.s[1]
+	WORD $0x4fbd116e // fmla v14.4s, v11.4s, v29.s[1]
+	VDUP V29.S[3], V7.S4
+	VDUP V29.S[3], V15.S4
+	VFMLA V3.S4, V6.S4, V7.S4
+	VFMLA V11.S4, V14.S4, V15.S4
+	VDUP V30.S[0], V6.S4
+	VDUP V30.S[0], V14.S4
+	VFMLA V3.S4, V7.S4, V6.S4
+	VFMLA V11.S4, V15.S4, V14.S4
+	VDUP V30.S[1], V7.S4
+	VDUP V30.S[1], V15.S4
+	VFMLA V3.S4, V6.S4, V7.S4
+	VFMLA V11.S4, V14.S4, V15.S4
+	VMOV V19.B16, V6.B16
+	VMOV V19.B16, V14.B16
+	VFMLA V3.S4, V7.S4, V6.S4
+	VFMLA V11.S4, V15.S4, V14.S4
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x6e2add8c // fmul v12.4s, v12.4s, v10.4s
+	WORD $0x6e26fc82 // fdiv v2.4s, v4.4s, v6.4s
+	WORD $0x6e2efd8a // fdiv v10.4s, v12.4s, v14.4s
+	WORD $0x4eb3f442 // fmin v2.4s, v2.4s, v19.4s
+	WORD $0x4eb3f54a // fmin v10.4s, v10.4s, v19.4s
+	WORD $0x4e38f442 // fmax v2.4s, v2.4s, v24.4s
+	WORD $0x4e38f54a // fmax v10.4s, v10.4s, v24.4s
+	VDUP V27.S[0], V1.S4
+	VDUP V27.S[0], V9.S4
+	WORD $0x4f9b1041 // fmla v1.4s, v2.4s, v27.s[0]
+	WORD $0x4f9b1149 // fmla v9.4s, v10.4s, v27.s[0]
 	WORD $0x6e21dc01 // fmul v1.4s, v0.4s, v1.4s
-	WORD $0x6e2add2a // fmul v10.4s, v9.4s, v10.4s
+	WORD $0x6e29dd09 // fmul v9.4s, v8.4s, v9.4s
 	FMOVQ F1, 0(R0)
-	FMOVQ F10, 16(R0)
+	FMOVQ F9, 16(R0)
 	ADD $32, R0
 	ADD $32, R1
 	SUB $8, R3
@@ -1166,21 +1122,12 @@ vec_1:
 	CMP $4, R3
 	BLT one_2
 	FMOVQ 0(R1), F0
-	WORD $0x4ea0f802 // fabs v2.4s, v0.4s
-	WORD $0x4f9a9842 // fmul v2.4s, v2.4s, v26.s[2]
-	VMOV V21.B16, V5.B16
-	WORD $0x4f9a1045 // fmla v5.4s, v2.4s, v26.s[0]
-	WORD $0x6e25fea3 // fdiv v3.4s, v21.4s, v5.4s
-	VDUP V27.S[0], V4.S4
-	WORD $0x4fba1864 // fmla v4.4s, v3.4s, v26.s[3]
-	VDUP V27.S[1], V5.S4
-	VFMLA V3.S4, V4.S4, V5.S4
-	VDUP V27.S[2], V4.S4
-	VFMLA V3.S4, V5.S4, V4.S4
-	VDUP V27.S[3], V5.S4
-	VFMLA V3.S4, V4.S4, V5.S4
+	WORD $0x4e37f400 // fmax v0.4s, v0.4s, v23.4s
+	WORD $0x4eb6f402 // fmin v2.4s, v0.4s, v22.4s
+	WORD $0x4f9b9842 // fmul v2.4s, v2.4s, v27.s[2]
+	WORD $0x6e22dc43 // fmul v3.4s, v2.4s, v2.4s
 	VDUP V28.S[0], V4.S4
-	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x4fbb1864 // fmla v4.4s, v3.4s, v27.s[3]
 	VDUP V28.S[1], V5.S4
 	VFMLA V3.S4, V4.S4, V5.S4
 	VDUP V28.S[2], V4.S4
@@ -1189,38 +1136,22 @@ vec_1:
 	VFMLA V3.S4, V4.S4, V5.S4
 	VDUP V29.S[0], V4.S4
 	VFMLA V3.S4, V5.S4, V4.S4
-	VFMLS V2.S4, V2.S4, V4.S4
-	WORD $0x4eb2f482 // fmin v2.4s, v4.4s, v18.4s
-	WORD $0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
-	VMOV V20.B16, V6.B16
-	WORD $0x4f981046 // fmla v6.4s, v2.4s, v24.s[0]
-	WORD $0x4eb4d4c7 // fsub v7.4s, v6.4s, v20.4s
-	WORD $0x4fb810e2 // fmla v2.4s, v7.4s, v24.s[1]
-	WORD $0x4f9818e2 // fmla v2.4s, v7.4s, v24.s[2]
-	VDUP V25.S[0], V8.S4
-	WORD $0x4fb81848 // fmla v8.4s, v2.4s, v24.s[3]
-	VDUP V25.S[1], V7.S4
-	VFMLA V2.S4, V8.S4, V7.S4
-	VDUP V25.S[2], V8.S4
-	VFMLA V2.S4, V7.S4, V8.S4
-	VDUP V25.S[3], V7.S4
-	VFMLA V2.S4, V8.S4, V7.S4
-	VDUP V26.S[0], V8.S4
-	VFMLA V2.S4, V7.S4, V8.S4
-	WORD $0x6e22dc47 // fmul v7.4s, v2.4s, v2.4s
-	VMOV V2.B16, V5.B16
-	VFMLA V7.S4, V8.S4, V5.S4
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	VSUB V22.S4, V6.S4, V7.S4
-	VSHL $23, V7.S4, V7.S4
-	WORD $0x6e27dca5 // fmul v5.4s, v5.4s, v7.4s
-	WORD $0x6ea4e667 // fcmgt v7.4s, v19.4s, v4.4s
-	WORD $0x4e671ca5 // bic v5.16b, v5.16b, v7.16b
-	WORD $0x6e25dc65 // fmul v5.4s, v3.4s, v5.4s
-	WORD $0x4f9a90a5 // fmul v5.4s, v5.4s, v26.s[0]
-	WORD $0x4ea5d6a1 // fsub v1.4s, v21.4s, v5.4s
-	WORD $0x4ea0e803 // fcmlt v3.4s, v0.4s, #0
-	VBIT V3.B16, V5.B16, V1.B16
+	VDUP V29.S[2], V6.S4
+	WORD $0x4fbd1066 // fmla v6.4s, v3.4s, v29.s[1]
+	VDUP V29.S[3], V7.S4
+	VFMLA V3.S4, V6.S4, V7.S4
+	VDUP V30.S[0], V6.S4
+	VFMLA V3.S4, V7.S4, V6.S4
+	VDUP V30.S[1], V7.S4
+	VFMLA V3.S4, V6.S4, V7.S4
+	VMOV V19.B16, V6.B16
+	VFMLA V3.S4, V7.S4, V6.S4
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x6e26fc82 // fdiv v2.4s, v4.4s, v6.4s
+	WORD $0x4eb3f442 // fmin v2.4s, v2.4s, v19.4s
+	WORD $0x4e38f442 // fmax v2.4s, v2.4s, v24.4s
+	VDUP V27.S[0], V1.S4
+	WORD $0x4f9b1041 // fmla v1.4s, v2.4s, v27.s[0]
 	WORD $0x6e21dc01 // fmul v1.4s, v0.4s, v1.4s
 	FMOVQ F1, 0(R0)
 	ADD $16, R0
@@ -1231,21 +1162,12 @@ vec_1:
 one_2:
 	CBZ R3, done_3
 	FMOVS 0(R1), F0
-	WORD $0x4ea0f802 // fabs v2.4s, v0.4s
-	WORD $0x4f9a9842 // fmul v2.4s, v2.4s, v26.s[2]
-	VMOV V21.B16, V5.B16
-	WORD $0x4f9a1045 // fmla v5.4s, v2.4s, v26.s[0]
-	WORD $0x6e25fea3 // fdiv v3.4s, v21.4s, v5.4s
-	VDUP V27.S[0], V4.S4
-	WORD $0x4fba1864 // fmla v4.4s, v3.4s, v26.s[3]
-	VDUP V27.S[1], V5.S4
-	VFMLA V3.S4, V4.S4, V5.S4
-	VDUP V27.S[2], V4.S4
-	VFMLA V3.S4, V5.S4, V4.S4
-	VDUP V27.S[3], V5.S4
-	VFMLA V3.S4, V4.S4, V5.S4
+	WORD $0x4e37f400 // fmax v0.4s, v0.4s, v23.4s
+	WORD $0x4eb6f402 // fmin v2.4s, v0.4s, v22.4s
+	WORD $0x4f9b9842 // fmul v2.4s, v2.4s, v27.s[2]
+	WORD $0x6e22dc43 // fmul v3.4s, v2.4s, v2.4s
 	VDUP V28.S[0], V4.S4
-	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x4fbb1864 // fmla v4.4s, v3.4s, v27.s[3]
 	VDUP V28.S[1], V5.S4
 	VFMLA V3.S4, V4.S4, V5.S4
 	VDUP V28.S[2], V4.S4
@@ -1254,38 +1176,22 @@ one_2:
 	VFMLA V3.S4, V4.S4, V5.S4
 	VDUP V29.S[0], V4.S4
 	VFMLA V3.S4, V5.S4, V4.S4
-	VFMLS V2.S4, V2.S4, V4.S4
-	WORD $0x4eb2f482 // fmin v2.4s, v4.4s, v18.4s
-	WORD $0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
-	VMOV V20.B16, V6.B16
-	WORD $0x4f981046 // fmla v6.4s, v2.4s, v24.s[0]
-	WORD $0x4eb4d4c7 // fsub v7.4s, v6.4s, v20.4s
-	WORD $0x4fb810e2 // fmla v2.4s, v7.4s, v24.s[1]
-	WORD $0x4f9818e2 // fmla v2.4s, v7.4s, v24.s[2]
-	VDUP V25.S[0], V8.S4
-	WORD $0x4fb81848 // fmla v8.4s, v2.4s, v24.s[3]
-	VDUP V25.S[1], V7.S4
-	VFMLA V2.S4, V8.S4, V7.S4
-	VDUP V25.S[2], V8.S4
-	VFMLA V2.S4, V7.S4, V8.S4
-	VDUP V25.S[3], V7.S4
-	VFMLA V2.S4, V8.S4, V7.S4
-	VDUP V26.S[0], V8.S4
-	VFMLA V2.S4, V7.S4, V8.S4
-	WORD $0x6e22dc47 // fmul v7.4s, v2.4s, v2.4s
-	VMOV V2.B16, V5.B16
-	VFMLA V7.S4, V8.S4, V5.S4
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	VSUB V22.S4, V6.S4, V7.S4
-	VSHL $23, V7.S4, V7.S4
-	WORD $0x6e27dca5 // fmul v5.4s, v5.4s, v7.4s
-	WORD $0x6ea4e667 // fcmgt v7.4s, v19.4s, v4.4s
-	WORD $0x4e671ca5 // bic v5.16b, v5.16b, v7.16b
-	WORD $0x6e25dc65 // fmul v5.4s, v3.4s, v5.4s
-	WORD $0x4f9a90a5 // fmul v5.4s, v5.4s, v26.s[0]
-	WORD $0x4ea5d6a1 // fsub v1.4s, v21.4s, v5.4s
-	WORD $0x4ea0e803 // fcmlt v3.4s, v0.4s, #0
-	VBIT V3.B16, V5.B16, V1.B16
+	VDUP V29.S[2], V6.S4
+	WORD $0x4fbd1066 // fmla v6.4s, v3.4s, v29.s[1]
+	VDUP V29.S[3], V7.S4
+	VFMLA V3.S4, V6.S4, V7.S4
+	VDUP V30.S[0], V6.S4
+	VFMLA V3.S4, V7.S4, V6.S4
+	VDUP V30.S[1], V7.S4
+	VFMLA V3.S4, V6.S4, V7.S4
+	VMOV V19.B16, V6.B16
+	VFMLA V3.S4, V7.S4, V6.S4
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x6e26fc82 // fdiv v2.4s, v4.4s, v6.4s
+	WORD $0x4eb3f442 // fmin v2.4s, v2.4s, v19.4s
+	WORD $0x4e38f442 // fmax v2.4s, v2.4s, v24.4s
+	VDUP V27.S[0], V1.S4
+	WORD $0x4f9b1041 // fmla v1.4s, v2.4s, v27.s[0]
 	WORD $0x6e21dc01 // fmul v1.4s, v0.4s, v1.4s
 	FMOVS F1, 0(R0)
 	ADD $4, R0
@@ -1303,207 +1209,163 @@ TEXT ·GELUBackwardNEON(SB), NOSPLIT, $0-72
 	MOVD dy_base+48(FP), R2
 	MOVD dx_len+8(FP), R3
 	MOVW $0x42b0c0a5, R16
-	VDUP R16, V18.S4
+	VDUP R16, V16.S4
 	MOVW $0xc2aeac50, R16
-	VDUP R16, V19.S4
+	VDUP R16, V17.S4
 	MOVW $0x4b400000, R16
-	VDUP R16, V20.S4
+	VDUP R16, V18.S4
 	MOVW $0x3f800000, R16
-	VDUP R16, V21.S4
+	VDUP R16, V19.S4
 	MOVW $0x4b3fff81, R16
-	VDUP R16, V22.S4
+	VDUP R16, V20.S4
 	MOVW $0x40000000, R16
+	VDUP R16, V21.S4
+	MOVW $0x40b504f3, R16
+	VDUP R16, V22.S4
+	MOVW $0xc0b504f3, R16
 	VDUP R16, V23.S4
+	MOVW $0xbf800000, R16
+	VDUP R16, V24.S4
 	MOVD $GELUNEON_k0<>(SB), R16
-	FMOVQ 0(R16), F24
-	FMOVQ 16(R16), F25
-	FMOVQ 32(R16), F26
-	FMOVQ 48(R16), F27
-	FMOVQ 64(R16), F28
-	FMOVQ 80(R16), F29
-	FMOVQ 96(R16), F30
+	FMOVQ 0(R16), F25
+	FMOVQ 16(R16), F26
+	FMOVQ 32(R16), F27
+	FMOVQ 48(R16), F28
+	FMOVQ 64(R16), F29
+	FMOVQ 80(R16), F30
+	FMOVQ 96(R16), F31
 
 loop_4:
 	CMP $8, R3
 	BLT vec_1
 	FMOVQ 0(R1), F0
-	FMOVQ 16(R1), F9
-	WORD $0x4ea0f802 // fabs v2.4s, v0.4s
-	WORD $0x4ea0f92b // fabs v11.4s, v9.4s
-	WORD $0x4f9a9842 // fmul v2.4s, v2.4s, v26.s[2]
-	WORD $0x4f9a996b // fmul v11.4s, v11.4s, v26.s[2]
-	VMOV V21.B16, V5.B16
-	VMOV V21.B16, V14.B16
-	WORD $0x4f9a1045 // fmla v5.4s, v2.4s, v26.s[0]
-	WORD $0x4f9a116e // fmla v14.4s, v11.4s, v26.s[0]
-	WORD $0x6e25fea3 // fdiv v3.4s, v21.4s, v5.4s
-	WORD $0x6e2efeac // fdiv v12.4s, v21.4s, v14.4s
-	VDUP V27.S[0], V4.S4
-	VDUP V27.S[0], V13.S4
-	WORD $0x4fba1864 // fmla v4.4s, v3.4s, v26.s[3]
-	WORD $0x4fba198d // fmla v13.4s, v12.4s, v26.s[3]
-	VDUP V27.S[1], V5.S4
-	VDUP V27.S[1], V14.S4
-	VFMLA V3.S4, V4.S4, V5.S4
-	VFMLA V12.S4, V13.S4, V14.S4
-	VDUP V27.S[2], V4.S4
-	VDUP V27.S[2], V13.S4
-	VFMLA V3.S4, V5.S4, V4.S4
-	VFMLA V12.S4, V14.S4, V13.S4
-	VDUP V27.S[3], V5.S4
-	VDUP V27.S[3], V14.S4
-	VFMLA V3.S4, V4.S4, V5.S4
-	VFMLA V12.S4, V13.S4, V14.S4
+	FMOVQ 16(R1), F8
+	WORD $0x4e37f402 // fmax v2.4s, v0.4s, v23.4s
+	WORD $0x4e37f50a // fmax v10.4s, v8.4s, v23.4s
+	WORD $0x4eb6f442 // fmin v2.4s, v2.4s, v22.4s
+	WORD $0x4eb6f54a // fmin v10.4s, v10.4s, v22.4s
+	WORD $0x4f9b9842 // fmul v2.4s, v2.4s, v27.s[2]
+	WORD $0x4f9b994a // fmul v10.4s, v10.4s, v27.s[2]
+	WORD $0x6e22dc43 // fmul v3.4s, v2.4s, v2.4s
+	WORD $0x6e2add4b // fmul v11.4s, v10.4s, v10.4s
 	VDUP V28.S[0], V4.S4
-	VDUP V28.S[0], V13.S4
-	VFMLA V3.S4, V5.S4, V4.S4
-	VFMLA V12.S4, V14.S4, V13.S4
+	VDUP V28.S[0], V12.S4
+	WORD $0x4fbb1864 // fmla v4.4s, v3.4s, v27.s[3]
+	WORD $0x4fbb196c // fmla v12.4s, v11.4s, v27.s[3]
 	VDUP V28.S[1], V5.S4
-	VDUP V28.S[1], V14.S4
+	VDUP V28.S[1], V13.S4
 	VFMLA V3.S4, V4.S4, V5.S4
-	VFMLA V12.S4, V13.S4, V14.S4
+	VFMLA V11.S4, V12.S4, V13.S4
 	VDUP V28.S[2], V4.S4
-	VDUP V28.S[2], V13.S4
+	VDUP V28.S[2], V12.S4
 	VFMLA V3.S4, V5.S4, V4.S4
-	VFMLA V12.S4, V14.S4, V13.S4
+	VFMLA V11.S4, V13.S4, V12.S4
 	VDUP V28.S[3], V5.S4
-	VDUP V28.S[3], V14.S4
+	VDUP V28.S[3], V13.S4
 	VFMLA V3.S4, V4.S4, V5.S4
-	VFMLA V12.S4, V13.S4, V14.S4
+	VFMLA V11.S4, V12.S4, V13.S4
 	VDUP V29.S[0], V4.S4
-	VDUP V29.S[0], V13.S4
+	VDUP V29.S[0], V12.S4
 	VFMLA V3.S4, V5.S4, V4.S4
-	VFMLA V12.S4, V14.S4, V13.S4
-	VFMLS V2.S4, V2.S4, V4.S4
-	VFMLS V11.S4, V11.S4, V13.S4
-	WORD $0x4eb2f482 // fmin v2.4s, v4.4s, v18.4s
-	WORD $0x4eb2f5ab // fmin v11.4s, v13.4s, v18.4s
-	WORD $0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
-	WORD $0x4e33f56b // fmax v11.4s, v11.4s, v19.4s
-	VMOV V20.B16, V6.B16
-	VMOV V20.B16, V15.B16
-	WORD $0x4f981046 // fmla v6.4s, v2.4s, v24.s[0]
-	WORD $0x4f98116f // fmla v15.4s, v11.4s, v24.s[0]
-	WORD $0x4eb4d4c7 // fsub v7.4s, v6.4s, v20.4s
-	WORD $0x4eb4d5f0 // fsub v16.4s, v15.4s, v20.4s
-	WORD $0x4fb810e2 // fmla v2.4s, v7.4s, v24.s[1]
-	WORD $0x4fb8120b // fmla v11.4s, v16.4s, v24.s[1]
-	WORD $0x4f9818e2 // fmla v2.4s, v7.4s, v24.s[2]
-	WORD $0x4f981a0b // fmla v11.4s, v16.4s, v24.s[2]
-	VDUP V25.S[0], V8.S4
-	VDUP V25.S[0], V17.S4
-	WORD $0x4fb81848 // fmla v8.4s, v2.4s, v24.s[3]
-	WORD $0x4fb81971 // fmla v17.4s, v11.4s, v24.s[3]
-	VDUP V25.S[1], V7.S4
-	VDUP V25.S[1], V16.S4
-	VFMLA V2.S4, V8.S4, V7.S4
-	VFMLA V11.S4, V17.S4, V16.S4
-	VDUP V25.S[2], V8.S4
-	VDUP V25.S[2], V17.S4
-	VFMLA V2.S4, V7.S4, V8.S4
-	VFMLA V11.S4, V16.S4, V17.S4
-	VDUP V25.S[3], V7.S4
-	VDUP V25.S[3], V16.S4
-	VFMLA V2.S4, V8.S4, V7.S4
-	VFMLA V11.S4, V17.S4, V16.S4
-	VDUP V26.S[0], V8.S4
-	VDUP V26.S[0], V17.S4
-	VFMLA V2.S4, V7.S4, V8.S4
-	VFMLA V11.S4, V16.S4, V17.S4
-	WORD $0x6e22dc47 // fmul v7.4s, v2.4s, v2.4s
-	WORD $0x6e2bdd70 // fmul v16.4s, v11.4s, v11.4s
-	VMOV V2.B16, V5.B16
-	VMOV V11.B16, V14.B16
-	VFMLA V7.S4, V8.S4, V5.S4
-	VFMLA V16.S4, V17.S4, V14.S4
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
-	VSUB V22.S4, V6.S4, V7.S4
-	VSUB V22.S4, V15.S4, V16.S4
-	VSHL $23, V7.S4, V7.S4
-	VSHL $23, V16.S4, V16.S4
-	WORD $0x6e27dca5 // fmul v5.4s, v5.4s, v7.4s
-	WORD $0x6e30ddce // fmul v14.4s, v14.4s, v16.4s
-	WORD $0x6ea4e667 // fcmgt v7.4s, v19.4s, v4.4s
-	WORD $0x6eade670 // fcmgt v16.4s, v19.4s, v13.4s
-	WORD $0x4e671ca5 // bic v5.16b, v5.16b, v7.16b
-	WORD $0x4e701dce // bic v14.16b, v14.16b, v16.16b
-	WORD $0x6e25dc65 // fmul v5.4s, v3.4s, v5.4s
-	WORD $0x6e2edd8e // fmul v14.4s, v12.4s, v14.4s
-	WORD $0x4f9a90a5 // fmul v5.4s, v5.4s, v26.s[0]
-	WORD $0x4f9a91ce // fmul v14.4s, v14.4s, v26.s[0]
-	WORD $0x4ea5d6a1 // fsub v1.4s, v21.4s, v5.4s
-	WORD $0x4eaed6aa // fsub v10.4s, v21.4s, v14.4s
-	WORD $0x4ea0e803 // fcmlt v3.4s, v0.4s, #0
-	WORD $0x4ea0e92c // fcmlt v12.4s, v9.4s, #0
-	VBIT V3.B16, V5.B16, V1.B16
-	VBIT V12.B16, V14.B16, V10.B16
+	VFMLA V11.S4, V13.S4, V12.S4
+	VDUP V29.S[2], V6.S4
+	VDUP V29.S[2], V14.S4
+	WORD $0x4fbd1066 // fmla v6.4s, v3.4s, v29.s[1]
+	WORD $0x4fbd116e // fmla v14.4s, v11.4s, v29.s[1]
+	VDUP V29.S[3], V7.S4
+	VDUP V29.S[3], V15.S4
+	VFMLA V3.S4, V6.S4, V7.S4
+	VFMLA V11.S4, V14.S4, V15.S4
+	VDUP V30.S[0], V6.S4
+	VDUP V30.S[0], V14.S4
+	VFMLA V3.S4, V7.S4, V6.S4
+	VFMLA V11.S4, V15.S4, V14.S4
+	VDUP V30.S[1], V7.S4
+	VDUP V30.S[1], V15.S4
+	VFMLA V3.S4, V6.S4, V7.S4
+	VFMLA V11.S4, V14.S4, V15.S4
+	VMOV V19.B16, V6.B16
+	VMOV V19.B16, V14.B16
+	VFMLA V3.S4, V7.S4, V6.S4
+	VFMLA V11.S4, V15.S4, V14.S4
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x6e2add8c // fmul v12.4s, v12.4s, v10.4s
+	WORD $0x6e26fc82 // fdiv v2.4s, v4.4s, v6.4s
+	WORD $0x6e2efd8a // fdiv v10.4s, v12.4s, v14.4s
+	WORD $0x4eb3f442 // fmin v2.4s, v2.4s, v19.4s
+	WORD $0x4eb3f54a // fmin v10.4s, v10.4s, v19.4s
+	WORD $0x4e38f442 // fmax v2.4s, v2.4s, v24.4s
+	WORD $0x4e38f54a // fmax v10.4s, v10.4s, v24.4s
+	VDUP V27.S[0], V1.S4
+	VDUP V27.S[0], V9.S4
+	WORD $0x4f9b1041 // fmla v1.4s, v2.4s, v27.s[0]
+	WORD $0x4f9b1149 // fmla v9.4s, v10.4s, v27.s[0]
 	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
-	WORD $0x6e29dd2b // fmul v11.4s, v9.4s, v9.4s
-	WORD $0x4fba9042 // fmul v2.4s, v2.4s, v26.s[1]
-	WORD $0x4fba916b // fmul v11.4s, v11.4s, v26.s[1]
-	WORD $0x4eb2f444 // fmin v4.4s, v2.4s, v18.4s
-	WORD $0x4eb2f56d // fmin v13.4s, v11.4s, v18.4s
-	WORD $0x4e33f484 // fmax v4.4s, v4.4s, v19.4s
-	WORD $0x4e33f5ad // fmax v13.4s, v13.4s, v19.4s
-	VMOV V20.B16, V5.B16
-	VMOV V20.B16, V14.B16
-	WORD $0x4f981085 // fmla v5.4s, v4.4s, v24.s[0]
-	WORD $0x4f9811ae // fmla v14.4s, v13.4s, v24.s[0]
-	WORD $0x4eb4d4a6 // fsub v6.4s, v5.4s, v20.4s
-	WORD $0x4eb4d5cf // fsub v15.4s, v14.4s, v20.4s
-	WORD $0x4fb810c4 // fmla v4.4s, v6.4s, v24.s[1]
-	WORD $0x4fb811ed // fmla v13.4s, v15.4s, v24.s[1]
-	WORD $0x4f9818c4 // fmla v4.4s, v6.4s, v24.s[2]
-	WORD $0x4f9819ed // fmla v13.4s, v15.4s, v24.s[2]
-	VDUP V25.S[0], V7.S4
-	VDUP V25.S[0], V16.S4
-	WORD $0x4fb81887 // fmla v7.4s, v4.4s, v24.s[3]
-	WORD $0x4fb819b0 // fmla v16.4s, v13.4s, v24.s[3]
-	VDUP V25.S[1], V6.S4
-	VDUP V25.S[1], V15.S4
-	VFMLA V4.S4, V7.S4, V6.S4
-	VFMLA V13.S4, V16.S4, V15.S4
-	VDUP V25.S[2], V7.S4
-	VDUP V25.S[2], V16.S4
-	VFMLA V4.S4, V6.S4, V7.S4
-	VFMLA V13.S4, V15.S4, V16.S4
-	VDUP V25.S[3], V6.S4
-	VDUP V25.S[3], V15.S4
-	VFMLA V4.S4, V7.S4, V6.S4
-	VFMLA V13.S4, V16.S4, V15.S4
+	WORD $0x6e28dd0a // fmul v10.4s, v8.4s, v8.4s
+	WORD $0x4fbb9042 // fmul v2.4s, v2.4s, v27.s[1]
+	WORD $0x4fbb914a // fmul v10.4s, v10.4s, v27.s[1]
+	WORD $0x4eb0f444 // fmin v4.4s, v2.4s, v16.4s
+	WORD $0x4eb0f54c // fmin v12.4s, v10.4s, v16.4s
+	WORD $0x4e31f484 // fmax v4.4s, v4.4s, v17.4s
+	WORD $0x4e31f58c // fmax v12.4s, v12.4s, v17.4s
+	VMOV V18.B16, V5.B16
+	VMOV V18.B16, V13.B16
+	WORD $0x4f991085 // fmla v5.4s, v4.4s, v25.s[0]
+	WORD $0x4f99118d // fmla v13.4s, v12.4s, v25.s[0]
+	WORD $0x4eb2d4a6 // fsub v6.4s, v5.4s, v18.4s
+	WORD $0x4eb2d5ae // fsub v14.4s, v13.4s, v18.4s
+	WORD $0x4fb910c4 // fmla v4.4s, v6.4s, v25.s[1]
+	WORD $0x4fb911cc // fmla v12.4s, v14.4s, v25.s[1]
+	WORD $0x4f9918c4 // fmla v4.4s, v6.4s, v25.s[2]
+	WORD $0x4f9919cc // fmla v12.4s, v14.4s, v25.s[2]
 	VDUP V26.S[0], V7.S4
-	VDUP V26.S[0], V16.S4
+	VDUP V26.S[0], V15.S4
+	WORD $0x4fb91887 // fmla v7.4s, v4.4s, v25.s[3]
+	WORD $0x4fb9198f // fmla v15.4s, v12.4s, v25.s[3]
+	VDUP V26.S[1], V6.S4
+	VDUP V26.S[1], V14.S4
+	VFMLA V4.S4, V7.S4, V6.S4
+	VFMLA V12.S4, V15.S4, V14.S4
+	VDUP V26.S[2], V7.S4
+	VDUP V26.S[2], V15.S4
 	VFMLA V4.S4, V6.S4, V7.S4
-	VFMLA V13.S4, V15.S4, V16.S4
+	VFMLA V12.S4, V14.S4, V15.S4
+	VDUP V26.S[3], V6.S4
+	VDUP V26.S[3], V14.S4
+	VFMLA V4.S4, V7.S4, V6.S4
+	VFMLA V12.S4, V15.S4, V14.S4
+	VDUP V27.S[0], V7.S4
+	VDUP V27.S[0], V15.S4
+	VFMLA V4.S4, V6.S4, V7.S4
+	VFMLA V12.S4, V14.S4, V15.S4
 	WORD $0x6e24dc86 // fmul v6.4s, v4.4s, v4.4s
-	WORD $0x6e2dddaf // fmul v15.4s, v13.4s, v13.4s
+	WORD $0x6e2cdd8e // fmul v14.4s, v12.4s, v12.4s
 	VMOV V4.B16, V3.B16
-	VMOV V13.B16, V12.B16
+	VMOV V12.B16, V11.B16
 	VFMLA V6.S4, V7.S4, V3.S4
-	VFMLA V15.S4, V16.S4, V12.S4
-	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
-	WORD $0x4e35d58c // fadd v12.4s, v12.4s, v21.4s
-	VSUB V22.S4, V5.S4, V6.S4
-	VSUB V22.S4, V14.S4, V15.S4
+	VFMLA V14.S4, V15.S4, V11.S4
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	WORD $0x4e33d56b // fadd v11.4s, v11.4s, v19.4s
+	VSUB V20.S4, V5.S4, V6.S4
+	VSUB V20.S4, V13.S4, V14.S4
 	VSHL $23, V6.S4, V6.S4
-	VSHL $23, V15.S4, V15.S4
+	VSHL $23, V14.S4, V14.S4
 	WORD $0x6e26dc63 // fmul v3.4s, v3.4s, v6.4s
-	WORD $0x6e2fdd8c // fmul v12.4s, v12.4s, v15.4s
-	WORD $0x6ea2e666 // fcmgt v6.4s, v19.4s, v2.4s
-	WORD $0x6eabe66f // fcmgt v15.4s, v19.4s, v11.4s
+	WORD $0x6e2edd6b // fmul v11.4s, v11.4s, v14.4s
+	WORD $0x6ea2e626 // fcmgt v6.4s, v17.4s, v2.4s
+	WORD $0x6eaae62e // fcmgt v14.4s, v17.4s, v10.4s
 	WORD $0x4e661c63 // bic v3.16b, v3.16b, v6.16b
-	WORD $0x4e6f1d8c // bic v12.16b, v12.16b, v15.16b
-	WORD $0x4fbd9063 // fmul v3.4s, v3.4s, v29.s[1]
-	WORD $0x4fbd918c // fmul v12.4s, v12.4s, v29.s[1]
+	WORD $0x4e6e1d6b // bic v11.16b, v11.16b, v14.16b
+	WORD $0x4f9e9863 // fmul v3.4s, v3.4s, v30.s[2]
+	WORD $0x4f9e996b // fmul v11.4s, v11.4s, v30.s[2]
 	VFMLA V3.S4, V0.S4, V1.S4
-	VFMLA V12.S4, V9.S4, V10.S4
+	VFMLA V11.S4, V8.S4, V9.S4
 	FMOVQ 0(R2), F4
-	FMOVQ 16(R2), F13
+	FMOVQ 16(R2), F12
 	WORD $0x6e21dc81 // fmul v1.4s, v4.4s, v1.4s
-	WORD $0x6e2addaa // fmul v10.4s, v13.4s, v10.4s
+	WORD $0x6e29dd89 // fmul v9.4s, v12.4s, v9.4s
 	FMOVQ F1, 0(R0)
-	FMOVQ F10, 16(R0)
+	FMOVQ F9, 16(R0)
 	ADD $32, R0
 	ADD $32, R1
 	ADD $32, R2
@@ -1514,21 +1376,12 @@ vec_1:
 	CMP $4, R3
 	BLT one_2
 	FMOVQ 0(R1), F0
-	WORD $0x4ea0f802 // fabs v2.4s, v0.4s
-	WORD $0x4f9a9842 // fmul v2.4s, v2.4s, v26.s[2]
-	VMOV V21.B16, V5.B16
-	WORD $0x4f9a1045 // fmla v5.4s, v2.4s, v26.s[0]
-	WORD $0x6e25fea3 // fdiv v3.4s, v21.4s, v5.4s
-	VDUP V27.S[0], V4.S4
-	WORD $0x4fba1864 // fmla v4.4s, v3.4s, v26.s[3]
-	VDUP V27.S[1], V5.S4
-	VFMLA V3.S4, V4.S4, V5.S4
-	VDUP V27.S[2], V4.S4
-	VFMLA V3.S4, V5.S4, V4.S4
-	VDUP V27.S[3], V5.S4
-	VFMLA V3.S4, V4.S4, V5.S4
+	WORD $0x4e37f402 // fmax v2.4s, v0.4s, v23.4s
+	WORD $0x4eb6f442 // fmin v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9842 // fmul v2.4s, v2.4s, v27.s[2]
+	WORD $0x6e22dc43 // fmul v3.4s, v2.4s, v2.4s
 	VDUP V28.S[0], V4.S4
-	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x4fbb1864 // fmla v4.4s, v3.4s, v27.s[3]
 	VDUP V28.S[1], V5.S4
 	VFMLA V3.S4, V4.S4, V5.S4
 	VDUP V28.S[2], V4.S4
@@ -1537,67 +1390,51 @@ vec_1:
 	VFMLA V3.S4, V4.S4, V5.S4
 	VDUP V29.S[0], V4.S4
 	VFMLA V3.S4, V5.S4, V4.S4
-	VFMLS V2.S4, V2.S4, V4.S4
-	WORD $0x4eb2f482 // fmin v2.4s, v4.4s, v18.4s
-	WORD $0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
-	VMOV V20.B16, V6.B16
-	WORD $0x4f981046 // fmla v6.4s, v2.4s, v24.s[0]
-	WORD $0x4eb4d4c7 // fsub v7.4s, v6.4s, v20.4s
-	WORD $0x4fb810e2 // fmla v2.4s, v7.4s, v24.s[1]
-	WORD $0x4f9818e2 // fmla v2.4s, v7.4s, v24.s[2]
-	VDUP V25.S[0], V8.S4
-	WORD $0x4fb81848 // fmla v8.4s, v2.4s, v24.s[3]
-	VDUP V25.S[1], V7.S4
-	VFMLA V2.S4, V8.S4, V7.S4
-	VDUP V25.S[2], V8.S4
-	VFMLA V2.S4, V7.S4, V8.S4
-	VDUP V25.S[3], V7.S4
-	VFMLA V2.S4, V8.S4, V7.S4
-	VDUP V26.S[0], V8.S4
-	VFMLA V2.S4, V7.S4, V8.S4
-	WORD $0x6e22dc47 // fmul v7.4s, v2.4s, v2.4s
-	VMOV V2.B16, V5.B16
-	VFMLA V7.S4, V8.S4, V5.S4
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	VSUB V22.S4, V6.S4, V7.S4
-	VSHL $23, V7.S4, V7.S4
-	WORD $0x6e27dca5 // fmul v5.4s, v5.4s, v7.4s
-	WORD $0x6ea4e667 // fcmgt v7.4s, v19.4s, v4.4s
-	WORD $0x4e671ca5 // bic v5.16b, v5.16b, v7.16b
-	WORD $0x6e25dc65 // fmul v5.4s, v3.4s, v5.4s
-	WORD $0x4f9a90a5 // fmul v5.4s, v5.4s, v26.s[0]
-	WORD $0x4ea5d6a1 // fsub v1.4s, v21.4s, v5.4s
-	WORD $0x4ea0e803 // fcmlt v3.4s, v0.4s, #0
-	VBIT V3.B16, V5.B16, V1.B16
+	VDUP V29.S[2], V6.S4
+	WORD $0x4fbd1066 // fmla v6.4s, v3.4s, v29.s[1]
+	VDUP V29.S[3], V7.S4
+	VFMLA V3.S4, V6.S4, V7.S4
+	VDUP V30.S[0], V6.S4
+	VFMLA V3.S4, V7.S4, V6.S4
+	VDUP V30.S[1], V7.S4
+	VFMLA V3.S4, V6.S4, V7.S4
+	VMOV V19.B16, V6.B16
+	VFMLA V3.S4, V7.S4, V6.S4
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x6e26fc82 // fdiv v2.4s, v4.4s, v6.4s
+	WORD $0x4eb3f442 // fmin v2.4s, v2.4s, v19.4s
+	WORD $0x4e38f442 // fmax v2.4s, v2.4s, v24.4s
+	VDUP V27.S[0], V1.S4
+	WORD $0x4f9b1041 // fmla v1.4s, v2.4s, v27.s[0]
 	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
-	WORD $0x4fba9042 // fmul v2.4s, v2.4s, v26.s[1]
-	WORD $0x4eb2f444 // fmin v4.4s, v2.4s, v18.4s
-	WORD $0x4e33f484 // fmax v4.4s, v4.4s, v19.4s
-	VMOV V20.B16, V5.B16
-	WORD $0x4f981085 // fmla v5.4s, v4.4s, v24.s[0]
-	WORD $0x4eb4d4a6 // fsub v6.4s, v5.4s, v20.4s
-	WORD $0x4fb810c4 // fmla v4.4s, v6.4s, v24.s[1]
-	WORD $0x4f9818c4 // fmla v4.4s, v6.4s, v24.s[2]
-	VDUP V25.S[0], V7.S4
-	WORD $0x4fb81887 // fmla v7.4s, v4.4s, v24.s[3]
-	VDUP V25.S[1], V6.S4
-	VFMLA V4.S4, V7.S4, V6.S4
-	VDUP V25.S[2], V7.S4
-	VFMLA V4.S4, V6.S4, V7.S4
-	VDUP V25.S[3], V6.S4
-	VFMLA V4.S4, V7.S4, V6.S4
+	WORD $0x4fbb9042 // fmul v2.4s, v2.4s, v27.s[1]
+	WORD $0x4eb0f444 // fmin v4.4s, v2.4s, v16.4s
+	WORD $0x4e31f484 // fmax v4.4s, v4.4s, v17.4s
+	VMOV V18.B16, V5.B16
+	WORD $0x4f991085 // fmla v5.4s, v4.4s, v25.s[0]
+	WORD $0x4eb2d4a6 // fsub v6.4s, v5.4s, v18.4s
+	WORD $0x4fb910c4 // fmla v4.4s, v6.4s, v25.s[1]
+	WORD $0x4f9918c4 // fmla v4.4s, v6.4s, v25.s[2]
 	VDUP V26.S[0], V7.S4
+	WORD $0x4fb91887 // fmla v7.4s, v4.4s, v25.s[3]
+	VDUP V26.S[1], V6.S4
+	VFMLA V4.S4, V7.S4, V6.S4
+	VDUP V26.S[2], V7.S4
+	VFMLA V4.S4, V6.S4, V7.S4
+	VDUP V26.S[3], V6.S4
+	VFMLA V4.S4, V7.S4, V6.S4
+	VDUP V27.S[0], V7.S4
 	VFMLA V4.S4, V6.S4, V7.S4
 	WORD $0x6e24dc86 // fmul v6.4s, v4.4s, v4.4s
 	VMOV V4.B16, V3.B16
 	VFMLA V6.S4, V7.S4, V3.S4
-	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
-	VSUB V22.S4, V5.S4, V6.S4
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	VSUB V20.S4, V5.S4, V6.S4
 	VSHL $23, V6.S4, V6.S4
 	WORD $0x6e26dc63 // fmul v3.4s, v3.4s, v6.4s
-	WORD $0x6ea2e666 // fcmgt v6.4s, v19.4s, v2.4s
+	WORD $0x6ea2e626 // fcmgt v6.4s, v17.4s, v2.4s
 	WORD $0x4e661c63 // bic v3.16b, v3.16b, v6.16b
-	WORD $0x4fbd9063 // fmul v3.4s, v3.4s, v29.s[1]
+	WORD $0x4f9e9863 // fmul v3.4s, v3.4s, v30.s[2]
 	VFMLA V3.S4, V0.S4, V1.S4
 	FMOVQ 0(R2), F4
 	WORD $0x6e21dc81 // fmul v1.4s, v4.4s, v1.4s
@@ -1611,21 +1448,12 @@ vec_1:
 one_2:
 	CBZ R3, done_3
 	FMOVS 0(R1), F0
-	WORD $0x4ea0f802 // fabs v2.4s, v0.4s
-	WORD $0x4f9a9842 // fmul v2.4s, v2.4s, v26.s[2]
-	VMOV V21.B16, V5.B16
-	WORD $0x4f9a1045 // fmla v5.4s, v2.4s, v26.s[0]
-	WORD $0x6e25fea3 // fdiv v3.4s, v21.4s, v5.4s
-	VDUP V27.S[0], V4.S4
-	WORD $0x4fba1864 // fmla v4.4s, v3.4s, v26.s[3]
-	VDUP V27.S[1], V5.S4
-	VFMLA V3.S4, V4.S4, V5.S4
-	VDUP V27.S[2], V4.S4
-	VFMLA V3.S4, V5.S4, V4.S4
-	VDUP V27.S[3], V5.S4
-	VFMLA V3.S4, V4.S4, V5.S4
+	WORD $0x4e37f402 // fmax v2.4s, v0.4s, v23.4s
+	WORD $0x4eb6f442 // fmin v2.4s, v2.4s, v22.4s
+	WORD $0x4f9b9842 // fmul v2.4s, v2.4s, v27.s[2]
+	WORD $0x6e22dc43 // fmul v3.4s, v2.4s, v2.4s
 	VDUP V28.S[0], V4.S4
-	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x4fbb1864 // fmla v4.4s, v3.4s, v27.s[3]
 	VDUP V28.S[1], V5.S4
 	VFMLA V3.S4, V4.S4, V5.S4
 	VDUP V28.S[2], V4.S4
@@ -1634,67 +1462,51 @@ one_2:
 	VFMLA V3.S4, V4.S4, V5.S4
 	VDUP V29.S[0], V4.S4
 	VFMLA V3.S4, V5.S4, V4.S4
-	VFMLS V2.S4, V2.S4, V4.S4
-	WORD $0x4eb2f482 // fmin v2.4s, v4.4s, v18.4s
-	WORD $0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
-	VMOV V20.B16, V6.B16
-	WORD $0x4f981046 // fmla v6.4s, v2.4s, v24.s[0]
-	WORD $0x4eb4d4c7 // fsub v7.4s, v6.4s, v20.4s
-	WORD $0x4fb810e2 // fmla v2.4s, v7.4s, v24.s[1]
-	WORD $0x4f9818e2 // fmla v2.4s, v7.4s, v24.s[2]
-	VDUP V25.S[0], V8.S4
-	WORD $0x4fb81848 // fmla v8.4s, v2.4s, v24.s[3]
-	VDUP V25.S[1], V7.S4
-	VFMLA V2.S4, V8.S4, V7.S4
-	VDUP V25.S[2], V8.S4
-	VFMLA V2.S4, V7.S4, V8.S4
-	VDUP V25.S[3], V7.S4
-	VFMLA V2.S4, V8.S4, V7.S4
-	VDUP V26.S[0], V8.S4
-	VFMLA V2.S4, V7.S4, V8.S4
-	WORD $0x6e22dc47 // fmul v7.4s, v2.4s, v2.4s
-	VMOV V2.B16, V5.B16
-	VFMLA V7.S4, V8.S4, V5.S4
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	VSUB V22.S4, V6.S4, V7.S4
-	VSHL $23, V7.S4, V7.S4
-	WORD $0x6e27dca5 // fmul v5.4s, v5.4s, v7.4s
-	WORD $0x6ea4e667 // fcmgt v7.4s, v19.4s, v4.4s
-	WORD $0x4e671ca5 // bic v5.16b, v5.16b, v7.16b
-	WORD $0x6e25dc65 // fmul v5.4s, v3.4s, v5.4s
-	WORD $0x4f9a90a5 // fmul v5.4s, v5.4s, v26.s[0]
-	WORD $0x4ea5d6a1 // fsub v1.4s, v21.4s, v5.4s
-	WORD $0x4ea0e803 // fcmlt v3.4s, v0.4s, #0
-	VBIT V3.B16, V5.B16, V1.B16
+	VDUP V29.S[2], V6.S4
+	WORD $0x4fbd1066 // fmla v6.4s, v3.4s, v29.s[1]
+	VDUP V29.S[3], V7.S4
+	VFMLA V3.S4, V6.S4, V7.S4
+	VDUP V30.S[0], V6.S4
+	VFMLA V3.S4, V7.S4, V6.S4
+	VDUP V30.S[1], V7.S4
+	VFMLA V3.S4, V6.S4, V7.S4
+	VMOV V19.B16, V6.B16
+	VFMLA V3.S4, V7.S4, V6.S4
+	WORD $0x6e22dc84 // fmul v4.4s, v4.4s, v2.4s
+	WORD $0x6e26fc82 // fdiv v2.4s, v4.4s, v6.4s
+	WORD $0x4eb3f442 // fmin v2.4s, v2.4s, v19.4s
+	WORD $0x4e38f442 // fmax v2.4s, v2.4s, v24.4s
+	VDUP V27.S[0], V1.S4
+	WORD $0x4f9b1041 // fmla v1.4s, v2.4s, v27.s[0]
 	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
-	WORD $0x4fba9042 // fmul v2.4s, v2.4s, v26.s[1]
-	WORD $0x4eb2f444 // fmin v4.4s, v2.4s, v18.4s
-	WORD $0x4e33f484 // fmax v4.4s, v4.4s, v19.4s
-	VMOV V20.B16, V5.B16
-	WORD $0x4f981085 // fmla v5.4s, v4.4s, v24.s[0]
-	WORD $0x4eb4d4a6 // fsub v6.4s, v5.4s, v20.4s
-	WORD $0x4fb810c4 // fmla v4.4s, v6.4s, v24.s[1]
-	WORD $0x4f9818c4 // fmla v4.4s, v6.4s, v24.s[2]
-	VDUP V25.S[0], V7.S4
-	WORD $0x4fb81887 // fmla v7.4s, v4.4s, v24.s[3]
-	VDUP V25.S[1], V6.S4
-	VFMLA V4.S4, V7.S4, V6.S4
-	VDUP V25.S[2], V7.S4
-	VFMLA V4.S4, V6.S4, V7.S4
-	VDUP V25.S[3], V6.S4
-	VFMLA V4.S4, V7.S4, V6.S4
+	WORD $0x4fbb9042 // fmul v2.4s, v2.4s, v27.s[1]
+	WORD $0x4eb0f444 // fmin v4.4s, v2.4s, v16.4s
+	WORD $0x4e31f484 // fmax v4.4s, v4.4s, v17.4s
+	VMOV V18.B16, V5.B16
+	WORD $0x4f991085 // fmla v5.4s, v4.4s, v25.s[0]
+	WORD $0x4eb2d4a6 // fsub v6.4s, v5.4s, v18.4s
+	WORD $0x4fb910c4 // fmla v4.4s, v6.4s, v25.s[1]
+	WORD $0x4f9918c4 // fmla v4.4s, v6.4s, v25.s[2]
 	VDUP V26.S[0], V7.S4
+	WORD $0x4fb91887 // fmla v7.4s, v4.4s, v25.s[3]
+	VDUP V26.S[1], V6.S4
+	VFMLA V4.S4, V7.S4, V6.S4
+	VDUP V26.S[2], V7.S4
+	VFMLA V4.S4, V6.S4, V7.S4
+	VDUP V26.S[3], V6.S4
+	VFMLA V4.S4, V7.S4, V6.S4
+	VDUP V27.S[0], V7.S4
 	VFMLA V4.S4, V6.S4, V7.S4
 	WORD $0x6e24dc86 // fmul v6.4s, v4.4s, v4.4s
 	VMOV V4.B16, V3.B16
 	VFMLA V6.S4, V7.S4, V3.S4
-	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
-	VSUB V22.S4, V5.S4, V6.S4
+	WORD $0x4e33d463 // fadd v3.4s, v3.4s, v19.4s
+	VSUB V20.S4, V5.S4, V6.S4
 	VSHL $23, V6.S4, V6.S4
 	WORD $0x6e26dc63 // fmul v3.4s, v3.4s, v6.4s
-	WORD $0x6ea2e666 // fcmgt v6.4s, v19.4s, v2.4s
+	WORD $0x6ea2e626 // fcmgt v6.4s, v17.4s, v2.4s
 	WORD $0x4e661c63 // bic v3.16b, v3.16b, v6.16b
-	WORD $0x4fbd9063 // fmul v3.4s, v3.4s, v29.s[1]
+	WORD $0x4f9e9863 // fmul v3.4s, v3.4s, v30.s[2]
 	VFMLA V3.S4, V0.S4, V1.S4
 	FMOVS 0(R2), F4
 	WORD $0x6e21dc81 // fmul v1.4s, v4.4s, v1.4s
@@ -1714,109 +1526,115 @@ TEXT ·GELUTanhNEON(SB), NOSPLIT, $0-48
 	MOVD src_base+24(FP), R1
 	MOVD dst_len+8(FP), R3
 	MOVW $0x42b0c0a5, R16
-	VDUP R16, V18.S4
+	VDUP R16, V16.S4
 	MOVW $0xc2aeac50, R16
-	VDUP R16, V19.S4
+	VDUP R16, V17.S4
 	MOVW $0x4b400000, R16
-	VDUP R16, V20.S4
+	VDUP R16, V18.S4
 	MOVW $0x3f800000, R16
-	VDUP R16, V21.S4
+	VDUP R16, V19.S4
 	MOVW $0x4b3fff81, R16
-	VDUP R16, V22.S4
+	VDUP R16, V20.S4
 	MOVW $0x40000000, R16
+	VDUP R16, V21.S4
+	MOVW $0x40b504f3, R16
+	VDUP R16, V22.S4
+	MOVW $0xc0b504f3, R16
 	VDUP R16, V23.S4
+	MOVW $0xbf800000, R16
+	VDUP R16, V24.S4
 	MOVD $GELUNEON_k0<>(SB), R16
-	FMOVQ 0(R16), F24
-	FMOVQ 16(R16), F25
-	FMOVQ 32(R16), F26
-	FMOVQ 48(R16), F27
-	FMOVQ 64(R16), F28
-	FMOVQ 80(R16), F29
-	FMOVQ 96(R16), F30
+	FMOVQ 0(R16), F25
+	FMOVQ 16(R16), F26
+	FMOVQ 32(R16), F27
+	FMOVQ 48(R16), F28
+	FMOVQ 64(R16), F29
+	FMOVQ 80(R16), F30
+	FMOVQ 96(R16), F31
 
 loop_4:
 	CMP $8, R3
 	BLT vec_1
 	FMOVQ 0(R1), F0
-	FMOVQ 16(R1), F9
+	FMOVQ 16(R1), F8
 	WORD $0x6e20dc01 // fmul v1.4s, v0.4s, v0.4s
-	WORD $0x6e29dd2a // fmul v10.4s, v9.4s, v9.4s
+	WORD $0x6e28dd09 // fmul v9.4s, v8.4s, v8.4s
 	WORD $0x6e20dc22 // fmul v2.4s, v1.4s, v0.4s
-	WORD $0x6e29dd4b // fmul v11.4s, v10.4s, v9.4s
+	WORD $0x6e28dd2a // fmul v10.4s, v9.4s, v8.4s
 	VMOV V0.B16, V4.B16
-	VMOV V9.B16, V13.B16
-	WORD $0x4f9d1844 // fmla v4.4s, v2.4s, v29.s[2]
-	WORD $0x4f9d196d // fmla v13.4s, v11.4s, v29.s[2]
-	WORD $0x4fbd9884 // fmul v4.4s, v4.4s, v29.s[3]
-	WORD $0x4fbd99ad // fmul v13.4s, v13.4s, v29.s[3]
+	VMOV V8.B16, V12.B16
+	WORD $0x4fbe1844 // fmla v4.4s, v2.4s, v30.s[3]
+	WORD $0x4fbe194c // fmla v12.4s, v10.4s, v30.s[3]
+	WORD $0x4f9f9084 // fmul v4.4s, v4.4s, v31.s[0]
+	WORD $0x4f9f918c // fmul v12.4s, v12.4s, v31.s[0]
 	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
-	WORD $0x4e2dd5ad // fadd v13.4s, v13.4s, v13.4s
-	WORD $0x4eb2f482 // fmin v2.4s, v4.4s, v18.4s
-	WORD $0x4eb2f5ab // fmin v11.4s, v13.4s, v18.4s
-	WORD $0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
-	WORD $0x4e33f56b // fmax v11.4s, v11.4s, v19.4s
-	VMOV V20.B16, V3.B16
-	VMOV V20.B16, V12.B16
-	WORD $0x4f981043 // fmla v3.4s, v2.4s, v24.s[0]
-	WORD $0x4f98116c // fmla v12.4s, v11.4s, v24.s[0]
-	WORD $0x4eb4d466 // fsub v6.4s, v3.4s, v20.4s
-	WORD $0x4eb4d58f // fsub v15.4s, v12.4s, v20.4s
-	WORD $0x4fb810c2 // fmla v2.4s, v6.4s, v24.s[1]
-	WORD $0x4fb811eb // fmla v11.4s, v15.4s, v24.s[1]
-	WORD $0x4f9818c2 // fmla v2.4s, v6.4s, v24.s[2]
-	WORD $0x4f9819eb // fmla v11.4s, v15.4s, v24.s[2]
-	VDUP V25.S[0], V7.S4
-	VDUP V25.S[0], V16.S4
-	WORD $0x4fb81847 // fmla v7.4s, v2.4s, v24.s[3]
-	WORD $0x4fb81970 // fmla v16.4s, v11.4s, v24.s[3]
-	VDUP V25.S[1], V6.S4
-	VDUP V25.S[1], V15.S4
-	VFMLA V2.S4, V7.S4, V6.S4
-	VFMLA V11.S4, V16.S4, V15.S4
-	VDUP V25.S[2], V7.S4
-	VDUP V25.S[2], V16.S4
-	VFMLA V2.S4, V6.S4, V7.S4
-	VFMLA V11.S4, V15.S4, V16.S4
-	VDUP V25.S[3], V6.S4
-	VDUP V25.S[3], V15.S4
-	VFMLA V2.S4, V7.S4, V6.S4
-	VFMLA V11.S4, V16.S4, V15.S4
+	WORD $0x4e2cd58c // fadd v12.4s, v12.4s, v12.4s
+	WORD $0x4eb0f482 // fmin v2.4s, v4.4s, v16.4s
+	WORD $0x4eb0f58a // fmin v10.4s, v12.4s, v16.4s
+	WORD $0x4e31f442 // fmax v2.4s, v2.4s, v17.4s
+	WORD $0x4e31f54a // fmax v10.4s, v10.4s, v17.4s
+	VMOV V18.B16, V3.B16
+	VMOV V18.B16, V11.B16
+	WORD $0x4f991043 // fmla v3.4s, v2.4s, v25.s[0]
+	WORD $0x4f99114b // fmla v11.4s, v10.4s, v25.s[0]
+	WORD $0x4eb2d466 // fsub v6.4s, v3.4s, v18.4s
+	WORD $0x4eb2d56e // fsub v14.4s, v11.4s, v18.4s
+	WORD $0x4fb910c2 // fmla v2.4s, v6.4s, v25.s[1]
+	WORD $0x4fb911ca // fmla v10.4s, v14.4s, v25.s[1]
+	WORD $0x4f9918c2 // fmla v2.4s, v6.4s, v25.s[2]
+	WORD $0x4f9919ca // fmla v10.4s, v14.4s, v25.s[2]
 	VDUP V26.S[0], V7.S4
-	VDUP V26.S[0], V16.S4
+	VDUP V26.S[0], V15.S4
+	WORD $0x4fb91847 // fmla v7.4s, v2.4s, v25.s[3]
+	WORD $0x4fb9194f // fmla v15.4s, v10.4s, v25.s[3]
+	VDUP V26.S[1], V6.S4
+	VDUP V26.S[1], V14.S4
+	VFMLA V2.S4, V7.S4, V6.S4
+	VFMLA V10.S4, V15.S4, V14.S4
+	VDUP V26.S[2], V7.S4
+	VDUP V26.S[2], V15.S4
 	VFMLA V2.S4, V6.S4, V7.S4
-	VFMLA V11.S4, V15.S4, V16.S4
+	VFMLA V10.S4, V14.S4, V15.S4
+	VDUP V26.S[3], V6.S4
+	VDUP V26.S[3], V14.S4
+	VFMLA V2.S4, V7.S4, V6.S4
+	VFMLA V10.S4, V15.S4, V14.S4
+	VDUP V27.S[0], V7.S4
+	VDUP V27.S[0], V15.S4
+	VFMLA V2.S4, V6.S4, V7.S4
+	VFMLA V10.S4, V14.S4, V15.S4
 	WORD $0x6e22dc46 // fmul v6.4s, v2.4s, v2.4s
-	WORD $0x6e2bdd6f // fmul v15.4s, v11.4s, v11.4s
+	WORD $0x6e2add4e // fmul v14.4s, v10.4s, v10.4s
 	VMOV V2.B16, V5.B16
-	VMOV V11.B16, V14.B16
+	VMOV V10.B16, V13.B16
 	VFMLA V6.S4, V7.S4, V5.S4
-	VFMLA V15.S4, V16.S4, V14.S4
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
-	VSUB V22.S4, V3.S4, V6.S4
-	VSUB V22.S4, V12.S4, V15.S4
+	VFMLA V14.S4, V15.S4, V13.S4
+	WORD $0x4e33d4a5 // fadd v5.4s, v5.4s, v19.4s
+	WORD $0x4e33d5ad // fadd v13.4s, v13.4s, v19.4s
+	VSUB V20.S4, V3.S4, V6.S4
+	VSUB V20.S4, V11.S4, V14.S4
 	VSHL $23, V6.S4, V6.S4
-	VSHL $23, V15.S4, V15.S4
+	VSHL $23, V14.S4, V14.S4
 	WORD $0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
-	WORD $0x6e2fddce // fmul v14.4s, v14.4s, v15.4s
-	WORD $0x6ea4e666 // fcmgt v6.4s, v19.4s, v4.4s
-	WORD $0x6eade66f // fcmgt v15.4s, v19.4s, v13.4s
+	WORD $0x6e2eddad // fmul v13.4s, v13.4s, v14.4s
+	WORD $0x6ea4e626 // fcmgt v6.4s, v17.4s, v4.4s
+	WORD $0x6eace62e // fcmgt v14.4s, v17.4s, v12.4s
 	WORD $0x4e661ca5 // bic v5.16b, v5.16b, v6.16b
-	WORD $0x4e6f1dce // bic v14.16b, v14.16b, v15.16b
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
-	WORD $0x6e25fee5 // fdiv v5.4s, v23.4s, v5.4s
-	WORD $0x6e2efeee // fdiv v14.4s, v23.4s, v14.4s
-	WORD $0x4ea5d6a2 // fsub v2.4s, v21.4s, v5.4s
-	WORD $0x4eaed6ab // fsub v11.4s, v21.4s, v14.4s
-	WORD $0x4f9a9003 // fmul v3.4s, v0.4s, v26.s[0]
-	WORD $0x4f9a912c // fmul v12.4s, v9.4s, v26.s[0]
+	WORD $0x4e6e1dad // bic v13.16b, v13.16b, v14.16b
+	WORD $0x4e33d4a5 // fadd v5.4s, v5.4s, v19.4s
+	WORD $0x4e33d5ad // fadd v13.4s, v13.4s, v19.4s
+	WORD $0x6e25fea5 // fdiv v5.4s, v21.4s, v5.4s
+	WORD $0x6e2dfead // fdiv v13.4s, v21.4s, v13.4s
+	WORD $0x4ea5d662 // fsub v2.4s, v19.4s, v5.4s
+	WORD $0x4eadd66a // fsub v10.4s, v19.4s, v13.4s
+	WORD $0x4f9b9003 // fmul v3.4s, v0.4s, v27.s[0]
+	WORD $0x4f9b910b // fmul v11.4s, v8.4s, v27.s[0]
 	VMOV V3.B16, V1.B16
-	VMOV V12.B16, V10.B16
+	VMOV V11.B16, V9.B16
 	VFMLA V2.S4, V3.S4, V1.S4
-	VFMLA V11.S4, V12.S4, V10.S4
+	VFMLA V10.S4, V11.S4, V9.S4
 	FMOVQ F1, 0(R0)
-	FMOVQ F10, 16(R0)
+	FMOVQ F9, 16(R0)
 	ADD $32, R0
 	ADD $32, R1
 	SUB $8, R3
@@ -1829,39 +1647,39 @@ vec_1:
 	WORD $0x6e20dc01 // fmul v1.4s, v0.4s, v0.4s
 	WORD $0x6e20dc22 // fmul v2.4s, v1.4s, v0.4s
 	VMOV V0.B16, V4.B16
-	WORD $0x4f9d1844 // fmla v4.4s, v2.4s, v29.s[2]
-	WORD $0x4fbd9884 // fmul v4.4s, v4.4s, v29.s[3]
+	WORD $0x4fbe1844 // fmla v4.4s, v2.4s, v30.s[3]
+	WORD $0x4f9f9084 // fmul v4.4s, v4.4s, v31.s[0]
 	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
-	WORD $0x4eb2f482 // fmin v2.4s, v4.4s, v18.4s
-	WORD $0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
-	VMOV V20.B16, V3.B16
-	WORD $0x4f981043 // fmla v3.4s, v2.4s, v24.s[0]
-	WORD $0x4eb4d466 // fsub v6.4s, v3.4s, v20.4s
-	WORD $0x4fb810c2 // fmla v2.4s, v6.4s, v24.s[1]
-	WORD $0x4f9818c2 // fmla v2.4s, v6.4s, v24.s[2]
-	VDUP V25.S[0], V7.S4
-	WORD $0x4fb81847 // fmla v7.4s, v2.4s, v24.s[3]
-	VDUP V25.S[1], V6.S4
-	VFMLA V2.S4, V7.S4, V6.S4
-	VDUP V25.S[2], V7.S4
-	VFMLA V2.S4, V6.S4, V7.S4
-	VDUP V25.S[3], V6.S4
-	VFMLA V2.S4, V7.S4, V6.S4
+	WORD $0x4eb0f482 // fmin v2.4s, v4.4s, v16.4s
+	WORD $0x4e31f442 // fmax v2.4s, v2.4s, v17.4s
+	VMOV V18.B16, V3.B16
+	WORD $0x4f991043 // fmla v3.4s, v2.4s, v25.s[0]
+	WORD $0x4eb2d466 // fsub v6.4s, v3.4s, v18.4s
+	WORD $0x4fb910c2 // fmla v2.4s, v6.4s, v25.s[1]
+	WORD $0x4f9918c2 // fmla v2.4s, v6.4s, v25.s[2]
 	VDUP V26.S[0], V7.S4
+	WORD $0x4fb91847 // fmla v7.4s, v2.4s, v25.s[3]
+	VDUP V26.S[1], V6.S4
+	VFMLA V2.S4, V7.S4, V6.S4
+	VDUP V26.S[2], V7.S4
+	VFMLA V2.S4, V6.S4, V7.S4
+	VDUP V26.S[3], V6.S4
+	VFMLA V2.S4, V7.S4, V6.S4
+	VDUP V27.S[0], V7.S4
 	VFMLA V2.S4, V6.S4, V7.S4
 	WORD $0x6e22dc46 // fmul v6.4s, v2.4s, v2.4s
 	VMOV V2.B16, V5.B16
 	VFMLA V6.S4, V7.S4, V5.S4
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	VSUB V22.S4, V3.S4, V6.S4
+	WORD $0x4e33d4a5 // fadd v5.4s, v5.4s, v19.4s
+	VSUB V20.S4, V3.S4, V6.S4
 	VSHL $23, V6.S4, V6.S4
 	WORD $0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
-	WORD $0x6ea4e666 // fcmgt v6.4s, v19.4s, v4.4s
+	WORD $0x6ea4e626 // fcmgt v6.4s, v17.4s, v4.4s
 	WORD $0x4e661ca5 // bic v5.16b, v5.16b, v6.16b
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	WORD $0x6e25fee5 // fdiv v5.4s, v23.4s, v5.4s
-	WORD $0x4ea5d6a2 // fsub v2.4s, v21.4s, v5.4s
-	WORD $0x4f9a9003 // fmul v3.4s, v0.4s, v26.s[0]
+	WORD $0x4e33d4a5 // fadd v5.4s, v5.4s, v19.4s
+	WORD $0x6e25fea5 // fdiv v5.4s, v21.4s, v5.4s
+	WORD $0x4ea5d662 // fsub v2.4s, v19.4s, v5.4s
+	WORD $0x4f9b9003 // fmul v3.4s, v0.4s, v27.s[0]
 	VMOV V3.B16, V1.B16
 	VFMLA V2.S4, V3.S4, V1.S4
 	FMOVQ F1, 0(R0)
@@ -1876,39 +1694,39 @@ one_2:
 	WORD $0x6e20dc01 // fmul v1.4s, v0.4s, v0.4s
 	WORD $0x6e20dc22 // fmul v2.4s, v1.4s, v0.4s
 	VMOV V0.B16, V4.B16
-	WORD $0x4f9d1844 // fmla v4.4s, v2.4s, v29.s[2]
-	WORD $0x4fbd9884 // fmul v4.4s, v4.4s, v29.s[3]
+	WORD $0x4fbe1844 // fmla v4.4s, v2.4s, v30.s[3]
+	WORD $0x4f9f9084 // fmul v4.4s, v4.4s, v31.s[0]
 	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
-	WORD $0x4eb2f482 // fmin v2.4s, v4.4s, v18.4s
-	WORD $0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
-	VMOV V20.B16, V3.B16
-	WORD $0x4f981043 // fmla v3.4s, v2.4s, v24.s[0]
-	WORD $0x4eb4d466 // fsub v6.4s, v3.4s, v20.4s
-	WORD $0x4fb810c2 // fmla v2.4s, v6.4s, v24.s[1]
-	WORD $0x4f9818c2 // fmla v2.4s, v6.4s, v24.s[2]
-	VDUP V25.S[0], V7.S4
-	WORD $0x4fb81847 // fmla v7.4s, v2.4s, v24.s[3]
-	VDUP V25.S[1], V6.S4
-	VFMLA V2.S4, V7.S4, V6.S4
-	VDUP V25.S[2], V7.S4
-	VFMLA V2.S4, V6.S4, V7.S4
-	VDUP V25.S[3], V6.S4
-	VFMLA V2.S4, V7.S4, V6.S4
+	WORD $0x4eb0f482 // fmin v2.4s, v4.4s, v16.4s
+	WORD $0x4e31f442 // fmax v2.4s, v2.4s, v17.4s
+	VMOV V18.B16, V3.B16
+	WORD $0x4f991043 // fmla v3.4s, v2.4s, v25.s[0]
+	WORD $0x4eb2d466 // fsub v6.4s, v3.4s, v18.4s
+	WORD $0x4fb910c2 // fmla v2.4s, v6.4s, v25.s[1]
+	WORD $0x4f9918c2 // fmla v2.4s, v6.4s, v25.s[2]
 	VDUP V26.S[0], V7.S4
+	WORD $0x4fb91847 // fmla v7.4s, v2.4s, v25.s[3]
+	VDUP V26.S[1], V6.S4
+	VFMLA V2.S4, V7.S4, V6.S4
+	VDUP V26.S[2], V7.S4
+	VFMLA V2.S4, V6.S4, V7.S4
+	VDUP V26.S[3], V6.S4
+	VFMLA V2.S4, V7.S4, V6.S4
+	VDUP V27.S[0], V7.S4
 	VFMLA V2.S4, V6.S4, V7.S4
 	WORD $0x6e22dc46 // fmul v6.4s, v2.4s, v2.4s
 	VMOV V2.B16, V5.B16
 	VFMLA V6.S4, V7.S4, V5.S4
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	VSUB V22.S4, V3.S4, V6.S4
+	WORD $0x4e33d4a5 // fadd v5.4s, v5.4s, v19.4s
+	VSUB V20.S4, V3.S4, V6.S4
 	VSHL $23, V6.S4, V6.S4
 	WORD $0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
-	WORD $0x6ea4e666 // fcmgt v6.4s, v19.4s, v4.4s
+	WORD $0x6ea4e626 // fcmgt v6.4s, v17.4s, v4.4s
 	WORD $0x4e661ca5 // bic v5.16b, v5.16b, v6.16b
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	WORD $0x6e25fee5 // fdiv v5.4s, v23.4s, v5.4s
-	WORD $0x4ea5d6a2 // fsub v2.4s, v21.4s, v5.4s
-	WORD $0x4f9a9003 // fmul v3.4s, v0.4s, v26.s[0]
+	WORD $0x4e33d4a5 // fadd v5.4s, v5.4s, v19.4s
+	WORD $0x6e25fea5 // fdiv v5.4s, v21.4s, v5.4s
+	WORD $0x4ea5d662 // fsub v2.4s, v19.4s, v5.4s
+	WORD $0x4f9b9003 // fmul v3.4s, v0.4s, v27.s[0]
 	VMOV V3.B16, V1.B16
 	VFMLA V2.S4, V3.S4, V1.S4
 	FMOVS F1, 0(R0)
@@ -1927,129 +1745,135 @@ TEXT ·GELUTanhBackwardNEON(SB), NOSPLIT, $0-72
 	MOVD dy_base+48(FP), R2
 	MOVD dx_len+8(FP), R3
 	MOVW $0x42b0c0a5, R16
-	VDUP R16, V18.S4
+	VDUP R16, V16.S4
 	MOVW $0xc2aeac50, R16
-	VDUP R16, V19.S4
+	VDUP R16, V17.S4
 	MOVW $0x4b400000, R16
-	VDUP R16, V20.S4
+	VDUP R16, V18.S4
 	MOVW $0x3f800000, R16
-	VDUP R16, V21.S4
+	VDUP R16, V19.S4
 	MOVW $0x4b3fff81, R16
-	VDUP R16, V22.S4
+	VDUP R16, V20.S4
 	MOVW $0x40000000, R16
+	VDUP R16, V21.S4
+	MOVW $0x40b504f3, R16
+	VDUP R16, V22.S4
+	MOVW $0xc0b504f3, R16
 	VDUP R16, V23.S4
+	MOVW $0xbf800000, R16
+	VDUP R16, V24.S4
 	MOVD $GELUNEON_k0<>(SB), R16
-	FMOVQ 0(R16), F24
-	FMOVQ 16(R16), F25
-	FMOVQ 32(R16), F26
-	FMOVQ 48(R16), F27
-	FMOVQ 64(R16), F28
-	FMOVQ 80(R16), F29
-	FMOVQ 96(R16), F30
+	FMOVQ 0(R16), F25
+	FMOVQ 16(R16), F26
+	FMOVQ 32(R16), F27
+	FMOVQ 48(R16), F28
+	FMOVQ 64(R16), F29
+	FMOVQ 80(R16), F30
+	FMOVQ 96(R16), F31
 
 loop_4:
 	CMP $8, R3
 	BLT vec_1
 	FMOVQ 0(R1), F0
-	FMOVQ 16(R1), F9
+	FMOVQ 16(R1), F8
 	WORD $0x6e20dc01 // fmul v1.4s, v0.4s, v0.4s
-	WORD $0x6e29dd2a // fmul v10.4s, v9.4s, v9.4s
+	WORD $0x6e28dd09 // fmul v9.4s, v8.4s, v8.4s
 	WORD $0x6e20dc22 // fmul v2.4s, v1.4s, v0.4s
-	WORD $0x6e29dd4b // fmul v11.4s, v10.4s, v9.4s
+	WORD $0x6e28dd2a // fmul v10.4s, v9.4s, v8.4s
 	VMOV V0.B16, V4.B16
-	VMOV V9.B16, V13.B16
-	WORD $0x4f9d1844 // fmla v4.4s, v2.4s, v29.s[2]
-	WORD $0x4f9d196d // fmla v13.4s, v11.4s, v29.s[2]
-	WORD $0x4fbd9884 // fmul v4.4s, v4.4s, v29.s[3]
-	WORD $0x4fbd99ad // fmul v13.4s, v13.4s, v29.s[3]
+	VMOV V8.B16, V12.B16
+	WORD $0x4fbe1844 // fmla v4.4s, v2.4s, v30.s[3]
+	WORD $0x4fbe194c // fmla v12.4s, v10.4s, v30.s[3]
+	WORD $0x4f9f9084 // fmul v4.4s, v4.4s, v31.s[0]
+	WORD $0x4f9f918c // fmul v12.4s, v12.4s, v31.s[0]
 	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
-	WORD $0x4e2dd5ad // fadd v13.4s, v13.4s, v13.4s
-	WORD $0x4eb2f482 // fmin v2.4s, v4.4s, v18.4s
-	WORD $0x4eb2f5ab // fmin v11.4s, v13.4s, v18.4s
-	WORD $0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
-	WORD $0x4e33f56b // fmax v11.4s, v11.4s, v19.4s
-	VMOV V20.B16, V3.B16
-	VMOV V20.B16, V12.B16
-	WORD $0x4f981043 // fmla v3.4s, v2.4s, v24.s[0]
-	WORD $0x4f98116c // fmla v12.4s, v11.4s, v24.s[0]
-	WORD $0x4eb4d466 // fsub v6.4s, v3.4s, v20.4s
-	WORD $0x4eb4d58f // fsub v15.4s, v12.4s, v20.4s
-	WORD $0x4fb810c2 // fmla v2.4s, v6.4s, v24.s[1]
-	WORD $0x4fb811eb // fmla v11.4s, v15.4s, v24.s[1]
-	WORD $0x4f9818c2 // fmla v2.4s, v6.4s, v24.s[2]
-	WORD $0x4f9819eb // fmla v11.4s, v15.4s, v24.s[2]
-	VDUP V25.S[0], V7.S4
-	VDUP V25.S[0], V16.S4
-	WORD $0x4fb81847 // fmla v7.4s, v2.4s, v24.s[3]
-	WORD $0x4fb81970 // fmla v16.4s, v11.4s, v24.s[3]
-	VDUP V25.S[1], V6.S4
-	VDUP V25.S[1], V15.S4
-	VFMLA V2.S4, V7.S4, V6.S4
-	VFMLA V11.S4, V16.S4, V15.S4
-	VDUP V25.S[2], V7.S4
-	VDUP V25.S[2], V16.S4
-	VFMLA V2.S4, V6.S4, V7.S4
-	VFMLA V11.S4, V15.S4, V16.S4
-	VDUP V25.S[3], V6.S4
-	VDUP V25.S[3], V15.S4
-	VFMLA V2.S4, V7.S4, V6.S4
-	VFMLA V11.S4, V16.S4, V15.S4
+	WORD $0x4e2cd58c // fadd v12.4s, v12.4s, v12.4s
+	WORD $0x4eb0f482 // fmin v2.4s, v4.4s, v16.4s
+	WORD $0x4eb0f58a // fmin v10.4s, v12.4s, v16.4s
+	WORD $0x4e31f442 // fmax v2.4s, v2.4s, v17.4s
+	WORD $0x4e31f54a // fmax v10.4s, v10.4s, v17.4s
+	VMOV V18.B16, V3.B16
+	VMOV V18.B16, V11.B16
+	WORD $0x4f991043 // fmla v3.4s, v2.4s, v25.s[0]
+	WORD $0x4f99114b // fmla v11.4s, v10.4s, v25.s[0]
+	WORD $0x4eb2d466 // fsub v6.4s, v3.4s, v18.4s
+	WORD $0x4eb2d56e // fsub v14.4s, v11.4s, v18.4s
+	WORD $0x4fb910c2 // fmla v2.4s, v6.4s, v25.s[1]
+	WORD $0x4fb911ca // fmla v10.4s, v14.4s, v25.s[1]
+	WORD $0x4f9918c2 // fmla v2.4s, v6.4s, v25.s[2]
+	WORD $0x4f9919ca // fmla v10.4s, v14.4s, v25.s[2]
 	VDUP V26.S[0], V7.S4
-	VDUP V26.S[0], V16.S4
-	VFMLA V2.S4, V6.S4, V7.S4
-	VFMLA V11.S4, V15.S4, V16.S4
-	WORD $0x6e22dc46 // fmul v6.4s, v2.4s, v2.4s
-	WORD $0x6e2bdd6f // fmul v15.4s, v11.4s, v11.4s
-	VMOV V2.B16, V5.B16
-	VMOV V11.B16, V14.B16
-	VFMLA V6.S4, V7.S4, V5.S4
-	VFMLA V15.S4, V16.S4, V14.S4
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
-	VSUB V22.S4, V3.S4, V6.S4
-	VSUB V22.S4, V12.S4, V15.S4
-	VSHL $23, V6.S4, V6.S4
-	VSHL $23, V15.S4, V15.S4
-	WORD $0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
-	WORD $0x6e2fddce // fmul v14.4s, v14.4s, v15.4s
-	WORD $0x6ea4e666 // fcmgt v6.4s, v19.4s, v4.4s
-	WORD $0x6eade66f // fcmgt v15.4s, v19.4s, v13.4s
-	WORD $0x4e661ca5 // bic v5.16b, v5.16b, v6.16b
-	WORD $0x4e6f1dce // bic v14.16b, v14.16b, v15.16b
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
-	WORD $0x6e25fee5 // fdiv v5.4s, v23.4s, v5.4s
-	WORD $0x6e2efeee // fdiv v14.4s, v23.4s, v14.4s
-	WORD $0x4ea5d6a2 // fsub v2.4s, v21.4s, v5.4s
-	WORD $0x4eaed6ab // fsub v11.4s, v21.4s, v14.4s
-	WORD $0x4f9a9003 // fmul v3.4s, v0.4s, v26.s[0]
-	WORD $0x4f9a912c // fmul v12.4s, v9.4s, v26.s[0]
-	VMOV V21.B16, V4.B16
-	VMOV V21.B16, V13.B16
-	VFMLS V2.S4, V2.S4, V4.S4
-	VFMLS V11.S4, V11.S4, V13.S4
-	VMOV V21.B16, V5.B16
-	VMOV V21.B16, V14.B16
-	WORD $0x4f9e1025 // fmla v5.4s, v1.4s, v30.s[0]
-	WORD $0x4f9e114e // fmla v14.4s, v10.4s, v30.s[0]
-	WORD $0x4fbd98a5 // fmul v5.4s, v5.4s, v29.s[3]
-	WORD $0x4fbd99ce // fmul v14.4s, v14.4s, v29.s[3]
-	WORD $0x6e24dc64 // fmul v4.4s, v3.4s, v4.4s
-	WORD $0x6e2ddd8d // fmul v13.4s, v12.4s, v13.4s
-	WORD $0x6e25dc84 // fmul v4.4s, v4.4s, v5.4s
-	WORD $0x6e2eddad // fmul v13.4s, v13.4s, v14.4s
-	VDUP V26.S[0], V6.S4
 	VDUP V26.S[0], V15.S4
-	WORD $0x4f9a1046 // fmla v6.4s, v2.4s, v26.s[0]
-	WORD $0x4f9a116f // fmla v15.4s, v11.4s, v26.s[0]
+	WORD $0x4fb91847 // fmla v7.4s, v2.4s, v25.s[3]
+	WORD $0x4fb9194f // fmla v15.4s, v10.4s, v25.s[3]
+	VDUP V26.S[1], V6.S4
+	VDUP V26.S[1], V14.S4
+	VFMLA V2.S4, V7.S4, V6.S4
+	VFMLA V10.S4, V15.S4, V14.S4
+	VDUP V26.S[2], V7.S4
+	VDUP V26.S[2], V15.S4
+	VFMLA V2.S4, V6.S4, V7.S4
+	VFMLA V10.S4, V14.S4, V15.S4
+	VDUP V26.S[3], V6.S4
+	VDUP V26.S[3], V14.S4
+	VFMLA V2.S4, V7.S4, V6.S4
+	VFMLA V10.S4, V15.S4, V14.S4
+	VDUP V27.S[0], V7.S4
+	VDUP V27.S[0], V15.S4
+	VFMLA V2.S4, V6.S4, V7.S4
+	VFMLA V10.S4, V14.S4, V15.S4
+	WORD $0x6e22dc46 // fmul v6.4s, v2.4s, v2.4s
+	WORD $0x6e2add4e // fmul v14.4s, v10.4s, v10.4s
+	VMOV V2.B16, V5.B16
+	VMOV V10.B16, V13.B16
+	VFMLA V6.S4, V7.S4, V5.S4
+	VFMLA V14.S4, V15.S4, V13.S4
+	WORD $0x4e33d4a5 // fadd v5.4s, v5.4s, v19.4s
+	WORD $0x4e33d5ad // fadd v13.4s, v13.4s, v19.4s
+	VSUB V20.S4, V3.S4, V6.S4
+	VSUB V20.S4, V11.S4, V14.S4
+	VSHL $23, V6.S4, V6.S4
+	VSHL $23, V14.S4, V14.S4
+	WORD $0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
+	WORD $0x6e2eddad // fmul v13.4s, v13.4s, v14.4s
+	WORD $0x6ea4e626 // fcmgt v6.4s, v17.4s, v4.4s
+	WORD $0x6eace62e // fcmgt v14.4s, v17.4s, v12.4s
+	WORD $0x4e661ca5 // bic v5.16b, v5.16b, v6.16b
+	WORD $0x4e6e1dad // bic v13.16b, v13.16b, v14.16b
+	WORD $0x4e33d4a5 // fadd v5.4s, v5.4s, v19.4s
+	WORD $0x4e33d5ad // fadd v13.4s, v13.4s, v19.4s
+	WORD $0x6e25fea5 // fdiv v5.4s, v21.4s, v5.4s
+	WORD $0x6e2dfead // fdiv v13.4s, v21.4s, v13.4s
+	WORD $0x4ea5d662 // fsub v2.4s, v19.4s, v5.4s
+	WORD $0x4eadd66a // fsub v10.4s, v19.4s, v13.4s
+	WORD $0x4f9b9003 // fmul v3.4s, v0.4s, v27.s[0]
+	WORD $0x4f9b910b // fmul v11.4s, v8.4s, v27.s[0]
+	VMOV V19.B16, V4.B16
+	VMOV V19.B16, V12.B16
+	VFMLS V2.S4, V2.S4, V4.S4
+	VFMLS V10.S4, V10.S4, V12.S4
+	VMOV V19.B16, V5.B16
+	VMOV V19.B16, V13.B16
+	WORD $0x4fbf1025 // fmla v5.4s, v1.4s, v31.s[1]
+	WORD $0x4fbf112d // fmla v13.4s, v9.4s, v31.s[1]
+	WORD $0x4f9f90a5 // fmul v5.4s, v5.4s, v31.s[0]
+	WORD $0x4f9f91ad // fmul v13.4s, v13.4s, v31.s[0]
+	WORD $0x6e24dc64 // fmul v4.4s, v3.4s, v4.4s
+	WORD $0x6e2cdd6c // fmul v12.4s, v11.4s, v12.4s
+	WORD $0x6e25dc84 // fmul v4.4s, v4.4s, v5.4s
+	WORD $0x6e2ddd8c // fmul v12.4s, v12.4s, v13.4s
+	VDUP V27.S[0], V6.S4
+	VDUP V27.S[0], V14.S4
+	WORD $0x4f9b1046 // fmla v6.4s, v2.4s, v27.s[0]
+	WORD $0x4f9b114e // fmla v14.4s, v10.4s, v27.s[0]
 	WORD $0x4e24d4c6 // fadd v6.4s, v6.4s, v4.4s
-	WORD $0x4e2dd5ef // fadd v15.4s, v15.4s, v13.4s
-	FMOVQ 0(R2), F8
-	FMOVQ 16(R2), F17
-	WORD $0x6e26dd06 // fmul v6.4s, v8.4s, v6.4s
-	WORD $0x6e2fde2f // fmul v15.4s, v17.4s, v15.4s
+	WORD $0x4e2cd5ce // fadd v14.4s, v14.4s, v12.4s
+	FMOVQ 0(R2), F7
+	FMOVQ 16(R2), F15
+	WORD $0x6e26dce6 // fmul v6.4s, v7.4s, v6.4s
+	WORD $0x6e2eddee // fmul v14.4s, v15.4s, v14.4s
 	FMOVQ F6, 0(R0)
-	FMOVQ F15, 16(R0)
+	FMOVQ F14, 16(R0)
 	ADD $32, R0
 	ADD $32, R1
 	ADD $32, R2
@@ -2063,51 +1887,51 @@ vec_1:
 	WORD $0x6e20dc01 // fmul v1.4s, v0.4s, v0.4s
 	WORD $0x6e20dc22 // fmul v2.4s, v1.4s, v0.4s
 	VMOV V0.B16, V4.B16
-	WORD $0x4f9d1844 // fmla v4.4s, v2.4s, v29.s[2]
-	WORD $0x4fbd9884 // fmul v4.4s, v4.4s, v29.s[3]
+	WORD $0x4fbe1844 // fmla v4.4s, v2.4s, v30.s[3]
+	WORD $0x4f9f9084 // fmul v4.4s, v4.4s, v31.s[0]
 	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
-	WORD $0x4eb2f482 // fmin v2.4s, v4.4s, v18.4s
-	WORD $0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
-	VMOV V20.B16, V3.B16
-	WORD $0x4f981043 // fmla v3.4s, v2.4s, v24.s[0]
-	WORD $0x4eb4d466 // fsub v6.4s, v3.4s, v20.4s
-	WORD $0x4fb810c2 // fmla v2.4s, v6.4s, v24.s[1]
-	WORD $0x4f9818c2 // fmla v2.4s, v6.4s, v24.s[2]
-	VDUP V25.S[0], V7.S4
-	WORD $0x4fb81847 // fmla v7.4s, v2.4s, v24.s[3]
-	VDUP V25.S[1], V6.S4
-	VFMLA V2.S4, V7.S4, V6.S4
-	VDUP V25.S[2], V7.S4
-	VFMLA V2.S4, V6.S4, V7.S4
-	VDUP V25.S[3], V6.S4
-	VFMLA V2.S4, V7.S4, V6.S4
+	WORD $0x4eb0f482 // fmin v2.4s, v4.4s, v16.4s
+	WORD $0x4e31f442 // fmax v2.4s, v2.4s, v17.4s
+	VMOV V18.B16, V3.B16
+	WORD $0x4f991043 // fmla v3.4s, v2.4s, v25.s[0]
+	WORD $0x4eb2d466 // fsub v6.4s, v3.4s, v18.4s
+	WORD $0x4fb910c2 // fmla v2.4s, v6.4s, v25.s[1]
+	WORD $0x4f9918c2 // fmla v2.4s, v6.4s, v25.s[2]
 	VDUP V26.S[0], V7.S4
+	WORD $0x4fb91847 // fmla v7.4s, v2.4s, v25.s[3]
+	VDUP V26.S[1], V6.S4
+	VFMLA V2.S4, V7.S4, V6.S4
+	VDUP V26.S[2], V7.S4
+	VFMLA V2.S4, V6.S4, V7.S4
+	VDUP V26.S[3], V6.S4
+	VFMLA V2.S4, V7.S4, V6.S4
+	VDUP V27.S[0], V7.S4
 	VFMLA V2.S4, V6.S4, V7.S4
 	WORD $0x6e22dc46 // fmul v6.4s, v2.4s, v2.4s
 	VMOV V2.B16, V5.B16
 	VFMLA V6.S4, V7.S4, V5.S4
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	VSUB V22.S4, V3.S4, V6.S4
+	WORD $0x4e33d4a5 // fadd v5.4s, v5.4s, v19.4s
+	VSUB V20.S4, V3.S4, V6.S4
 	VSHL $23, V6.S4, V6.S4
 	WORD $0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
-	WORD $0x6ea4e666 // fcmgt v6.4s, v19.4s, v4.4s
+	WORD $0x6ea4e626 // fcmgt v6.4s, v17.4s, v4.4s
 	WORD $0x4e661ca5 // bic v5.16b, v5.16b, v6.16b
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	WORD $0x6e25fee5 // fdiv v5.4s, v23.4s, v5.4s
-	WORD $0x4ea5d6a2 // fsub v2.4s, v21.4s, v5.4s
-	WORD $0x4f9a9003 // fmul v3.4s, v0.4s, v26.s[0]
-	VMOV V21.B16, V4.B16
+	WORD $0x4e33d4a5 // fadd v5.4s, v5.4s, v19.4s
+	WORD $0x6e25fea5 // fdiv v5.4s, v21.4s, v5.4s
+	WORD $0x4ea5d662 // fsub v2.4s, v19.4s, v5.4s
+	WORD $0x4f9b9003 // fmul v3.4s, v0.4s, v27.s[0]
+	VMOV V19.B16, V4.B16
 	VFMLS V2.S4, V2.S4, V4.S4
-	VMOV V21.B16, V5.B16
-	WORD $0x4f9e1025 // fmla v5.4s, v1.4s, v30.s[0]
-	WORD $0x4fbd98a5 // fmul v5.4s, v5.4s, v29.s[3]
+	VMOV V19.B16, V5.B16
+	WORD $0x4fbf1025 // fmla v5.4s, v1.4s, v31.s[1]
+	WORD $0x4f9f90a5 // fmul v5.4s, v5.4s, v31.s[0]
 	WORD $0x6e24dc64 // fmul v4.4s, v3.4s, v4.4s
 	WORD $0x6e25dc84 // fmul v4.4s, v4.4s, v5.4s
-	VDUP V26.S[0], V6.S4
-	WORD $0x4f9a1046 // fmla v6.4s, v2.4s, v26.s[0]
+	VDUP V27.S[0], V6.S4
+	WORD $0x4f9b1046 // fmla v6.4s, v2.4s, v27.s[0]
 	WORD $0x4e24d4c6 // fadd v6.4s, v6.4s, v4.4s
-	FMOVQ 0(R2), F8
-	WORD $0x6e26dd06 // fmul v6.4s, v8.4s, v6.4s
+	FMOVQ 0(R2), F7
+	WORD $0x6e26dce6 // fmul v6.4s, v7.4s, v6.4s
 	FMOVQ F6, 0(R0)
 	ADD $16, R0
 	ADD $16, R1
@@ -2121,51 +1945,51 @@ one_2:
 	WORD $0x6e20dc01 // fmul v1.4s, v0.4s, v0.4s
 	WORD $0x6e20dc22 // fmul v2.4s, v1.4s, v0.4s
 	VMOV V0.B16, V4.B16
-	WORD $0x4f9d1844 // fmla v4.4s, v2.4s, v29.s[2]
-	WORD $0x4fbd9884 // fmul v4.4s, v4.4s, v29.s[3]
+	WORD $0x4fbe1844 // fmla v4.4s, v2.4s, v30.s[3]
+	WORD $0x4f9f9084 // fmul v4.4s, v4.4s, v31.s[0]
 	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
-	WORD $0x4eb2f482 // fmin v2.4s, v4.4s, v18.4s
-	WORD $0x4e33f442 // fmax v2.4s, v2.4s, v19.4s
-	VMOV V20.B16, V3.B16
-	WORD $0x4f981043 // fmla v3.4s, v2.4s, v24.s[0]
-	WORD $0x4eb4d466 // fsub v6.4s, v3.4s, v20.4s
-	WORD $0x4fb810c2 // fmla v2.4s, v6.4s, v24.s[1]
-	WORD $0x4f9818c2 // fmla v2.4s, v6.4s, v24.s[2]
-	VDUP V25.S[0], V7.S4
-	WORD $0x4fb81847 // fmla v7.4s, v2.4s, v24.s[3]
-	VDUP V25.S[1], V6.S4
-	VFMLA V2.S4, V7.S4, V6.S4
-	VDUP V25.S[2], V7.S4
-	VFMLA V2.S4, V6.S4, V7.S4
-	VDUP V25.S[3], V6.S4
-	VFMLA V2.S4, V7.S4, V6.S4
+	WORD $0x4eb0f482 // fmin v2.4s, v4.4s, v16.4s
+	WORD $0x4e31f442 // fmax v2.4s, v2.4s, v17.4s
+	VMOV V18.B16, V3.B16
+	WORD $0x4f991043 // fmla v3.4s, v2.4s, v25.s[0]
+	WORD $0x4eb2d466 // fsub v6.4s, v3.4s, v18.4s
+	WORD $0x4fb910c2 // fmla v2.4s, v6.4s, v25.s[1]
+	WORD $0x4f9918c2 // fmla v2.4s, v6.4s, v25.s[2]
 	VDUP V26.S[0], V7.S4
+	WORD $0x4fb91847 // fmla v7.4s, v2.4s, v25.s[3]
+	VDUP V26.S[1], V6.S4
+	VFMLA V2.S4, V7.S4, V6.S4
+	VDUP V26.S[2], V7.S4
+	VFMLA V2.S4, V6.S4, V7.S4
+	VDUP V26.S[3], V6.S4
+	VFMLA V2.S4, V7.S4, V6.S4
+	VDUP V27.S[0], V7.S4
 	VFMLA V2.S4, V6.S4, V7.S4
 	WORD $0x6e22dc46 // fmul v6.4s, v2.4s, v2.4s
 	VMOV V2.B16, V5.B16
 	VFMLA V6.S4, V7.S4, V5.S4
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	VSUB V22.S4, V3.S4, V6.S4
+	WORD $0x4e33d4a5 // fadd v5.4s, v5.4s, v19.4s
+	VSUB V20.S4, V3.S4, V6.S4
 	VSHL $23, V6.S4, V6.S4
 	WORD $0x6e26dca5 // fmul v5.4s, v5.4s, v6.4s
-	WORD $0x6ea4e666 // fcmgt v6.4s, v19.4s, v4.4s
+	WORD $0x6ea4e626 // fcmgt v6.4s, v17.4s, v4.4s
 	WORD $0x4e661ca5 // bic v5.16b, v5.16b, v6.16b
-	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
-	WORD $0x6e25fee5 // fdiv v5.4s, v23.4s, v5.4s
-	WORD $0x4ea5d6a2 // fsub v2.4s, v21.4s, v5.4s
-	WORD $0x4f9a9003 // fmul v3.4s, v0.4s, v26.s[0]
-	VMOV V21.B16, V4.B16
+	WORD $0x4e33d4a5 // fadd v5.4s, v5.4s, v19.4s
+	WORD $0x6e25fea5 // fdiv v5.4s, v21.4s, v5.4s
+	WORD $0x4ea5d662 // fsub v2.4s, v19.4s, v5.4s
+	WORD $0x4f9b9003 // fmul v3.4s, v0.4s, v27.s[0]
+	VMOV V19.B16, V4.B16
 	VFMLS V2.S4, V2.S4, V4.S4
-	VMOV V21.B16, V5.B16
-	WORD $0x4f9e1025 // fmla v5.4s, v1.4s, v30.s[0]
-	WORD $0x4fbd98a5 // fmul v5.4s, v5.4s, v29.s[3]
+	VMOV V19.B16, V5.B16
+	WORD $0x4fbf1025 // fmla v5.4s, v1.4s, v31.s[1]
+	WORD $0x4f9f90a5 // fmul v5.4s, v5.4s, v31.s[0]
 	WORD $0x6e24dc64 // fmul v4.4s, v3.4s, v4.4s
 	WORD $0x6e25dc84 // fmul v4.4s, v4.4s, v5.4s
-	VDUP V26.S[0], V6.S4
-	WORD $0x4f9a1046 // fmla v6.4s, v2.4s, v26.s[0]
+	VDUP V27.S[0], V6.S4
+	WORD $0x4f9b1046 // fmla v6.4s, v2.4s, v27.s[0]
 	WORD $0x4e24d4c6 // fadd v6.4s, v6.4s, v4.4s
-	FMOVS 0(R2), F8
-	WORD $0x6e26dd06 // fmul v6.4s, v8.4s, v6.4s
+	FMOVS 0(R2), F7
+	WORD $0x6e26dce6 // fmul v6.4s, v7.4s, v6.4s
 	FMOVS F6, 0(R0)
 	ADD $4, R0
 	ADD $4, R1

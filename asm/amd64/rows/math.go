@@ -139,39 +139,17 @@ func (t *tier) exp(x grp) grp {
 	return p
 }
 
-// abs returns |x| in new registers.
-func (t *tier) abs(x grp) grp {
-	r := t.G(len(x))
-	for j := range x {
-		t.and(t.ku(0x7fffffff), x[j], r[j])
-	}
-	return r
-}
-
-// selectLT0 returns (x < 0) ? a : b in new registers.
-func (t *tier) selectLT0(x, a, b grp) grp {
-	out := t.G(len(x))
-	for j := range x {
-		if t.z {
-			k := K()
-			VCMPPS(U8(1), t.kr(0), x[j], k) // x < 0
-			t.mov(b[j], out[j])
-			VMOVAPS(a[j], k, out[j])
-		} else {
-			m := t.V()
-			VCMPPS(U8(1), t.kr(0), x[j], m)  // x < 0
-			VBLENDVPS(m, a[j], b[j], out[j]) // m ? a : b
-		}
-	}
-	return out
-}
-
-// erfc polynomial coefficients of kernels/gelu.go, from the innermost.
-var geluPoly = []float32{-0.82215223, 1.48851587, -1.13520398, 0.27886807,
-	-0.18628806, 0.09678418, 0.37409196, 1.00002368, -1.26551223}
+// erf rational coefficients of kernels/gelu.go (geluErfP, geluErfQ), from
+// the highest degree down.
+var (
+	geluErfP = []float32{1.97527629097749e-06, 0.000288019742583856, 0.004002124536782503,
+		0.05346281826496124, 0.19621175527572632, 1.128378987312317}
+	geluErfQ = []float32{3.7484365748241544e-05, 0.001216014614328742, 0.01544136367738247,
+		0.11646127700805664, 0.5072193145751953}
+)
 
 const (
-	geluP0       float32 = 0.17087277
+	geluClamp    float32 = 5.656854152679443 // 4·√2
 	geluRsqrt2   float32 = 0.70710677
 	geluInvSqrt2 float32 = 0.39894228 // 1/sqrt(2*pi)
 	geluC        float32 = 0.7978846  // sqrt(2/pi)
@@ -182,61 +160,75 @@ const (
 func (t *tier) preloadGELU() {
 	t.preloadExpFew()
 	if t.z {
-		// The erfc polynomial stays in memory: 32 ZMM do not hold it all.
-		t.preload(geluRsqrt2, 0.5, geluP0, 0)
-		t.preloadU(0x7fffffff)
+		// The rational's coefficients stay in memory (broadcast operands).
+		t.preload(-geluClamp, geluClamp, 0.5, -1)
 	}
 }
 
-// geluPhi returns Φ(x) in new registers (kernels/gelu.go, geluPhi).
-func (t *tier) geluPhi(x grp) grp {
+// geluPhi returns xl = max(-clamp, x) and Φ(x) in new registers
+// (kernels/gelu.go, geluPhi).
+func (t *tier) geluPhi(x grp) (xl, phi grp) {
 	n := len(x)
-	z := t.abs(x)
+	xl, z, w := t.G(n), t.G(n), t.G(n)
+	// x as Go's first operand of VMAXPS/VMINPS: NaN propagates.
 	for j := range x {
-		VMULPS(t.k(geluRsqrt2), z[j], z[j]) // z = |x| * 0.70710677
-	}
-	d, tt := t.Gk(n, 1), t.G(n)
-	for j := range x {
-		VFMADD231PS(t.k(0.5), z[j], d[j]) // d = fma(0.5, z, 1)
+		VMAXPS(x[j], t.kr(-geluClamp), xl[j]) // xl = (-c > x) ? -c : x
 	}
 	for j := range x {
-		VDIVPS(d[j], t.kr(1), tt[j]) // t = 1 / d
+		VMINPS(xl[j], t.kr(geluClamp), z[j]) // xc = (c < xl) ? c : xl
 	}
-	p := t.Gk(n, geluP0)
-	for _, c := range geluPoly {
+	for j := range x {
+		VMULPS(t.k(geluRsqrt2), z[j], z[j]) // z = xc * 0.70710677
+	}
+	for j := range x {
+		VMULPS(z[j], z[j], w[j]) // w = z*z
+	}
+	p := t.Gk(n, geluErfP[0])
+	q := t.Gk(n, geluErfQ[0])
+	for i := 1; i < len(geluErfP); i++ {
 		for j := range x {
-			VFMADD213PS(t.k(c), tt[j], p[j]) // p = fma(p, t, c)
+			VFMADD213PS(t.k(geluErfP[i]), w[j], p[j]) // p = fma(p, w, P_i)
+		}
+		if i < len(geluErfQ) {
+			for j := range x {
+				VFMADD213PS(t.k(geluErfQ[i]), w[j], q[j]) // q = fma(q, w, Q_i)
+			}
 		}
 	}
 	for j := range x {
-		VFNMADD231PS(z[j], z[j], p[j]) // p = fma(-z, z, p)
-	}
-	e := t.exp(p)
-	h, om := t.G(n), t.G(n)
-	for j := range x {
-		VMULPS(e[j], tt[j], h[j]) // t * e
+		VFMADD213PS(t.k(1), w[j], q[j]) // q = fma(q, w, 1)
 	}
 	for j := range x {
-		VMULPS(t.k(0.5), h[j], h[j]) // h = 0.5 * (t*e)
+		VMULPS(z[j], p[j], p[j]) // p = p * z
 	}
 	for j := range x {
-		VSUBPS(h[j], t.kr(1), om[j]) // 1 - h
+		VDIVPS(q[j], p[j], p[j]) // e = p / q
 	}
-	return t.selectLT0(x, h, om)
+	// e as Go's first operand (the second Intel source): NaN propagates.
+	for j := range x {
+		VMINPS(p[j], t.kr(1), p[j]) // e = (1 < e) ? 1 : e
+	}
+	for j := range x {
+		VMAXPS(p[j], t.kr(-1), p[j]) // e = (-1 > e) ? -1 : e
+	}
+	for j := range x {
+		VFMADD213PS(t.k(0.5), t.kr(0.5), p[j]) // phi = fma(0.5, e, 0.5)
+	}
+	return xl, p
 }
 
-// gelu returns x * Φ(x).
+// gelu returns xl * Φ(x).
 func (t *tier) gelu(x grp) grp {
-	phi := t.geluPhi(x)
+	xl, phi := t.geluPhi(x)
 	for j := range x {
-		VMULPS(phi[j], x[j], phi[j])
+		VMULPS(phi[j], xl[j], phi[j])
 	}
 	return phi
 }
 
 // geluGrad returns dy * (Φ(x) + x·φ(x)) (kernels/gelu.go, geluBackwardGeneric).
 func (t *tier) geluGrad(x, dy grp) grp {
-	phi := t.geluPhi(x)
+	_, phi := t.geluPhi(x)
 	a := t.G(len(x))
 	for j := range x {
 		VMULPS(x[j], x[j], a[j]) // a = x*x

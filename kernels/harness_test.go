@@ -105,6 +105,72 @@ func forEachBackend(t *testing.T, fn func(t *testing.T)) {
 	}
 }
 
+// simdImpls returns the registered SIMD backends (every backend but purego),
+// most preferred first, for tests that call impl entries directly against
+// the pure-Go ones. It skips t, with a log line, when this CPU or build has
+// none (purego tag, or an architecture without assembly kernels).
+func simdImpls(t *testing.T) []*impl {
+	t.Helper()
+	var out []*impl
+	for _, name := range Backends() {
+		if name != "purego" {
+			out = append(out, registeredImpl(t, name))
+		}
+	}
+	if len(out) == 0 {
+		t.Skipf("no SIMD backend on %s/%s in this build (available: %s)",
+			runtime.GOOS, runtime.GOARCH, strings.Join(Backends(), ", "))
+	}
+	return out
+}
+
+// forEachImpl runs fn as the subtest "backend=NAME" for every SIMD backend
+// (see simdImpls) without changing the active backend.
+func forEachImpl(t *testing.T, fn func(t *testing.T, b *impl)) {
+	t.Helper()
+	for _, b := range simdImpls(t) {
+		t.Run("backend="+b.name, func(t *testing.T) { fn(t, b) })
+	}
+}
+
+// registeredImpl returns the registered backend name, failing tb when this
+// CPU lacks it.
+func registeredImpl(tb testing.TB, name string) *impl {
+	tb.Helper()
+	registryMu.Lock()
+	b, ok := registry[name]
+	registryMu.Unlock()
+	if !ok {
+		tb.Fatalf("backend %q is not registered (available: %s)", name, strings.Join(Backends(), ", "))
+	}
+	return b
+}
+
+// rowSizes covers every tail of the 4-, 8-, 16-, 32- and 64-element blocks
+// (twice over for the smaller ones), plus larger odd sizes.
+func rowSizes() []int {
+	var s []int
+	for n := 0; n <= 130; n++ {
+		s = append(s, n)
+	}
+	return append(s, 255, 256, 257, 1000, 4099)
+}
+
+// mixedData returns N(0, sigma²) values, with special values and random bit
+// patterns mixed in when specials is set.
+func mixedData(r *rand.Rand, n int, sigma float64, specials bool) []float32 {
+	x := randNormal(r, n, 0, sigma)
+	if specials {
+		sprinkleSpecials(r, x, 0.05)
+		for i := range x {
+			if r.IntN(64) == 0 {
+				x[i] = math.Float32frombits(r.Uint32())
+			}
+		}
+	}
+	return x
+}
+
 // withBackend runs fn with the named backend active and restores the previous
 // one. Tests use withBackend("purego", ...) to compute reference results.
 func withBackend(name string, fn func()) {

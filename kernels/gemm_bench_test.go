@@ -50,6 +50,7 @@ var gemmBenchShapes = []gemmBenchShape{
 	{m: 2048, n: 512, k: 40, transA: true},
 	{m: 512, n: 2048, k: 40, transA: true},
 	{m: 4096, n: 512, k: 2048, big: true},
+	{m: 4096, n: 2048, k: 512, transB: true, big: true}, // QKV-style A·Bᵀ at a large batch
 }
 
 // BenchmarkGemm reports GFLOP/s (2mnk per call) for every backend and for

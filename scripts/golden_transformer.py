@@ -68,6 +68,35 @@ def encoder_layers():
          cfg)
 
 
+def torch_encoder():
+    """nn.TransformerEncoder: 2 post-norm GELU layers and a final LayerNorm, with a key-padding mask."""
+    d, heads, ff, layers = 32, 4, 64, 2
+
+    def build():
+        layer = nn.TransformerEncoderLayer(d, heads, ff, dropout=0.1, activation="gelu", layer_norm_eps=1e-5,
+                                           batch_first=True, norm_first=False)
+        return nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(d, eps=1e-5))
+
+    def inputs():
+        kpm = torch.zeros(2, 5, dtype=torch.bool)
+        kpm[1, 3:] = True
+        return {"x": torch.randn(2, 5, d), "src_key_padding_mask": kpm}
+
+    def nograd(m, i, outs):
+        # PyTorch's inference fast path (no grad, eval, key-padding mask):
+        # nested tensors, zeros at the padded positions.
+        with torch.no_grad():
+            return {"output.y_nograd": m(i["x"].detach(), src_key_padding_mask=i["src_key_padding_mask"])}
+
+    cfg = {"module": "TransformerEncoder(TransformerEncoderLayer)", "d_model": d, "nhead": heads,
+           "dim_feedforward": ff, "dropout": 0.1, "activation": "gelu", "layer_norm_eps": 1e-5, "batch_first": True,
+           "norm_first": False, "num_layers": layers, "norm": "LayerNorm(d_model)", "mode": "eval",
+           "src_key_padding_mask": "batch 1 keys 3, 4"}
+    gl.module_case(OUT, GEN, "torch_encoder", lambda: build().eval(), inputs,
+                   lambda m, i: {"y": m(i["x"], src_key_padding_mask=i["src_key_padding_mask"])}, cfg, ["y"],
+                   optimizers=(), extra=nograd)
+
+
 CLASSIFIER = dict(vocab_size=50, embed_dim=D, num_heads=HEADS, ff_dim=FF, num_classes=5, num_blocks=2)
 
 
@@ -106,6 +135,7 @@ def main():
     blocks()
     encoder_layers()
     classifier()
+    torch_encoder()
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT) if f.endswith(".safetensors"))
     print(f"total {total} bytes")
 

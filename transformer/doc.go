@@ -22,6 +22,10 @@
 //   - [Classifier]: the tutorial's SimpleTransformerClassifier (embedding,
 //     optional learned positions and embedding dropout, blocks, a linear head
 //     on the first token).
+//   - [TorchEncoder]: PyTorch's nn.TransformerEncoder (batch_first) of
+//     nn.TransformerEncoderLayer blocks with an optional final norm, under
+//     its state_dict keys (layers.{i}.self_attn.*, …, norm.*), so such a
+//     model's weights load here unchanged.
 //   - [LM]: a GPT-style causal language model (token and position
 //     embeddings, embedding dropout, pre-norm causal blocks, tied output
 //     head, greedy or temperature sampling with [LM.Generate]).

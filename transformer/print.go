@@ -44,9 +44,14 @@ func describe(b *strings.Builder, m nn.Module, depth int) {
 }
 
 func typeName(m nn.Module) string {
-	switch m.(type) {
+	switch m := m.(type) {
 	case *Block:
+		if m.Keys == EncoderLayerKeys {
+			return "TransformerEncoderLayer"
+		}
 		return "TransformerBlock"
+	case *TorchEncoder:
+		return "TransformerEncoder"
 	case ffKeys:
 		return "Sequential"
 	case *Encoder, *Decoder:

@@ -122,6 +122,12 @@ func benchGemm(b *testing.B, be string, s gemmBenchShape) {
 			fmt.Sscanf(env, "%d,%d,%d", &kr.kc, &kr.mc, &kr.nc)
 			defer func() { *kr = saved }()
 		}
+		// SIMDFORMER_GEMM_LARGE="kc,mc" overrides the blocking of many-row blocks.
+		if env := os.Getenv("SIMDFORMER_GEMM_LARGE"); env != "" {
+			skc, smc := gemmLargeKc, gemmLargeMc
+			fmt.Sscanf(env, "%d,%d", &gemmLargeKc, &gemmLargeMc)
+			defer func() { gemmLargeKc, gemmLargeMc = skc, smc }()
+		}
 		// SIMDFORMER_GEMM_NTKC overrides the depth of the few-row A·Bᵀ kernel's passes.
 		if env := os.Getenv("SIMDFORMER_GEMM_NTKC"); env != "" {
 			saved := gemmNTKc

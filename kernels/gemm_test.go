@@ -146,8 +146,9 @@ func gemmCases(t *testing.T) []*gemmCase {
 		cases = append(cases, newGemmCase(r, i&1 != 0, i&2 != 0, m, n, k,
 			gemmAlphas[(i/4)%4], gemmBetas[(i/16)%3], i%5))
 	}
-	// Several cache blocks in every dimension (kc, mc, nc) and odd tails.
-	for i, s := range [][3]int{{300, 70, 1100}, {5, 4500, 20}, {700, 20, 600}, {40, 2049, 77}, {1, 1, 3000}} {
+	// Several cache blocks in every dimension (kc, mc, nc) and odd tails;
+	// 1100×40×1100 takes the many-row path with gemmLargeKc.
+	for i, s := range [][3]int{{300, 70, 1100}, {5, 4500, 20}, {700, 20, 600}, {40, 2049, 77}, {1, 1, 3000}, {1100, 40, 1100}} {
 		cases = append(cases, newGemmCase(r, i&1 != 0, i&2 != 0, s[0], s[1], s[2], gemmAlphas[i%4], gemmBetas[i%3], i))
 		cases = append(cases, newGemmCase(r, i&1 == 0, i&2 == 0, s[0], s[1], s[2], gemmAlphas[(i+1)%4], gemmBetas[(i+1)%3], i+1))
 	}

@@ -4,7 +4,8 @@ package kernels
 
 import "github.com/simdformer/simdformer/kernels/amd64"
 
-// setAVX2Gemm installs the AVX2+FMA 6×16 GEMM micro-kernels of kernels/amd64.
+// setAVX2Gemm installs the AVX2+FMA 6×16 GEMM micro-kernels of kernels/amd64
+// and the few-row A·Bᵀ kernel GemmNTAVX2 (up to 64 rows × 8 columns).
 func setAVX2Gemm(b *impl) {
 	b.gemm = gemmKernel{
 		mr: 6, nr: 16,
@@ -13,6 +14,7 @@ func setAVX2Gemm(b *impl) {
 		packA: amd64.GemmPack6,
 		packB: amd64.GemmPack16,
 		copyB: amd64.GemmCopy16,
+		nt:    amd64.GemmNTAVX2, ntRows: 64, ntCols: 8, ntVec: 8,
 	}
 }
 

@@ -300,6 +300,32 @@ func TestGemmGuard(t *testing.T) {
 	})
 }
 
+// TestGemmNTShapes covers the few-row A·Bᵀ (nt) kernels' edges: every m up
+// to past gemmNTMaxRows (row vectors, row groups, masked last rows), column
+// counts around their column tiles and chunks, odd and even depths (the
+// unrolled k loop), with and without loading C, in plain and guarded layouts.
+func TestGemmNTShapes(t *testing.T) {
+	r := newRand(t)
+	var cases []*gemmCase
+	for m := 1; m <= gemmNTMaxRows+2; m++ {
+		for i, n := range []int{1, 3, 4, 5, 7, 8, 9, 13, 17} {
+			for _, k := range []int{0, 1, 2, 9} {
+				cases = append(cases, newGemmCase(r, m%2 == 0, true, m, n, k, gemmAlphas[(m+i)%4], gemmBetas[(m+k+i)%3], (m+n+k)%3))
+			}
+		}
+	}
+	forEachBackend(t, func(t *testing.T) {
+		for _, tc := range cases {
+			tc.run(t, nil)
+		}
+		forEachLayout(t, func(ar *arena) {
+			for i := 0; i < len(cases); i += 11 {
+				cases[i].run(t, ar)
+			}
+		})
+	})
+}
+
 // TestGemmWorkers checks that results do not depend on how many goroutines
 // a call is split into (the split is forced even for small products).
 func TestGemmWorkers(t *testing.T) {

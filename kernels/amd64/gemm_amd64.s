@@ -12813,6 +12813,3158 @@ nt3x8stored2:
 	VZEROUPPER
 	RET
 
+// func GemmNTAVX2(m int, n int, kc int, a []float32, b []float32, ldb int, c []float32, ldc int, load bool)
+// Requires: AVX, AVX2, CMOV, FMA3
+TEXT ·GemmNTAVX2(SB), NOSPLIT, $0-113
+	MOVQ m+0(FP), R8
+	MOVQ a_base+24(FP), AX
+	MOVQ b_base+48(FP), CX
+	MOVQ ldb+72(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), R13
+	LEAQ 7(R8), R9
+	SHRQ $0x03, R9
+	SHLQ $0x05, R9
+	MOVQ c_base+80(FP), R10
+	MOVQ R10, SI
+	MOVQ ldc+104(FP), DI
+	SHLQ $0x02, DI
+	MOVQ n+8(FP), R12
+	CMPQ R8, $0x00000008
+	JA   ntcols
+	CMPQ R12, $0x00000008
+	JEQ  ntw8
+	CMPQ R12, $0x00000007
+	JEQ  ntw7
+	CMPQ R12, $0x00000006
+	JEQ  ntw6
+	CMPQ R12, $0x00000005
+	JEQ  ntw5
+	CMPQ R12, $0x00000004
+	JEQ  ntw4
+	CMPQ R12, $0x00000003
+	JEQ  ntw3
+	CMPQ R12, $0x00000002
+	JEQ  ntw2
+	JMP  ntw1
+
+ntcols:
+ntgroup:
+	MOVQ n+8(FP), R12
+	CMPQ R8, $0x00000008
+	JA   ntv1more
+	CMPQ R12, $0x00000003
+	JEQ  nt1x3
+	CMPQ R12, $0x00000002
+	JEQ  nt1x2
+	CMPQ R12, $0x00000001
+	JEQ  nt1x1
+	JMP  nt1x4
+
+ntv1more:
+	CMPQ R8, $0x00000010
+	JA   ntv2more
+	CMPQ R12, $0x00000003
+	JEQ  nt2x3
+	CMPQ R12, $0x00000002
+	JEQ  nt2x2
+	CMPQ R12, $0x00000001
+	JEQ  nt2x1
+	JMP  nt2x4
+
+ntv2more:
+	CMPQ R12, $0x00000003
+	JEQ  nt3x3
+	CMPQ R12, $0x00000002
+	JEQ  nt3x2
+	CMPQ R12, $0x00000001
+	JEQ  nt3x1
+	JMP  nt3x4
+
+ntw1:
+	// 1 row vectors × 1 columns
+	VXORPS       Y0, Y0, Y0
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          ntw1k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+
+ntw1k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          ntw1pairs
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+ntw1pairs:
+	SHRQ $0x01, R14
+	JEQ  ntw1store
+
+ntw1loop:
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VMOVUPS      (R15)(R9*1), Y12
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          ntw1loop
+
+ntw1store:
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y1, Y0, Y12
+	VUNPCKHPS    Y1, Y0, Y13
+	VUNPCKLPS    Y3, Y2, Y14
+	VUNPCKHPS    Y3, Y2, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y1
+	VSHUFPS      $0x44, Y15, Y13, Y2
+	VSHUFPS      $0xee, Y15, Y13, Y3
+	VMOVUPS      gemmMaskTable<>+28(SB), X12
+	VMASKMOVPS   X0, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          ntw1stored0
+	VMASKMOVPS   X1, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          ntw1stored0
+	VMASKMOVPS   X2, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          ntw1stored0
+	VMASKMOVPS   X3, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          ntw1stored0
+	VEXTRACTF128 $0x01, Y0, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          ntw1stored0
+	VEXTRACTF128 $0x01, Y1, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          ntw1stored0
+	VEXTRACTF128 $0x01, Y2, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          ntw1stored0
+	VEXTRACTF128 $0x01, Y3, X13
+	VMASKMOVPS   X13, X12, (R11)
+
+ntw1stored0:
+	JMP ntdone
+
+ntw2:
+	// 1 row vectors × 2 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          ntw2k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y1
+
+ntw2k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          ntw2pairs
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+ntw2pairs:
+	SHRQ $0x01, R14
+	JEQ  ntw2store
+
+ntw2loop:
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VMOVUPS      (R15)(R9*1), Y12
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          ntw2loop
+
+ntw2store:
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y1, Y0, Y12
+	VUNPCKHPS    Y1, Y0, Y13
+	VUNPCKLPS    Y3, Y2, Y14
+	VUNPCKHPS    Y3, Y2, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y1
+	VSHUFPS      $0x44, Y15, Y13, Y2
+	VSHUFPS      $0xee, Y15, Y13, Y3
+	VMOVUPS      gemmMaskTable<>+24(SB), X12
+	VMASKMOVPS   X0, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          ntw2stored0
+	VMASKMOVPS   X1, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          ntw2stored0
+	VMASKMOVPS   X2, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          ntw2stored0
+	VMASKMOVPS   X3, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          ntw2stored0
+	VEXTRACTF128 $0x01, Y0, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          ntw2stored0
+	VEXTRACTF128 $0x01, Y1, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          ntw2stored0
+	VEXTRACTF128 $0x01, Y2, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          ntw2stored0
+	VEXTRACTF128 $0x01, Y3, X13
+	VMASKMOVPS   X13, X12, (R11)
+
+ntw2stored0:
+	JMP ntdone
+
+ntw3:
+	// 1 row vectors × 3 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          ntw3k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y1
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y2
+
+ntw3k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          ntw3pairs
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+ntw3pairs:
+	SHRQ $0x01, R14
+	JEQ  ntw3store
+
+ntw3loop:
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VMOVUPS      (R15)(R9*1), Y12
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 4(BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          ntw3loop
+
+ntw3store:
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y1, Y0, Y12
+	VUNPCKHPS    Y1, Y0, Y13
+	VUNPCKLPS    Y3, Y2, Y14
+	VUNPCKHPS    Y3, Y2, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y1
+	VSHUFPS      $0x44, Y15, Y13, Y2
+	VSHUFPS      $0xee, Y15, Y13, Y3
+	VMOVUPS      gemmMaskTable<>+20(SB), X12
+	VMASKMOVPS   X0, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          ntw3stored0
+	VMASKMOVPS   X1, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          ntw3stored0
+	VMASKMOVPS   X2, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          ntw3stored0
+	VMASKMOVPS   X3, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          ntw3stored0
+	VEXTRACTF128 $0x01, Y0, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          ntw3stored0
+	VEXTRACTF128 $0x01, Y1, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          ntw3stored0
+	VEXTRACTF128 $0x01, Y2, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          ntw3stored0
+	VEXTRACTF128 $0x01, Y3, X13
+	VMASKMOVPS   X13, X12, (R11)
+
+ntw3stored0:
+	JMP ntdone
+
+ntw4:
+	// 1 row vectors × 4 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          ntw4k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y1
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y2
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 12(R11)(Y12*4), Y3
+
+ntw4k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          ntw4pairs
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+ntw4pairs:
+	SHRQ $0x01, R14
+	JEQ  ntw4store
+
+ntw4loop:
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VMOVUPS      (R15)(R9*1), Y12
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 4(BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 4(BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          ntw4loop
+
+ntw4store:
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y1, Y0, Y12
+	VUNPCKHPS    Y1, Y0, Y13
+	VUNPCKLPS    Y3, Y2, Y14
+	VUNPCKHPS    Y3, Y2, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y1
+	VSHUFPS      $0x44, Y15, Y13, Y2
+	VSHUFPS      $0xee, Y15, Y13, Y3
+	VMOVUPS      X0, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          ntw4stored0
+	VMOVUPS      X1, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          ntw4stored0
+	VMOVUPS      X2, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          ntw4stored0
+	VMOVUPS      X3, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          ntw4stored0
+	VEXTRACTF128 $0x01, Y0, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          ntw4stored0
+	VEXTRACTF128 $0x01, Y1, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          ntw4stored0
+	VEXTRACTF128 $0x01, Y2, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          ntw4stored0
+	VEXTRACTF128 $0x01, Y3, (R11)
+
+ntw4stored0:
+	JMP ntdone
+
+ntw5:
+	// 1 row vectors × 5 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          ntw5k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y1
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y2
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 12(R11)(Y12*4), Y3
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 16(R11)(Y12*4), Y4
+
+ntw5k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	LEAQ         (BX)(DX*4), R12
+	BTQ          $0x00, R14
+	JCC          ntw5pairs
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+
+ntw5pairs:
+	SHRQ $0x01, R14
+	JEQ  ntw5store
+
+ntw5loop:
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VMOVUPS      (R15)(R9*1), Y12
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 4(BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 4(BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	ADDQ         $0x00000008, R12
+	DECQ         R14
+	JNE          ntw5loop
+
+ntw5store:
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y1, Y0, Y12
+	VUNPCKHPS    Y1, Y0, Y13
+	VUNPCKLPS    Y3, Y2, Y14
+	VUNPCKHPS    Y3, Y2, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y1
+	VSHUFPS      $0x44, Y15, Y13, Y2
+	VSHUFPS      $0xee, Y15, Y13, Y3
+	VUNPCKLPS    Y5, Y4, Y12
+	VUNPCKHPS    Y5, Y4, Y13
+	VUNPCKLPS    Y7, Y6, Y14
+	VUNPCKHPS    Y7, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y4
+	VSHUFPS      $0xee, Y14, Y12, Y5
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y7
+	VMOVUPS      gemmMaskTable<>+28(SB), X12
+	VMOVUPS      X0, (R11)
+	VMASKMOVPS   X4, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          ntw5stored0
+	VMOVUPS      X1, (R11)
+	VMASKMOVPS   X5, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          ntw5stored0
+	VMOVUPS      X2, (R11)
+	VMASKMOVPS   X6, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          ntw5stored0
+	VMOVUPS      X3, (R11)
+	VMASKMOVPS   X7, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          ntw5stored0
+	VEXTRACTF128 $0x01, Y0, (R11)
+	VEXTRACTF128 $0x01, Y4, X13
+	VMASKMOVPS   X13, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          ntw5stored0
+	VEXTRACTF128 $0x01, Y1, (R11)
+	VEXTRACTF128 $0x01, Y5, X13
+	VMASKMOVPS   X13, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          ntw5stored0
+	VEXTRACTF128 $0x01, Y2, (R11)
+	VEXTRACTF128 $0x01, Y6, X13
+	VMASKMOVPS   X13, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          ntw5stored0
+	VEXTRACTF128 $0x01, Y3, (R11)
+	VEXTRACTF128 $0x01, Y7, X13
+	VMASKMOVPS   X13, X12, 16(R11)
+
+ntw5stored0:
+	JMP ntdone
+
+ntw6:
+	// 1 row vectors × 6 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          ntw6k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y1
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y2
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 12(R11)(Y12*4), Y3
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 16(R11)(Y12*4), Y4
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 20(R11)(Y12*4), Y5
+
+ntw6k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	LEAQ         (BX)(DX*4), R12
+	BTQ          $0x00, R14
+	JCC          ntw6pairs
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VBROADCASTSS (R12)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y5
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+
+ntw6pairs:
+	SHRQ $0x01, R14
+	JEQ  ntw6store
+
+ntw6loop:
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VBROADCASTSS (R12)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y5
+	VMOVUPS      (R15)(R9*1), Y12
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 4(BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 4(BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VBROADCASTSS 4(R12)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y5
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	ADDQ         $0x00000008, R12
+	DECQ         R14
+	JNE          ntw6loop
+
+ntw6store:
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y1, Y0, Y12
+	VUNPCKHPS    Y1, Y0, Y13
+	VUNPCKLPS    Y3, Y2, Y14
+	VUNPCKHPS    Y3, Y2, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y1
+	VSHUFPS      $0x44, Y15, Y13, Y2
+	VSHUFPS      $0xee, Y15, Y13, Y3
+	VUNPCKLPS    Y5, Y4, Y12
+	VUNPCKHPS    Y5, Y4, Y13
+	VUNPCKLPS    Y7, Y6, Y14
+	VUNPCKHPS    Y7, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y4
+	VSHUFPS      $0xee, Y14, Y12, Y5
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y7
+	VMOVUPS      gemmMaskTable<>+24(SB), X12
+	VMOVUPS      X0, (R11)
+	VMASKMOVPS   X4, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          ntw6stored0
+	VMOVUPS      X1, (R11)
+	VMASKMOVPS   X5, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          ntw6stored0
+	VMOVUPS      X2, (R11)
+	VMASKMOVPS   X6, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          ntw6stored0
+	VMOVUPS      X3, (R11)
+	VMASKMOVPS   X7, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          ntw6stored0
+	VEXTRACTF128 $0x01, Y0, (R11)
+	VEXTRACTF128 $0x01, Y4, X13
+	VMASKMOVPS   X13, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          ntw6stored0
+	VEXTRACTF128 $0x01, Y1, (R11)
+	VEXTRACTF128 $0x01, Y5, X13
+	VMASKMOVPS   X13, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          ntw6stored0
+	VEXTRACTF128 $0x01, Y2, (R11)
+	VEXTRACTF128 $0x01, Y6, X13
+	VMASKMOVPS   X13, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          ntw6stored0
+	VEXTRACTF128 $0x01, Y3, (R11)
+	VEXTRACTF128 $0x01, Y7, X13
+	VMASKMOVPS   X13, X12, 16(R11)
+
+ntw6stored0:
+	JMP ntdone
+
+ntw7:
+	// 1 row vectors × 7 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          ntw7k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y1
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y2
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 12(R11)(Y12*4), Y3
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 16(R11)(Y12*4), Y4
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 20(R11)(Y12*4), Y5
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 24(R11)(Y12*4), Y6
+
+ntw7k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	LEAQ         (BX)(DX*4), R12
+	BTQ          $0x00, R14
+	JCC          ntw7pairs
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VBROADCASTSS (R12)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y5
+	VBROADCASTSS (R12)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+
+ntw7pairs:
+	SHRQ $0x01, R14
+	JEQ  ntw7store
+
+ntw7loop:
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VBROADCASTSS (R12)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y5
+	VBROADCASTSS (R12)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VMOVUPS      (R15)(R9*1), Y12
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 4(BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 4(BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VBROADCASTSS 4(R12)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y5
+	VBROADCASTSS 4(R12)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	ADDQ         $0x00000008, R12
+	DECQ         R14
+	JNE          ntw7loop
+
+ntw7store:
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y1, Y0, Y12
+	VUNPCKHPS    Y1, Y0, Y13
+	VUNPCKLPS    Y3, Y2, Y14
+	VUNPCKHPS    Y3, Y2, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y1
+	VSHUFPS      $0x44, Y15, Y13, Y2
+	VSHUFPS      $0xee, Y15, Y13, Y3
+	VUNPCKLPS    Y5, Y4, Y12
+	VUNPCKHPS    Y5, Y4, Y13
+	VUNPCKLPS    Y7, Y6, Y14
+	VUNPCKHPS    Y7, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y4
+	VSHUFPS      $0xee, Y14, Y12, Y5
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y7
+	VMOVUPS      gemmMaskTable<>+20(SB), X12
+	VMOVUPS      X0, (R11)
+	VMASKMOVPS   X4, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          ntw7stored0
+	VMOVUPS      X1, (R11)
+	VMASKMOVPS   X5, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          ntw7stored0
+	VMOVUPS      X2, (R11)
+	VMASKMOVPS   X6, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          ntw7stored0
+	VMOVUPS      X3, (R11)
+	VMASKMOVPS   X7, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          ntw7stored0
+	VEXTRACTF128 $0x01, Y0, (R11)
+	VEXTRACTF128 $0x01, Y4, X13
+	VMASKMOVPS   X13, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          ntw7stored0
+	VEXTRACTF128 $0x01, Y1, (R11)
+	VEXTRACTF128 $0x01, Y5, X13
+	VMASKMOVPS   X13, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          ntw7stored0
+	VEXTRACTF128 $0x01, Y2, (R11)
+	VEXTRACTF128 $0x01, Y6, X13
+	VMASKMOVPS   X13, X12, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          ntw7stored0
+	VEXTRACTF128 $0x01, Y3, (R11)
+	VEXTRACTF128 $0x01, Y7, X13
+	VMASKMOVPS   X13, X12, 16(R11)
+
+ntw7stored0:
+	JMP ntdone
+
+ntw8:
+	// 1 row vectors × 8 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          ntw8k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y1
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y2
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 12(R11)(Y12*4), Y3
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 16(R11)(Y12*4), Y4
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 20(R11)(Y12*4), Y5
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 24(R11)(Y12*4), Y6
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 28(R11)(Y12*4), Y7
+
+ntw8k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	LEAQ         (BX)(DX*4), R12
+	BTQ          $0x00, R14
+	JCC          ntw8pairs
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VBROADCASTSS (R12)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y5
+	VBROADCASTSS (R12)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VBROADCASTSS (R12)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y7
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+	ADDQ         $0x00000004, R12
+
+ntw8pairs:
+	SHRQ $0x01, R14
+	JEQ  ntw8store
+
+ntw8loop:
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS (R12), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VBROADCASTSS (R12)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y5
+	VBROADCASTSS (R12)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VBROADCASTSS (R12)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y7
+	VMOVUPS      (R15)(R9*1), Y12
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y1
+	VBROADCASTSS 4(BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VBROADCASTSS 4(BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS 4(R12), Y15
+	VFMADD231PS  Y12, Y15, Y4
+	VBROADCASTSS 4(R12)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y5
+	VBROADCASTSS 4(R12)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VBROADCASTSS 4(R12)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y7
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	ADDQ         $0x00000008, R12
+	DECQ         R14
+	JNE          ntw8loop
+
+ntw8store:
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y1, Y0, Y12
+	VUNPCKHPS    Y1, Y0, Y13
+	VUNPCKLPS    Y3, Y2, Y14
+	VUNPCKHPS    Y3, Y2, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y1
+	VSHUFPS      $0x44, Y15, Y13, Y2
+	VSHUFPS      $0xee, Y15, Y13, Y3
+	VUNPCKLPS    Y5, Y4, Y12
+	VUNPCKHPS    Y5, Y4, Y13
+	VUNPCKLPS    Y7, Y6, Y14
+	VUNPCKHPS    Y7, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y4
+	VSHUFPS      $0xee, Y14, Y12, Y5
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y7
+	VMOVUPS      X0, (R11)
+	VMOVUPS      X4, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          ntw8stored0
+	VMOVUPS      X1, (R11)
+	VMOVUPS      X5, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          ntw8stored0
+	VMOVUPS      X2, (R11)
+	VMOVUPS      X6, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          ntw8stored0
+	VMOVUPS      X3, (R11)
+	VMOVUPS      X7, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          ntw8stored0
+	VEXTRACTF128 $0x01, Y0, (R11)
+	VEXTRACTF128 $0x01, Y4, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          ntw8stored0
+	VEXTRACTF128 $0x01, Y1, (R11)
+	VEXTRACTF128 $0x01, Y5, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          ntw8stored0
+	VEXTRACTF128 $0x01, Y2, (R11)
+	VEXTRACTF128 $0x01, Y6, 16(R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          ntw8stored0
+	VEXTRACTF128 $0x01, Y3, (R11)
+	VEXTRACTF128 $0x01, Y7, 16(R11)
+
+ntw8stored0:
+	JMP ntdone
+
+nt1x1:
+	// 1 row vectors × 1 columns
+	VXORPS       Y0, Y0, Y0
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          nt1x1k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+
+nt1x1k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          nt1x1pairs
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+nt1x1pairs:
+	SHRQ $0x01, R14
+	JEQ  nt1x1store
+
+nt1x1loop:
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VMOVUPS      (R15)(R9*1), Y12
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          nt1x1loop
+
+nt1x1store:
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y3, Y0, Y12
+	VUNPCKHPS    Y3, Y0, Y13
+	VUNPCKLPS    Y9, Y6, Y14
+	VUNPCKHPS    Y9, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y3
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y9
+	VMOVUPS      gemmMaskTable<>+28(SB), X12
+	VMASKMOVPS   X0, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          nt1x1stored0
+	VMASKMOVPS   X3, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          nt1x1stored0
+	VMASKMOVPS   X6, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          nt1x1stored0
+	VMASKMOVPS   X9, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          nt1x1stored0
+	VEXTRACTF128 $0x01, Y0, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          nt1x1stored0
+	VEXTRACTF128 $0x01, Y3, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          nt1x1stored0
+	VEXTRACTF128 $0x01, Y6, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          nt1x1stored0
+	VEXTRACTF128 $0x01, Y9, X13
+	VMASKMOVPS   X13, X12, (R11)
+
+nt1x1stored0:
+	JMP ntnext
+
+nt1x2:
+	// 1 row vectors × 2 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y3, Y3, Y3
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          nt1x2k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y3
+
+nt1x2k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          nt1x2pairs
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+nt1x2pairs:
+	SHRQ $0x01, R14
+	JEQ  nt1x2store
+
+nt1x2loop:
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VMOVUPS      (R15)(R9*1), Y12
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          nt1x2loop
+
+nt1x2store:
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y3, Y0, Y12
+	VUNPCKHPS    Y3, Y0, Y13
+	VUNPCKLPS    Y9, Y6, Y14
+	VUNPCKHPS    Y9, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y3
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y9
+	VMOVUPS      gemmMaskTable<>+24(SB), X12
+	VMASKMOVPS   X0, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          nt1x2stored0
+	VMASKMOVPS   X3, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          nt1x2stored0
+	VMASKMOVPS   X6, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          nt1x2stored0
+	VMASKMOVPS   X9, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          nt1x2stored0
+	VEXTRACTF128 $0x01, Y0, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          nt1x2stored0
+	VEXTRACTF128 $0x01, Y3, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          nt1x2stored0
+	VEXTRACTF128 $0x01, Y6, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          nt1x2stored0
+	VEXTRACTF128 $0x01, Y9, X13
+	VMASKMOVPS   X13, X12, (R11)
+
+nt1x2stored0:
+	JMP ntnext
+
+nt1x3:
+	// 1 row vectors × 3 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y6, Y6, Y6
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          nt1x3k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y3
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y6
+
+nt1x3k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          nt1x3pairs
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+nt1x3pairs:
+	SHRQ $0x01, R14
+	JEQ  nt1x3store
+
+nt1x3loop:
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VMOVUPS      (R15)(R9*1), Y12
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS 4(BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          nt1x3loop
+
+nt1x3store:
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y3, Y0, Y12
+	VUNPCKHPS    Y3, Y0, Y13
+	VUNPCKLPS    Y9, Y6, Y14
+	VUNPCKHPS    Y9, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y3
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y9
+	VMOVUPS      gemmMaskTable<>+20(SB), X12
+	VMASKMOVPS   X0, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          nt1x3stored0
+	VMASKMOVPS   X3, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          nt1x3stored0
+	VMASKMOVPS   X6, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          nt1x3stored0
+	VMASKMOVPS   X9, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          nt1x3stored0
+	VEXTRACTF128 $0x01, Y0, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          nt1x3stored0
+	VEXTRACTF128 $0x01, Y3, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          nt1x3stored0
+	VEXTRACTF128 $0x01, Y6, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          nt1x3stored0
+	VEXTRACTF128 $0x01, Y9, X13
+	VMASKMOVPS   X13, X12, (R11)
+
+nt1x3stored0:
+	JMP ntnext
+
+nt1x4:
+	// 1 row vectors × 4 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y9, Y9, Y9
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          nt1x4k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y3
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y6
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 12(R11)(Y12*4), Y9
+
+nt1x4k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          nt1x4pairs
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+nt1x4pairs:
+	SHRQ $0x01, R14
+	JEQ  nt1x4store
+
+nt1x4loop:
+	VMOVUPS      (R15), Y12
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VMOVUPS      (R15)(R9*1), Y12
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VBROADCASTSS 4(BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VBROADCASTSS 4(BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          nt1x4loop
+
+nt1x4store:
+	MOVQ         $0x00000008, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y3, Y0, Y12
+	VUNPCKHPS    Y3, Y0, Y13
+	VUNPCKLPS    Y9, Y6, Y14
+	VUNPCKHPS    Y9, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y3
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y9
+	VMOVUPS      X0, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          nt1x4stored0
+	VMOVUPS      X3, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          nt1x4stored0
+	VMOVUPS      X6, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          nt1x4stored0
+	VMOVUPS      X9, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          nt1x4stored0
+	VEXTRACTF128 $0x01, Y0, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          nt1x4stored0
+	VEXTRACTF128 $0x01, Y3, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          nt1x4stored0
+	VEXTRACTF128 $0x01, Y6, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          nt1x4stored0
+	VEXTRACTF128 $0x01, Y9, (R11)
+
+nt1x4stored0:
+	JMP ntnext
+
+nt2x1:
+	// 2 row vectors × 1 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          nt2x1k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000010, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000008, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	LEAQ         (R11)(DI*8), R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y1
+
+nt2x1k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          nt2x1pairs
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+nt2x1pairs:
+	SHRQ $0x01, R14
+	JEQ  nt2x1store
+
+nt2x1loop:
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VMOVUPS      (R15)(R9*1), Y12
+	VMOVUPS      32(R15)(R9*1), Y13
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          nt2x1loop
+
+nt2x1store:
+	MOVQ         $0x00000010, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000008, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y3, Y0, Y12
+	VUNPCKHPS    Y3, Y0, Y13
+	VUNPCKLPS    Y9, Y6, Y14
+	VUNPCKHPS    Y9, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y3
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y9
+	VMOVUPS      gemmMaskTable<>+28(SB), X12
+	VMASKMOVPS   X0, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X3, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X6, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X9, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y0, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y3, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y6, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y9, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VUNPCKLPS    Y4, Y1, Y12
+	VUNPCKHPS    Y4, Y1, Y13
+	VUNPCKLPS    Y10, Y7, Y14
+	VUNPCKHPS    Y10, Y7, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y1
+	VSHUFPS      $0xee, Y14, Y12, Y4
+	VSHUFPS      $0x44, Y15, Y13, Y7
+	VSHUFPS      $0xee, Y15, Y13, Y10
+	VMOVUPS      gemmMaskTable<>+28(SB), X12
+	VMASKMOVPS   X1, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          nt2x1stored1
+	VMASKMOVPS   X4, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          nt2x1stored1
+	VMASKMOVPS   X7, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          nt2x1stored1
+	VMASKMOVPS   X10, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          nt2x1stored1
+	VEXTRACTF128 $0x01, Y1, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          nt2x1stored1
+	VEXTRACTF128 $0x01, Y4, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          nt2x1stored1
+	VEXTRACTF128 $0x01, Y7, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          nt2x1stored1
+	VEXTRACTF128 $0x01, Y10, X13
+	VMASKMOVPS   X13, X12, (R11)
+
+nt2x1stored1:
+	JMP ntnext
+
+nt2x2:
+	// 2 row vectors × 2 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          nt2x2k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000010, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000008, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y3
+	LEAQ         (R11)(DI*8), R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y1
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y4
+
+nt2x2k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          nt2x2pairs
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+nt2x2pairs:
+	SHRQ $0x01, R14
+	JEQ  nt2x2store
+
+nt2x2loop:
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VMOVUPS      (R15)(R9*1), Y12
+	VMOVUPS      32(R15)(R9*1), Y13
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          nt2x2loop
+
+nt2x2store:
+	MOVQ         $0x00000010, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000008, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y3, Y0, Y12
+	VUNPCKHPS    Y3, Y0, Y13
+	VUNPCKLPS    Y9, Y6, Y14
+	VUNPCKHPS    Y9, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y3
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y9
+	VMOVUPS      gemmMaskTable<>+24(SB), X12
+	VMASKMOVPS   X0, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X3, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X6, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X9, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y0, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y3, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y6, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y9, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VUNPCKLPS    Y4, Y1, Y12
+	VUNPCKHPS    Y4, Y1, Y13
+	VUNPCKLPS    Y10, Y7, Y14
+	VUNPCKHPS    Y10, Y7, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y1
+	VSHUFPS      $0xee, Y14, Y12, Y4
+	VSHUFPS      $0x44, Y15, Y13, Y7
+	VSHUFPS      $0xee, Y15, Y13, Y10
+	VMOVUPS      gemmMaskTable<>+24(SB), X12
+	VMASKMOVPS   X1, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          nt2x2stored1
+	VMASKMOVPS   X4, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          nt2x2stored1
+	VMASKMOVPS   X7, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          nt2x2stored1
+	VMASKMOVPS   X10, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          nt2x2stored1
+	VEXTRACTF128 $0x01, Y1, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          nt2x2stored1
+	VEXTRACTF128 $0x01, Y4, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          nt2x2stored1
+	VEXTRACTF128 $0x01, Y7, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          nt2x2stored1
+	VEXTRACTF128 $0x01, Y10, X13
+	VMASKMOVPS   X13, X12, (R11)
+
+nt2x2stored1:
+	JMP ntnext
+
+nt2x3:
+	// 2 row vectors × 3 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          nt2x3k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000010, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000008, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y3
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y6
+	LEAQ         (R11)(DI*8), R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y1
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y4
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y7
+
+nt2x3k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          nt2x3pairs
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+nt2x3pairs:
+	SHRQ $0x01, R14
+	JEQ  nt2x3store
+
+nt2x3loop:
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VMOVUPS      (R15)(R9*1), Y12
+	VMOVUPS      32(R15)(R9*1), Y13
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VBROADCASTSS 4(BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          nt2x3loop
+
+nt2x3store:
+	MOVQ         $0x00000010, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000008, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y3, Y0, Y12
+	VUNPCKHPS    Y3, Y0, Y13
+	VUNPCKLPS    Y9, Y6, Y14
+	VUNPCKHPS    Y9, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y3
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y9
+	VMOVUPS      gemmMaskTable<>+20(SB), X12
+	VMASKMOVPS   X0, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X3, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X6, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X9, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y0, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y3, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y6, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y9, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VUNPCKLPS    Y4, Y1, Y12
+	VUNPCKHPS    Y4, Y1, Y13
+	VUNPCKLPS    Y10, Y7, Y14
+	VUNPCKHPS    Y10, Y7, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y1
+	VSHUFPS      $0xee, Y14, Y12, Y4
+	VSHUFPS      $0x44, Y15, Y13, Y7
+	VSHUFPS      $0xee, Y15, Y13, Y10
+	VMOVUPS      gemmMaskTable<>+20(SB), X12
+	VMASKMOVPS   X1, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          nt2x3stored1
+	VMASKMOVPS   X4, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          nt2x3stored1
+	VMASKMOVPS   X7, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          nt2x3stored1
+	VMASKMOVPS   X10, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          nt2x3stored1
+	VEXTRACTF128 $0x01, Y1, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          nt2x3stored1
+	VEXTRACTF128 $0x01, Y4, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          nt2x3stored1
+	VEXTRACTF128 $0x01, Y7, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          nt2x3stored1
+	VEXTRACTF128 $0x01, Y10, X13
+	VMASKMOVPS   X13, X12, (R11)
+
+nt2x3stored1:
+	JMP ntnext
+
+nt2x4:
+	// 2 row vectors × 4 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          nt2x4k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000010, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000008, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y3
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y6
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 12(R11)(Y12*4), Y9
+	LEAQ         (R11)(DI*8), R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y1
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y4
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y7
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 12(R11)(Y12*4), Y10
+
+nt2x4k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          nt2x4pairs
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+nt2x4pairs:
+	SHRQ $0x01, R14
+	JEQ  nt2x4store
+
+nt2x4loop:
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	VMOVUPS      (R15)(R9*1), Y12
+	VMOVUPS      32(R15)(R9*1), Y13
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VBROADCASTSS 4(BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS 4(BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          nt2x4loop
+
+nt2x4store:
+	MOVQ         $0x00000010, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000008, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y3, Y0, Y12
+	VUNPCKHPS    Y3, Y0, Y13
+	VUNPCKLPS    Y9, Y6, Y14
+	VUNPCKHPS    Y9, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y3
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y9
+	VMOVUPS      X0, (R11)
+	ADDQ         DI, R11
+	VMOVUPS      X3, (R11)
+	ADDQ         DI, R11
+	VMOVUPS      X6, (R11)
+	ADDQ         DI, R11
+	VMOVUPS      X9, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y0, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y3, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y6, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y9, (R11)
+	ADDQ         DI, R11
+	VUNPCKLPS    Y4, Y1, Y12
+	VUNPCKHPS    Y4, Y1, Y13
+	VUNPCKLPS    Y10, Y7, Y14
+	VUNPCKHPS    Y10, Y7, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y1
+	VSHUFPS      $0xee, Y14, Y12, Y4
+	VSHUFPS      $0x44, Y15, Y13, Y7
+	VSHUFPS      $0xee, Y15, Y13, Y10
+	VMOVUPS      X1, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          nt2x4stored1
+	VMOVUPS      X4, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          nt2x4stored1
+	VMOVUPS      X7, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          nt2x4stored1
+	VMOVUPS      X10, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          nt2x4stored1
+	VEXTRACTF128 $0x01, Y1, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          nt2x4stored1
+	VEXTRACTF128 $0x01, Y4, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          nt2x4stored1
+	VEXTRACTF128 $0x01, Y7, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          nt2x4stored1
+	VEXTRACTF128 $0x01, Y10, (R11)
+
+nt2x4stored1:
+	JMP ntnext
+
+nt3x1:
+	// 3 row vectors × 1 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          nt3x1k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000018, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000010, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	LEAQ         (R11)(DI*8), R11
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y1
+	LEAQ         (R11)(DI*8), R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y2
+
+nt3x1k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          nt3x1pairs
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VMOVUPS      64(R15), Y14
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+nt3x1pairs:
+	SHRQ $0x01, R14
+	JEQ  nt3x1store
+
+nt3x1loop:
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VMOVUPS      64(R15), Y14
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VMOVUPS      (R15)(R9*1), Y12
+	VMOVUPS      32(R15)(R9*1), Y13
+	VMOVUPS      64(R15)(R9*1), Y14
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          nt3x1loop
+
+nt3x1store:
+	MOVQ         $0x00000018, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000010, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y3, Y0, Y12
+	VUNPCKHPS    Y3, Y0, Y13
+	VUNPCKLPS    Y9, Y6, Y14
+	VUNPCKHPS    Y9, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y3
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y9
+	VMOVUPS      gemmMaskTable<>+28(SB), X12
+	VMASKMOVPS   X0, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X3, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X6, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X9, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y0, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y3, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y6, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y9, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VUNPCKLPS    Y4, Y1, Y12
+	VUNPCKHPS    Y4, Y1, Y13
+	VUNPCKLPS    Y10, Y7, Y14
+	VUNPCKHPS    Y10, Y7, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y1
+	VSHUFPS      $0xee, Y14, Y12, Y4
+	VSHUFPS      $0x44, Y15, Y13, Y7
+	VSHUFPS      $0xee, Y15, Y13, Y10
+	VMOVUPS      gemmMaskTable<>+28(SB), X12
+	VMASKMOVPS   X1, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X4, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X7, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X10, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y1, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y4, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y7, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y10, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VUNPCKLPS    Y5, Y2, Y12
+	VUNPCKHPS    Y5, Y2, Y13
+	VUNPCKLPS    Y11, Y8, Y14
+	VUNPCKHPS    Y11, Y8, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y2
+	VSHUFPS      $0xee, Y14, Y12, Y5
+	VSHUFPS      $0x44, Y15, Y13, Y8
+	VSHUFPS      $0xee, Y15, Y13, Y11
+	VMOVUPS      gemmMaskTable<>+28(SB), X12
+	VMASKMOVPS   X2, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          nt3x1stored2
+	VMASKMOVPS   X5, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          nt3x1stored2
+	VMASKMOVPS   X8, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          nt3x1stored2
+	VMASKMOVPS   X11, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          nt3x1stored2
+	VEXTRACTF128 $0x01, Y2, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          nt3x1stored2
+	VEXTRACTF128 $0x01, Y5, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          nt3x1stored2
+	VEXTRACTF128 $0x01, Y8, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          nt3x1stored2
+	VEXTRACTF128 $0x01, Y11, X13
+	VMASKMOVPS   X13, X12, (R11)
+
+nt3x1stored2:
+	JMP ntnext
+
+nt3x2:
+	// 3 row vectors × 2 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          nt3x2k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000018, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000010, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y3
+	LEAQ         (R11)(DI*8), R11
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y1
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y4
+	LEAQ         (R11)(DI*8), R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y2
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y5
+
+nt3x2k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          nt3x2pairs
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VMOVUPS      64(R15), Y14
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+nt3x2pairs:
+	SHRQ $0x01, R14
+	JEQ  nt3x2store
+
+nt3x2loop:
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VMOVUPS      64(R15), Y14
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VMOVUPS      (R15)(R9*1), Y12
+	VMOVUPS      32(R15)(R9*1), Y13
+	VMOVUPS      64(R15)(R9*1), Y14
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          nt3x2loop
+
+nt3x2store:
+	MOVQ         $0x00000018, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000010, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y3, Y0, Y12
+	VUNPCKHPS    Y3, Y0, Y13
+	VUNPCKLPS    Y9, Y6, Y14
+	VUNPCKHPS    Y9, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y3
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y9
+	VMOVUPS      gemmMaskTable<>+24(SB), X12
+	VMASKMOVPS   X0, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X3, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X6, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X9, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y0, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y3, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y6, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y9, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VUNPCKLPS    Y4, Y1, Y12
+	VUNPCKHPS    Y4, Y1, Y13
+	VUNPCKLPS    Y10, Y7, Y14
+	VUNPCKHPS    Y10, Y7, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y1
+	VSHUFPS      $0xee, Y14, Y12, Y4
+	VSHUFPS      $0x44, Y15, Y13, Y7
+	VSHUFPS      $0xee, Y15, Y13, Y10
+	VMOVUPS      gemmMaskTable<>+24(SB), X12
+	VMASKMOVPS   X1, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X4, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X7, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X10, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y1, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y4, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y7, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y10, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VUNPCKLPS    Y5, Y2, Y12
+	VUNPCKHPS    Y5, Y2, Y13
+	VUNPCKLPS    Y11, Y8, Y14
+	VUNPCKHPS    Y11, Y8, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y2
+	VSHUFPS      $0xee, Y14, Y12, Y5
+	VSHUFPS      $0x44, Y15, Y13, Y8
+	VSHUFPS      $0xee, Y15, Y13, Y11
+	VMOVUPS      gemmMaskTable<>+24(SB), X12
+	VMASKMOVPS   X2, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          nt3x2stored2
+	VMASKMOVPS   X5, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          nt3x2stored2
+	VMASKMOVPS   X8, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          nt3x2stored2
+	VMASKMOVPS   X11, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          nt3x2stored2
+	VEXTRACTF128 $0x01, Y2, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          nt3x2stored2
+	VEXTRACTF128 $0x01, Y5, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          nt3x2stored2
+	VEXTRACTF128 $0x01, Y8, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          nt3x2stored2
+	VEXTRACTF128 $0x01, Y11, X13
+	VMASKMOVPS   X13, X12, (R11)
+
+nt3x2stored2:
+	JMP ntnext
+
+nt3x3:
+	// 3 row vectors × 3 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          nt3x3k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000018, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000010, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y3
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y6
+	LEAQ         (R11)(DI*8), R11
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y1
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y4
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y7
+	LEAQ         (R11)(DI*8), R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y2
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y5
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y8
+
+nt3x3k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          nt3x3pairs
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VMOVUPS      64(R15), Y14
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+nt3x3pairs:
+	SHRQ $0x01, R14
+	JEQ  nt3x3store
+
+nt3x3loop:
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VMOVUPS      64(R15), Y14
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	VMOVUPS      (R15)(R9*1), Y12
+	VMOVUPS      32(R15)(R9*1), Y13
+	VMOVUPS      64(R15)(R9*1), Y14
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS 4(BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          nt3x3loop
+
+nt3x3store:
+	MOVQ         $0x00000018, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000010, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y3, Y0, Y12
+	VUNPCKHPS    Y3, Y0, Y13
+	VUNPCKLPS    Y9, Y6, Y14
+	VUNPCKHPS    Y9, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y3
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y9
+	VMOVUPS      gemmMaskTable<>+20(SB), X12
+	VMASKMOVPS   X0, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X3, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X6, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X9, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y0, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y3, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y6, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y9, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VUNPCKLPS    Y4, Y1, Y12
+	VUNPCKHPS    Y4, Y1, Y13
+	VUNPCKLPS    Y10, Y7, Y14
+	VUNPCKHPS    Y10, Y7, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y1
+	VSHUFPS      $0xee, Y14, Y12, Y4
+	VSHUFPS      $0x44, Y15, Y13, Y7
+	VSHUFPS      $0xee, Y15, Y13, Y10
+	VMOVUPS      gemmMaskTable<>+20(SB), X12
+	VMASKMOVPS   X1, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X4, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X7, X12, (R11)
+	ADDQ         DI, R11
+	VMASKMOVPS   X10, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y1, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y4, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y7, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y10, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	VUNPCKLPS    Y5, Y2, Y12
+	VUNPCKHPS    Y5, Y2, Y13
+	VUNPCKLPS    Y11, Y8, Y14
+	VUNPCKHPS    Y11, Y8, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y2
+	VSHUFPS      $0xee, Y14, Y12, Y5
+	VSHUFPS      $0x44, Y15, Y13, Y8
+	VSHUFPS      $0xee, Y15, Y13, Y11
+	VMOVUPS      gemmMaskTable<>+20(SB), X12
+	VMASKMOVPS   X2, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          nt3x3stored2
+	VMASKMOVPS   X5, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          nt3x3stored2
+	VMASKMOVPS   X8, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          nt3x3stored2
+	VMASKMOVPS   X11, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          nt3x3stored2
+	VEXTRACTF128 $0x01, Y2, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          nt3x3stored2
+	VEXTRACTF128 $0x01, Y5, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          nt3x3stored2
+	VEXTRACTF128 $0x01, Y8, X13
+	VMASKMOVPS   X13, X12, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          nt3x3stored2
+	VEXTRACTF128 $0x01, Y11, X13
+	VMASKMOVPS   X13, X12, (R11)
+
+nt3x3stored2:
+	JMP ntnext
+
+nt3x4:
+	// 3 row vectors × 4 columns
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+	MOVBQZX      load+112(FP), R12
+	TESTB        R12, R12
+	JEQ          nt3x4k
+	MOVQ         DI, R12
+	SHRQ         $0x02, R12
+	VMOVD        R12, X12
+	VPBROADCASTD X12, Y12
+	VPMULLD      gemmIota<>+0(SB), Y12, Y12
+	VPCMPEQD     Y14, Y14, Y14
+	MOVQ         $0x00000018, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000010, R12
+	NEGQ         R12
+	LEAQ         gemmMaskTable<>+0(SB), R11
+	VMOVUPS      32(R11)(R12*4), Y13
+	MOVQ         SI, R11
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y0
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y3
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y6
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 12(R11)(Y12*4), Y9
+	LEAQ         (R11)(DI*8), R11
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y1
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y4
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y7
+	VMOVAPS      Y14, Y15
+	VGATHERDPS   Y15, 12(R11)(Y12*4), Y10
+	LEAQ         (R11)(DI*8), R11
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, (R11)(Y12*4), Y2
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 4(R11)(Y12*4), Y5
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 8(R11)(Y12*4), Y8
+	VMOVAPS      Y13, Y15
+	VGATHERDPS   Y15, 12(R11)(Y12*4), Y11
+
+nt3x4k:
+	MOVQ         kc+16(FP), R14
+	MOVQ         CX, BX
+	MOVQ         AX, R15
+	BTQ          $0x00, R14
+	JCC          nt3x4pairs
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VMOVUPS      64(R15), Y14
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	VFMADD231PS  Y14, Y15, Y11
+	ADDQ         R9, R15
+	ADDQ         $0x00000004, BX
+
+nt3x4pairs:
+	SHRQ $0x01, R14
+	JEQ  nt3x4store
+
+nt3x4loop:
+	VMOVUPS      (R15), Y12
+	VMOVUPS      32(R15), Y13
+	VMOVUPS      64(R15), Y14
+	VBROADCASTSS (BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS (BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS (BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	VBROADCASTSS (BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	VFMADD231PS  Y14, Y15, Y11
+	VMOVUPS      (R15)(R9*1), Y12
+	VMOVUPS      32(R15)(R9*1), Y13
+	VMOVUPS      64(R15)(R9*1), Y14
+	VBROADCASTSS 4(BX), Y15
+	VFMADD231PS  Y12, Y15, Y0
+	VFMADD231PS  Y13, Y15, Y1
+	VFMADD231PS  Y14, Y15, Y2
+	VBROADCASTSS 4(BX)(DX*1), Y15
+	VFMADD231PS  Y12, Y15, Y3
+	VFMADD231PS  Y13, Y15, Y4
+	VFMADD231PS  Y14, Y15, Y5
+	VBROADCASTSS 4(BX)(DX*2), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VFMADD231PS  Y14, Y15, Y8
+	VBROADCASTSS 4(BX)(R13*1), Y15
+	VFMADD231PS  Y12, Y15, Y9
+	VFMADD231PS  Y13, Y15, Y10
+	VFMADD231PS  Y14, Y15, Y11
+	LEAQ         (R15)(R9*2), R15
+	ADDQ         $0x00000008, BX
+	DECQ         R14
+	JNE          nt3x4loop
+
+nt3x4store:
+	MOVQ         $0x00000018, R12
+	CMPQ         R8, R12
+	CMOVQLT      R8, R12
+	SUBQ         $0x00000010, R12
+	MOVQ         SI, R11
+	VUNPCKLPS    Y3, Y0, Y12
+	VUNPCKHPS    Y3, Y0, Y13
+	VUNPCKLPS    Y9, Y6, Y14
+	VUNPCKHPS    Y9, Y6, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y0
+	VSHUFPS      $0xee, Y14, Y12, Y3
+	VSHUFPS      $0x44, Y15, Y13, Y6
+	VSHUFPS      $0xee, Y15, Y13, Y9
+	VMOVUPS      X0, (R11)
+	ADDQ         DI, R11
+	VMOVUPS      X3, (R11)
+	ADDQ         DI, R11
+	VMOVUPS      X6, (R11)
+	ADDQ         DI, R11
+	VMOVUPS      X9, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y0, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y3, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y6, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y9, (R11)
+	ADDQ         DI, R11
+	VUNPCKLPS    Y4, Y1, Y12
+	VUNPCKHPS    Y4, Y1, Y13
+	VUNPCKLPS    Y10, Y7, Y14
+	VUNPCKHPS    Y10, Y7, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y1
+	VSHUFPS      $0xee, Y14, Y12, Y4
+	VSHUFPS      $0x44, Y15, Y13, Y7
+	VSHUFPS      $0xee, Y15, Y13, Y10
+	VMOVUPS      X1, (R11)
+	ADDQ         DI, R11
+	VMOVUPS      X4, (R11)
+	ADDQ         DI, R11
+	VMOVUPS      X7, (R11)
+	ADDQ         DI, R11
+	VMOVUPS      X10, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y1, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y4, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y7, (R11)
+	ADDQ         DI, R11
+	VEXTRACTF128 $0x01, Y10, (R11)
+	ADDQ         DI, R11
+	VUNPCKLPS    Y5, Y2, Y12
+	VUNPCKHPS    Y5, Y2, Y13
+	VUNPCKLPS    Y11, Y8, Y14
+	VUNPCKHPS    Y11, Y8, Y15
+	VSHUFPS      $0x44, Y14, Y12, Y2
+	VSHUFPS      $0xee, Y14, Y12, Y5
+	VSHUFPS      $0x44, Y15, Y13, Y8
+	VSHUFPS      $0xee, Y15, Y13, Y11
+	VMOVUPS      X2, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000001
+	JLE          nt3x4stored2
+	VMOVUPS      X5, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000002
+	JLE          nt3x4stored2
+	VMOVUPS      X8, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000003
+	JLE          nt3x4stored2
+	VMOVUPS      X11, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000004
+	JLE          nt3x4stored2
+	VEXTRACTF128 $0x01, Y2, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000005
+	JLE          nt3x4stored2
+	VEXTRACTF128 $0x01, Y5, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000006
+	JLE          nt3x4stored2
+	VEXTRACTF128 $0x01, Y8, (R11)
+	ADDQ         DI, R11
+	CMPQ         R12, $0x00000007
+	JLE          nt3x4stored2
+	VEXTRACTF128 $0x01, Y11, (R11)
+
+nt3x4stored2:
+ntnext:
+	SUBQ $0x00000018, R8
+	JLE  ntnextcols
+	ADDQ $0x00000060, AX
+	LEAQ (DI)(DI*2), R12
+	LEAQ (SI)(R12*8), SI
+	JMP  ntgroup
+
+ntnextcols:
+	MOVQ n+8(FP), R12
+	SUBQ $0x00000004, R12
+	JLE  ntdone
+	MOVQ R12, n+8(FP)
+	LEAQ (CX)(DX*4), CX
+	ADDQ $0x00000010, R10
+	MOVQ R10, SI
+	MOVQ m+0(FP), R8
+	MOVQ a_base+24(FP), AX
+	JMP  ntgroup
+
+ntdone:
+	VZEROUPPER
+	RET
+
 // func GemmPack6(dst []float32, src []float32, ld int, kc int, panels int, alpha float32)
 // Requires: AVX
 TEXT ·GemmPack6(SB), NOSPLIT, $0-76

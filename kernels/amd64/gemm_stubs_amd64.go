@@ -37,6 +37,13 @@ func GemmTileAVX2(m int, n int, kc int, a []float32, b []float32, ldb int, c []f
 //go:noescape
 func GemmNTAVX512(m int, n int, kc int, a []float32, b []float32, ldb int, c []float32, ldc int, load bool)
 
+// GemmNTAVX2 computes C[i][j] (+)= Σ_p a[p*S+i]·b[j*ldb+p] for i < m <= 64, j < n <= 8, S = 8*ceil(m/8),
+// as one in-order FMA chain over p per element starting from C (load) or +0.
+// a is the packed Aᵀ (zero-padded to S rows); B is read in place; ldc*8 must fit in an int32.
+//
+//go:noescape
+func GemmNTAVX2(m int, n int, kc int, a []float32, b []float32, ldb int, c []float32, ldc int, load bool)
+
 // GemmPack6 packs panels of 6 rows of a row-major matrix (row stride ld) into
 // column-interleaved panels: dst[q*kc*6 + p*6 + r] = alpha*src[(q*6+r)*ld + p]
 // for p < kc&^7 (alpha == 1: a plain copy); the caller packs the other columns.

@@ -22,6 +22,9 @@
 // m×n window (masked loads and stores for the last, partial vector) and
 // reads ceil(n/w) vectors of each B row, so for n < nr B must be a
 // zero-padded packed panel or otherwise readable that far.
+//
+// GemmNTAVX512 and GemmNTAVX2 are the few-row A·Bᵀ kernels: they read B in
+// place and keep the C tile transposed in registers (see genNT, genNTAVX2).
 package main
 
 import (
@@ -104,6 +107,7 @@ func main() {
 		genTile(s)
 	}
 	genNT()
+	genNTAVX2()
 	for _, r := range []int{6, 14, 16, 32} {
 		genPack(r)
 	}
@@ -800,6 +804,291 @@ func ntStore(v, nj int, tag string, acc func(j, u int) VecPhysical, rM, rC, rLdc
 			}
 			if i < 15 {
 				ADDQ(rLd1, rRow)
+			}
+		}
+		if last {
+			Label(done)
+		}
+	}
+}
+
+// genNTAVX2 emits GemmNTAVX2(m, n, kc, a, b, ldb, c, ldc, load), the AVX2
+// analogue of GemmNTAVX512: with S = 8*ceil(m/8) and a the packed Aᵀ
+// (a[p*S+i] = alpha*A[i][p], zero-padded to S rows), for i < m <= 64,
+// j < n <= 8:
+//
+//	acc = load ? c[i*ldc+j] : +0
+//	for p := 0; p < kc; p++ { acc = fma(a[p*S+i], b[j*ldb+p], acc) }
+//	c[i*ldc+j] = acc
+//
+// m <= 8 is one tile of 1 row vector × n columns (Y0..Y7 = the columns).
+// Otherwise the columns are done 4 at a time and, for each 4, the rows in
+// groups of up to 24 (3 vectors) that all read the same 4 rows of B (which
+// then stay in L1): Y(3j+u) = rows 8u..8u+7 of the group in column j. Y12..
+// Y14 = the A vectors of step p, Y15 = the broadcast of B[j][p]. The k loop
+// is unrolled by 2. C is read (only when load) with VGATHERDPS one column
+// of 8 rows at a time, masked to the m rows, and written by transposing each
+// 8×4 block in registers (two in-lane stages) into 128-bit row pieces
+// (VMASKMOVPS for partial ones). B rows >= n and columns >= kc are never
+// read; C is touched only in the m×n window. n is overwritten in the
+// argument frame (the columns left).
+func genNTAVX2() {
+	name := "GemmNTAVX2"
+	TEXT(name, NOSPLIT, "func(m, n, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool)")
+	Doc(name+" computes C[i][j] (+)= Σ_p a[p*S+i]·b[j*ldb+p] for i < m <= 64, j < n <= 8, S = 8*ceil(m/8),",
+		"as one in-order FMA chain over p per element starting from C (load) or +0.",
+		"a is the packed Aᵀ (zero-padded to S rows); B is read in place; ldc*8 must fit in an int32.")
+	Pragma("noescape")
+	rM, rK, rA0, rA, rB := R8, R14, RAX, R15, RBX
+	rLdb, rLd3, rS, rC0, rLdc, rRow, rTmp := RDX, R13, R9, RSI, RDI, R11, R12
+	rBcol, rCcol := RCX, R10 // B and C at the current 4 columns
+	Load(Param("m"), rM)
+	Load(Param("a").Base(), rA0)
+	Load(Param("b").Base(), rBcol)
+	Load(Param("ldb"), rLdb)
+	SHLQ(U8(2), rLdb)
+	LEAQ(Mem{Base: rLdb, Index: rLdb, Scale: 2}, rLd3)
+	// rS = S*4 bytes = 32*ceil(m/8).
+	LEAQ(Mem{Base: rM, Disp: 7}, rS)
+	SHRQ(U8(3), rS)
+	SHLQ(U8(5), rS)
+	Load(Param("c").Base(), rCcol)
+	MOVQ(rCcol, rC0)
+	Load(Param("ldc"), rLdc)
+	SHLQ(U8(2), rLdc)
+	Load(Param("n"), rTmp)
+	CMPQ(rM, U32(8))
+	JA(LabelRef("ntcols"))
+	for nj := 8; nj > 1; nj-- {
+		CMPQ(rTmp, U32(nj))
+		JEQ(LabelRef(fmt.Sprintf("ntw%d", nj)))
+	}
+	JMP(LabelRef("ntw1"))
+	Label("ntcols")
+	Label("ntgroup")
+	// rM = rows left (> 0). Dispatch on v = min(ceil(rM/8), 3) and
+	// min(n, 4) columns.
+	Load(Param("n"), rTmp)
+	for v := 1; v <= 3; v++ {
+		if v < 3 {
+			CMPQ(rM, U32(8*v))
+			JA(LabelRef(fmt.Sprintf("ntv%dmore", v)))
+		}
+		for nj := 3; nj > 1; nj-- {
+			CMPQ(rTmp, U32(nj))
+			JEQ(LabelRef(fmt.Sprintf("nt%dx%d", v, nj)))
+		}
+		CMPQ(rTmp, U32(1))
+		JEQ(LabelRef(fmt.Sprintf("nt%dx1", v)))
+		JMP(LabelRef(fmt.Sprintf("nt%dx4", v)))
+		if v < 3 {
+			Label(fmt.Sprintf("ntv%dmore", v))
+		}
+	}
+	bmem := func(j int) Mem {
+		base := rB
+		if j >= 4 {
+			base = rTmp // rB + 4*ldb
+		}
+		switch j % 4 {
+		case 0:
+			return Mem{Base: base}
+		case 1:
+			return Mem{Base: base, Index: rLdb, Scale: 1}
+		case 2:
+			return Mem{Base: base, Index: rLdb, Scale: 2}
+		}
+		return Mem{Base: base, Index: rLd3, Scale: 1}
+	}
+	// lastRows sets rTmp = the rows of vector v-1 of the group (1..8).
+	lastRows := func(v int) {
+		MOVQ(U32(8*v), rTmp)
+		CMPQ(rM, rTmp)
+		CMOVQLT(rM, rTmp)
+		if v > 1 {
+			SUBQ(U32(8*(v-1)), rTmp)
+		}
+	}
+	variant := func(tag string, v, nj int, acc func(j, u int) VecPhysical) {
+		Label(tag)
+		Commentf("%d row vectors × %d columns", v, nj)
+		for j := 0; j < nj; j++ {
+			for u := 0; u < v; u++ {
+				VXORPS(acc(j, u), acc(j, u), acc(j, u))
+			}
+		}
+		Load(Param("load"), rTmp)
+		TESTB(rTmp.As8(), rTmp.As8())
+		JEQ(LabelRef(tag + "k"))
+		// Y12 = lane*ldc, Y14 = all lanes, Y13 = the last vector's lanes.
+		MOVQ(rLdc, rTmp)
+		SHRQ(U8(2), rTmp)
+		VMOVD(rTmp.As32(), X12)
+		VPBROADCASTD(X12, Y12)
+		VPMULLD(iotaTable, Y12, Y12)
+		VPCMPEQD(Y14, Y14, Y14)
+		lastRows(v)
+		NEGQ(rTmp)
+		LEAQ(maskTable, rRow)
+		VMOVUPS(Mem{Base: rRow, Index: rTmp, Scale: 4, Disp: 32}, Y13)
+		MOVQ(rC0, rRow)
+		for u := 0; u < v; u++ {
+			if u > 0 {
+				LEAQ(Mem{Base: rRow, Index: rLdc, Scale: 8}, rRow)
+			}
+			for j := 0; j < nj; j++ {
+				if u == v-1 {
+					VMOVAPS(Y13, Y15)
+				} else {
+					VMOVAPS(Y14, Y15)
+				}
+				VGATHERDPS(Y15, Mem{Base: rRow, Disp: 4 * j, Index: Y12, Scale: 4}, acc(j, u))
+			}
+		}
+		Label(tag + "k")
+		Load(Param("kc"), rK)
+		MOVQ(rBcol, rB)
+		MOVQ(rA0, rA)
+		if nj > 4 {
+			LEAQ(Mem{Base: rB, Index: rLdb, Scale: 4}, rTmp)
+		}
+		// One step p (second: p+1, A at rA+rS, B 4 bytes on).
+		step := func(second bool) {
+			for u := 0; u < v; u++ {
+				m := Mem{Base: rA, Disp: 32 * u}
+				if second {
+					m = Mem{Base: rA, Index: rS, Scale: 1, Disp: 32 * u}
+				}
+				VMOVUPS(m, ymm(12+u))
+			}
+			for j := 0; j < nj; j++ {
+				m := bmem(j)
+				if second {
+					m.Disp += 4
+				}
+				VBROADCASTSS(m, Y15)
+				for u := 0; u < v; u++ {
+					VFMADD231PS(ymm(12+u), Y15, acc(j, u))
+				}
+			}
+		}
+		advance := func(steps int) {
+			if steps == 1 {
+				ADDQ(rS, rA)
+			} else {
+				LEAQ(Mem{Base: rA, Index: rS, Scale: 2}, rA)
+			}
+			ADDQ(U32(4*steps), rB)
+			if nj > 4 {
+				ADDQ(U32(4*steps), rTmp)
+			}
+		}
+		// An odd kc: one step first, then pairs.
+		BTQ(U8(0), rK)
+		JCC(LabelRef(tag + "pairs"))
+		step(false)
+		advance(1)
+		Label(tag + "pairs")
+		SHRQ(U8(1), rK)
+		JEQ(LabelRef(tag + "store"))
+		Label(tag + "loop")
+		step(false)
+		step(true)
+		advance(2)
+		DECQ(rK)
+		JNE(LabelRef(tag + "loop"))
+		Label(tag + "store")
+		ntStoreAVX2(v, nj, tag, acc, lastRows, rC0, rLdc, rRow, rTmp)
+	}
+	for nj := 1; nj <= 8; nj++ {
+		variant(fmt.Sprintf("ntw%d", nj), 1, nj, func(j, u int) VecPhysical { return ymm(j) })
+		JMP(LabelRef("ntdone"))
+	}
+	for v := 1; v <= 3; v++ {
+		for nj := 1; nj <= 4; nj++ {
+			variant(fmt.Sprintf("nt%dx%d", v, nj), v, nj, func(j, u int) VecPhysical { return ymm(3*j + u) })
+			JMP(LabelRef("ntnext"))
+		}
+	}
+	Label("ntnext")
+	SUBQ(U32(24), rM)
+	JLE(LabelRef("ntnextcols"))
+	ADDQ(U32(96), rA0)
+	LEAQ(Mem{Base: rLdc, Index: rLdc, Scale: 2}, rTmp)
+	LEAQ(Mem{Base: rC0, Index: rTmp, Scale: 8}, rC0)
+	JMP(LabelRef("ntgroup"))
+	Label("ntnextcols")
+	// The next 4 columns, if any.
+	Load(Param("n"), rTmp)
+	SUBQ(U32(4), rTmp)
+	JLE(LabelRef("ntdone"))
+	Store(rTmp, Param("n"))
+	LEAQ(Mem{Base: rBcol, Index: rLdb, Scale: 4}, rBcol)
+	ADDQ(U32(16), rCcol)
+	MOVQ(rCcol, rC0)
+	Load(Param("m"), rM)
+	Load(Param("a").Base(), rA0)
+	JMP(LabelRef("ntgroup"))
+	Label("ntdone")
+	VZEROUPPER()
+	RET()
+}
+
+// ntStoreAVX2 writes the accumulators of GemmNTAVX2's v×nj variant (acc(j,
+// u) = rows 8u..8u+7 of column j) to the C rows of the group at rC0,
+// clobbering Y12..Y15 and the accumulators. Per vector and 4 columns, the
+// two in-lane stages of a transpose (VUNPCK*PS, VSHUFPS) leave out[t] with
+// 128-bit lane L = those columns of row t+4L, stored with 128-bit stores
+// (VMASKMOVPS for fewer than 4 columns). Rows >= m are skipped; columns
+// j >= nj hold stale values and are never stored.
+func ntStoreAVX2(v, nj int, tag string, acc func(j, u int) VecPhysical, lastRows func(int), rC0, rLdc, rRow, rTmp GPPhysical) {
+	lastRows(v)
+	MOVQ(rC0, rRow)
+	tmp := func(i int) VecPhysical { return ymm(12 + i) }
+	halves := (nj + 3) / 4
+	for u := 0; u < v; u++ {
+		for h := 0; h < halves; h++ {
+			in := func(j int) VecPhysical { return acc(4*h+j, u) }
+			for k := 0; k < 2; k++ {
+				VUNPCKLPS(in(2*k+1), in(2*k), tmp(2*k))
+				VUNPCKHPS(in(2*k+1), in(2*k), tmp(2*k+1))
+			}
+			VSHUFPS(U8(0x44), tmp(2), tmp(0), in(0))
+			VSHUFPS(U8(0xEE), tmp(2), tmp(0), in(1))
+			VSHUFPS(U8(0x44), tmp(3), tmp(1), in(2))
+			VSHUFPS(U8(0xEE), tmp(3), tmp(1), in(3))
+		}
+		// The last half has cols columns; X12 = their mask when < 4.
+		cols := nj - 4*(halves-1)
+		if cols < 4 {
+			VMOVUPS(maskTable.Offset(4*(8-cols)), X12)
+		}
+		last := u == v-1
+		done := fmt.Sprintf("%sstored%d", tag, u)
+		for i := 0; i < 8; i++ {
+			if last && i > 0 {
+				CMPQ(rTmp, U32(i))
+				JLE(LabelRef(done))
+			}
+			t, L := i%4, i/4
+			for h := 0; h < halves; h++ {
+				r := acc(4*h+t, u)
+				m := Mem{Base: rRow, Disp: 16 * h}
+				full := h < halves-1 || cols == 4
+				switch {
+				case L == 0 && full:
+					VMOVUPS(r.AsX(), m)
+				case L == 0:
+					VMASKMOVPS(r.AsX(), X12, m)
+				case full:
+					VEXTRACTF128(U8(1), r, m)
+				default:
+					VEXTRACTF128(U8(1), r, X13)
+					VMASKMOVPS(X13, X12, m)
+				}
+			}
+			if !(last && i == 7) {
+				ADDQ(rLdc, rRow)
 			}
 		}
 		if last {

@@ -24,6 +24,17 @@ func splitmix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
+// dropoutBits is the mask hash of the element with low index word lo, under
+// keys (k0, k1) where k0 already has the high index word folded in
+// (k0 ^ Mix32(hi)). The element is kept iff the result is below the
+// threshold.
+func dropoutBits(k0, k1, lo uint32) uint32 { return Mix32(Mix32(lo^k0) + k1) }
+
+// dropoutBitsAt is dropoutBits for the full 64-bit element index i.
+func dropoutBitsAt(k0, k1 uint32, i uint64) uint32 {
+	return dropoutBits(k0^Mix32(uint32(i>>32)), k1, uint32(i))
+}
+
 // dropoutKeys derives the two 32-bit hash keys from a 64-bit seed.
 func dropoutKeys(seed uint64) (k0, k1 uint32) {
 	z := splitmix64(seed)
@@ -55,14 +66,14 @@ func DropoutKeep(seed, i uint64, p float32) bool {
 		return true
 	}
 	k0, k1 := dropoutKeys(seed)
-	return Mix32(Mix32(uint32(i)^k0^Mix32(uint32(i>>32)))+k1) < thr
+	return dropoutBitsAt(k0, k1, i) < thr
 }
 
 func dropoutGeneric(dst, src []float32, k0, k1, lo, thr uint32, scale float32) {
 	src = src[:len(dst)]
 	for j, x := range src {
 		m := float32(0)
-		if Mix32(Mix32((lo+uint32(j))^k0)+k1) < thr {
+		if dropoutBits(k0, k1, lo+uint32(j)) < thr {
 			m = scale
 		}
 		dst[j] = float32(x * m)
@@ -73,7 +84,7 @@ func dropoutMaskGeneric(mask []uint64, n int, k0, k1, lo, thr uint32) {
 	for w := 0; w*64 < n; w++ {
 		var word uint64
 		for b := 0; b < 64 && w*64+b < n; b++ {
-			if Mix32(Mix32((lo+uint32(w*64+b))^k0)+k1) < thr {
+			if dropoutBits(k0, k1, lo+uint32(w*64+b)) < thr {
 				word |= 1 << b
 			}
 		}
@@ -115,7 +126,44 @@ func Dropout(dst, src []float32, p float32, seed, offset uint64) {
 	}
 	raceRW(dst, src)
 	k0, k1 := dropoutKeys(seed)
-	dropoutSpan(cur(), dst, src, k0, k1, thr, scale, offset)
+	b := cur()
+	if len(dst) < dropoutParallelMin {
+		dropoutSpan(b, dst, src, k0, k1, thr, scale, offset)
+		return
+	}
+	// Large arrays are memory-bound: split them over the worker pool. The
+	// mask depends only on (seed, index), so any split gives the same bits.
+	t := dropoutTasks.get()
+	if t.fn == nil {
+		t.fn = t.run // bound once per task object: no allocation per call
+	}
+	t.b, t.dst, t.src, t.k0, t.k1, t.thr, t.scale, t.offset = b, dst, src, k0, k1, thr, scale, offset
+	parallelRange(len(dst), dropoutParallelMin/2, t.fn)
+	t.b, t.dst, t.src = nil, nil, nil
+	dropoutTasks.put(t)
+}
+
+// dropoutParallelMin is the size from which Dropout splits over the worker
+// pool. Waking a parked worker costs tens of µs in practice (gemmMinWork), so
+// a 1M-element call (≈ 0.3 ms) is faster alone; at 64M elements two threads
+// halve the time (DRAM-bound: 50.6 → 25.8 ms on the 2-core Xeon dev VM).
+const dropoutParallelMin = 1 << 22
+
+// dropoutTask is one parallel Dropout call; fn is its run method, bound
+// once so that reusing the task allocates nothing.
+type dropoutTask struct {
+	b           *impl
+	dst, src    []float32
+	k0, k1, thr uint32
+	scale       float32
+	offset      uint64
+	fn          func(lo, hi int)
+}
+
+var dropoutTasks freeList[dropoutTask]
+
+func (t *dropoutTask) run(lo, hi int) {
+	dropoutSpan(t.b, t.dst[lo:hi], t.src[lo:hi], t.k0, t.k1, t.thr, t.scale, t.offset+uint64(lo))
 }
 
 // DropoutMask writes the keep mask of n elements starting at element index
@@ -157,8 +205,7 @@ func DropoutMask(mask []uint64, n int, p float32, seed, offset uint64) {
 		cnt := min(64, n-j0)
 		var word uint64
 		for j := 0; j < cnt; j++ {
-			i := offset + uint64(j0+j)
-			if Mix32(Mix32(uint32(i)^k0^Mix32(uint32(i>>32)))+k1) < thr {
+			if dropoutBitsAt(k0, k1, offset+uint64(j0+j)) < thr {
 				word |= 1 << j
 			}
 		}

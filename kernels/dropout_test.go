@@ -571,3 +571,40 @@ func TestDropoutPanics(t *testing.T) {
 	mustPanic(t, "DropoutMask short", func() { DropoutMask(make([]uint64, 1), 65, 0.5, 1, 0) }, "DropoutMask", "65", "2", "1")
 	mustPanic(t, "DropoutMask negative", func() { DropoutMask(nil, -1, 0.5, 1, 0) }, "DropoutMask", "-1")
 }
+
+// TestDropoutParallel: a Dropout large enough to split over the worker pool
+// gives the bits of one serial pass for any worker count (also when a split
+// point and the 2^32 index wrap fall inside the call), and allocates
+// nothing after warm-up.
+func TestDropoutParallel(t *testing.T) {
+	n := dropoutParallelMin + 12345
+	if reduced() {
+		n = dropoutParallelMin + 33
+	}
+	x := randNormal(newRand(t), n, 0, 1)
+	forEachBackend(t, func(t *testing.T) {
+		for _, off := range []uint64{0, 1<<32 - uint64(n)/3} {
+			want := make([]float32, n)
+			dropoutSpanRef(want, x, 0.1, 9, off)
+			for _, w := range []int{1, 2, 3} {
+				restore := setMaxWorkers(w)
+				got := make([]float32, n)
+				Dropout(got, x, 0.1, 9, off)
+				requireBitsEqual(t, fmt.Sprintf("off=%d workers=%d", off, w), got, want)
+				if !raceEnabled {
+					if a := testing.AllocsPerRun(3, func() { Dropout(got, x, 0.1, 9, off) }); a != 0 {
+						t.Errorf("workers=%d: %v allocations per call, want 0", w, a)
+					}
+				}
+				restore()
+			}
+		}
+	})
+}
+
+// dropoutSpanRef is Dropout as one serial pass on the active backend.
+func dropoutSpanRef(dst, src []float32, p float32, seed, off uint64) {
+	thr, scale := dropoutParams("test", p)
+	k0, k1 := dropoutKeys(seed)
+	dropoutSpan(cur(), dst, src, k0, k1, thr, scale, off)
+}

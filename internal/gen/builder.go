@@ -59,7 +59,6 @@ func (c *code) fcmgt(d, n, m V)     { c.W(a64.FCMGT(int(d), int(n), int(m))) }
 func (c *code) fcmeq(d, n, m V)     { c.W(a64.FCMEQ(int(d), int(n), int(m))) }
 func (c *code) fcmltz(d, n V)       { c.W(a64.FCMLTZ(int(d), int(n))) }
 func (c *code) fcmgtz(d, n V)       { c.W(a64.FCMGTZ(int(d), int(n))) }
-func (c *code) fabs(d, n V)         { c.W(a64.FABS(int(d), int(n))) }
 func (c *code) mul(d, n, m V)       { c.W(a64.MUL(int(d), int(n), int(m))) }
 func (c *code) cmhi(d, n, m V)      { c.W(a64.CMHI(int(d), int(n), int(m))) }
 func (c *code) bic(d, n, m V)       { c.W(a64.BIC(int(d), int(n), int(m))) }

@@ -267,8 +267,11 @@ func checkLayout(entries []entry, dataLen uint64) error {
 			}
 			n = lo
 		}
-		if n > math.MaxInt {
-			return formatErr(fmt.Sprintf("tensor %q: shape %v has too many elements for this platform", e.name, e.shape))
+		// The float32 result takes 4 bytes per element: on 32-bit
+		// platforms a large 1- or 2-byte tensor must be refused here, not
+		// by a panic in make.
+		if n > math.MaxInt/4 {
+			return formatErr(fmt.Sprintf("tensor %q: shape %v is too large to load as float32 on this platform", e.name, e.shape))
 		}
 		hi, nbytes := bits.Mul64(n, uint64(dtypeSize[e.dtype]))
 		if hi != 0 || nbytes != e.end-e.begin {

@@ -113,7 +113,7 @@ func Load(r io.ReaderAt, size int64) (map[string]Tensor, map[string]string, erro
 				buf = make([]byte, chunkSize)
 			}
 			b := buf[:m*esize]
-			if err := readAt(r, b, dataStart+int64(e.begin)+int64(i*esize)); err != nil {
+			if err := readAt(r, b, dataStart+int64(e.begin)+int64(i)*int64(esize)); err != nil {
 				return nil, nil, fmt.Errorf("safetensors: reading tensor %q: %w", e.name, err)
 			}
 			if bad := decode(t.F32[i:i+m], b, e.dtype); bad >= 0 {

@@ -219,6 +219,11 @@ func rowDispatch(s isa, v int, masked bool) {
 // per row, the last vector masked when masked. packed means B advances by nr
 // floats per k step (an immediate) instead of ldb.
 func variant(s isa, r, v int, masked bool, tag string, packed bool) {
+	if packed && masked {
+		// The packed path's prefetch uses rTmp, which holds the AVX2 mask
+		// pointer the masked store reloads from.
+		panic("gemm generator: a packed variant cannot be masked")
+	}
 	Label(tag)
 	Commentf("%d rows × %d vectors%s", r, v, map[bool]string{true: ", last vector masked", false: ""}[masked])
 	last := v - 1

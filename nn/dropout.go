@@ -195,7 +195,7 @@ func (g *Graph) AlphaDropout(x *Tensor, p float32, seed uint64, inner int) *Tens
 			d, s := out.Data[u*inner:(u+1)*inner], x.Data[u*inner:(u+1)*inner]
 			if mask[u/64]>>(u%64)&1 != 0 {
 				for i, v := range s {
-					d[i] = a*v + keepShift
+					d[i] = float32(a*v) + keepShift
 				}
 			} else {
 				for i := range d {
@@ -213,7 +213,7 @@ func (g *Graph) AlphaDropout(x *Tensor, p float32, seed uint64, inner int) *Tens
 
 func alphaParams(p float32) (a, keepShift, dropVal float32) {
 	pp := float64(p)
-	af := 1 / math.Sqrt((seluAlpha*seluAlpha*pp+1)*(1-pp))
+	af := 1 / math.Sqrt((float64(seluAlpha*seluAlpha*pp)+1)*(1-pp))
 	return float32(af), float32(seluAlpha * af * pp), float32(-seluAlpha * af * (1 - pp))
 }
 

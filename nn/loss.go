@@ -99,7 +99,7 @@ func (l *CrossEntropyLoss) forward(g *Graph, x *Tensor, targets []int, probs *Te
 			st, dt := float64(kernels.Sum(t)), float64(kernels.Dot(t, row))
 			e := float64(eps)
 			// Σ q'(lse - x) with q' = (1-ε)t + ε/C
-			per[r] = float32((1-e)*(z*st-dt) + e*(z-sumX/float64(C)))
+			per[r] = float32(float64((1-e)*(float64(z*st)-dt)) + float64(e*(z-sumX/float64(C))))
 			count++
 			continue
 		}
@@ -110,7 +110,7 @@ func (l *CrossEntropyLoss) forward(g *Graph, x *Tensor, targets []int, probs *Te
 		count++
 		nll := z - float64(row[targets[r]])
 		smooth := z - sumX/float64(C)
-		per[r] = float32((1-float64(eps))*nll + float64(eps)*smooth)
+		per[r] = float32(float64((1-float64(eps))*nll) + float64(float64(eps)*smooth))
 	}
 	out := l.reduce(g, x.Shape[:len(x.Shape)-1], per, count)
 	if g.recording(x) { // targets get no gradient
@@ -167,7 +167,7 @@ func crossEntropyBackward(g *Graph, n *node) {
 		}
 		if n.t != nil { // dL/dx = p·Σq' - q'
 			t := n.t.Data[r*C : (r+1)*C]
-			st := (1-eps)*kernels.Sum(t) + eps
+			st := float32((1-eps)*kernels.Sum(t)) + eps
 			kernels.Scale(row, row, st)
 			kernels.Axpy(-(1 - eps), t, row)
 		} else {

@@ -216,7 +216,7 @@ func (g *Graph) reduceAll(x *Tensor, scale float32) *Tensor {
 
 func reduceAllBackward(g *Graph, n *node) {
 	x := n.in[0]
-	v := n.out.Grad[0] * n.f[0]
+	v := float32(n.out.Grad[0] * n.f[0])
 	dx, fresh := g.gradDst(x)
 	if fresh {
 		for i := range dx {

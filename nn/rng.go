@@ -27,7 +27,7 @@ func fillUniform(dst []float32, lo, hi float32) {
 	rngMu.Lock()
 	defer rngMu.Unlock()
 	for i := range dst {
-		dst[i] = lo + (hi-lo)*float32(rng.Float64())
+		dst[i] = lo + float32((hi-lo)*float32(rng.Float64()))
 	}
 }
 
@@ -35,7 +35,7 @@ func fillNormal(dst []float32, mean, std float32) {
 	rngMu.Lock()
 	defer rngMu.Unlock()
 	for i := range dst {
-		dst[i] = mean + std*float32(rng.NormFloat64())
+		dst[i] = mean + float32(std*float32(rng.NormFloat64()))
 	}
 }
 

@@ -86,22 +86,22 @@ func (o *SGD) Step() {
 		for j, gr := range p.Grad {
 			d := gr
 			if o.WeightDecay != 0 {
-				d += o.WeightDecay * p.Data[j]
+				d += float32(o.WeightDecay * p.Data[j])
 			}
 			if o.Momentum != 0 {
 				b := &o.buf[i][j]
 				if o.steps == 0 {
 					*b = d
 				} else {
-					*b = o.Momentum**b + (1-o.Dampening)*d
+					*b = float32(o.Momentum**b) + float32((1-o.Dampening)*d)
 				}
 				if o.Nesterov {
-					d += o.Momentum * *b
+					d += float32(o.Momentum * *b)
 				} else {
 					d = *b
 				}
 			}
-			p.Data[j] -= o.LR * d
+			p.Data[j] -= float32(o.LR * d)
 		}
 	}
 	o.steps++
@@ -170,7 +170,7 @@ func (o *Adam) Step() {
 	bc1 := 1 - math.Pow(float64(b1), float64(o.t))
 	bc2sqrt := float32(math.Sqrt(1 - math.Pow(float64(b2), float64(o.t))))
 	stepSize := float32(float64(o.LR) / bc1)
-	decay := float32(1 - float64(o.LR)*float64(o.WeightDecay))
+	decay := float32(1 - float64(float64(o.LR)*float64(o.WeightDecay)))
 	for i, p := range o.Params {
 		m, v := o.m[i], o.v[i]
 		var vmax []float32
@@ -182,10 +182,10 @@ func (o *Adam) Step() {
 		}
 		for j, gr := range p.Grad {
 			if !o.Decoupled && o.WeightDecay != 0 {
-				gr += o.WeightDecay * p.Data[j]
+				gr += float32(o.WeightDecay * p.Data[j])
 			}
-			m[j] = b1*m[j] + (1-b1)*gr
-			v[j] = b2*v[j] + (1-b2)*gr*gr
+			m[j] = float32(b1*m[j]) + float32((1-b1)*gr)
+			v[j] = float32(b2*v[j]) + float32(float32((1-b2)*gr)*gr)
 			vv := v[j]
 			if vmax != nil {
 				vmax[j] = max(vmax[j], vv)

@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -177,6 +178,7 @@ func measure(c *config, stdout, stderr io.Writer) (*schema.File, error) {
 	opt.Progress = stderr
 	if c.verbose {
 		opt.Progress = nil
+		opt.OnRecord = func(r *schema.Record) { fmt.Fprintln(stderr, runner.Line(r)) }
 	}
 
 	rev, modified := machine.Revision()
@@ -206,23 +208,7 @@ func measure(c *config, stdout, stderr io.Writer) (*schema.File, error) {
 	fmt.Fprintln(stdout)
 
 	start := time.Now()
-	if c.verbose {
-		for i := range cs {
-			for _, impl := range cs[i].Impls() {
-				for _, t := range opt.Threads {
-					if len(opt.Impls) > 0 && !contains(opt.Impls, impl) {
-						continue
-					}
-					r := runner.Measure(&cs[i], impl, t, opt)
-					r.PeakFraction, r.PeakRef = f.Peak.Fraction(&r)
-					fmt.Fprintln(stderr, runner.Line(&r))
-					f.Records = append(f.Records, r)
-				}
-			}
-		}
-	} else {
-		f.Records = runner.Run(cs, opt, &f.Peak)
-	}
+	f.Records = runner.Run(cs, opt, &f.Peak)
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("internal error, invalid results: %w", err)
 	}
@@ -356,18 +342,9 @@ func parseInts(s string) ([]int, error) {
 		if err != nil || n < 1 {
 			return nil, fmt.Errorf("bad thread count %q", part)
 		}
-		if !contains(out, n) {
+		if !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
 	return out, nil
-}
-
-func contains[T comparable](s []T, v T) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

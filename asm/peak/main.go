@@ -50,7 +50,13 @@ func fmaKernel(name string, chains int, vec func(int) VecPhysical, doc string) {
 	n := Load(Param("iters"), GP64())
 	x, y := vec(chains), vec(chains+1)
 	for i := 0; i < chains+2; i++ {
-		VXORPS(vec(i), vec(i), vec(i))
+		// VXORPS on a ZMM register would need AVX512DQ; VPXORD zeroes it
+		// with AVX512F alone, the one feature the ZMM FMAs need.
+		if vec(i).Size() == 64 {
+			VPXORD(vec(i), vec(i), vec(i))
+		} else {
+			VXORPS(vec(i), vec(i), vec(i))
+		}
 	}
 	TESTQ(n, n)
 	JLE(LabelRef(name + "_done"))

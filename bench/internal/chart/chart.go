@@ -50,7 +50,7 @@ func WritePNG(path string, c *report.Comparison) error {
 	var ss []series
 	for fi := range c.Files {
 		for ii, impl := range c.Impls {
-			label := fmt.Sprintf("[%c] %s: %s", 'A'+rune(fi%26), c.Labels[fi], implName(c, fi, impl))
+			label := fmt.Sprintf("[%c] %s: %s", 'A'+rune(fi%26), c.Labels[fi], report.ImplLabel(impl, []string{c.Files[fi].Machine.Backend}))
 			ss = append(ss, series{label: label, file: fi, impl: ii})
 		}
 	}
@@ -68,18 +68,7 @@ func WritePNG(path string, c *report.Comparison) error {
 	if len(ss) == 0 {
 		return fmt.Errorf("plot %s: nothing to draw", path)
 	}
-	panels := []panel{
-		build(c, ss, "Compute-bound kernels", "GFLOP/s (higher is better)", func(r *report.Row, cell *report.Cell) (float64, bool) {
-			return cell.Rate, r.Unit == schema.GFLOPS
-		}),
-		build(c, ss, "Memory-bound kernels", "GB/s, bytes read + written (higher is better)", func(r *report.Row, cell *report.Cell) (float64, bool) {
-			return cell.Rate, r.Unit == schema.GBps
-		}),
-		build(c, ss, "Fraction of this CPU's peak", "% of FMA peak (GFLOP/s cases) or of copy bandwidth at the working set's memory level (GB/s cases)",
-			func(r *report.Row, cell *report.Cell) (float64, bool) {
-				return 100 * cell.PeakFraction, true
-			}),
-	}
+	panels := panels(c, ss)
 	legendH := vg.Length(len(ss))*16 + 24
 	heights := []vg.Length{legendH}
 	total := legendH
@@ -135,11 +124,21 @@ func WritePNG(path string, c *report.Comparison) error {
 	return f.Close()
 }
 
-func implName(c *report.Comparison, fi int, impl string) string {
-	if impl != report.Simdformer {
-		return impl
+// panels builds the three panels of the figure: GFLOP/s, GB/s and the
+// fraction of peak (only the cells whose peak is known).
+func panels(c *report.Comparison, ss []series) []panel {
+	return []panel{
+		build(c, ss, "Compute-bound kernels", "GFLOP/s (higher is better)", func(r *report.Row, cell *report.Cell) (float64, bool) {
+			return cell.Rate, r.Unit == schema.GFLOPS
+		}),
+		build(c, ss, "Memory-bound kernels", "GB/s, bytes read + written (higher is better)", func(r *report.Row, cell *report.Cell) (float64, bool) {
+			return cell.Rate, r.Unit == schema.GBps
+		}),
+		build(c, ss, "Fraction of this CPU's peak", "% of FMA peak (GFLOP/s cases) or of copy bandwidth at the working set's memory level (GB/s cases)",
+			func(r *report.Row, cell *report.Cell) (float64, bool) {
+				return 100 * cell.PeakFraction, cell.PeakFraction > 0
+			}),
 	}
-	return fmt.Sprintf("%s (%s)", impl, c.Files[fi].Machine.Backend)
 }
 
 // build collects a panel's values; pick returns the value of a cell and
@@ -151,7 +150,7 @@ func build(c *report.Comparison, ss []series, title, xlabel string, pick func(*r
 		r := &c.Rows[i]
 		name := r.Case
 		if r.Threads != 1 {
-			name += fmt.Sprintf(" ×%sT", threads(r.Threads))
+			name += fmt.Sprintf(" ×%sT", report.ThreadsLabel(r.Threads))
 		}
 		for si, s := range ss {
 			if r.Impl != c.Impls[s.impl] || r.Cells[s.file] == nil {
@@ -176,13 +175,6 @@ func build(c *report.Comparison, ss []series, title, xlabel string, pick func(*r
 	return p
 }
 
-func threads(t int) string {
-	if t == -1 {
-		return "all"
-	}
-	return fmt.Sprint(t)
-}
-
 func (p *panel) plot(ss []series) (*plot.Plot, error) {
 	pl := plot.New()
 	pl.Title.Text = p.title
@@ -205,7 +197,7 @@ func (p *panel) plot(ss []series) (*plot.Plot, error) {
 			vmax = max(vmax, v)
 			if v > 0 {
 				xys = append(xys, plotter.XY{X: v, Y: float64(n - 1 - j)})
-				labels = append(labels, valueLabel(v))
+				labels = append(labels, report.Rate(v))
 			}
 		}
 		bc, err := plotter.NewBarChart(vals, barHeight)
@@ -235,17 +227,4 @@ func (p *panel) plot(ss []series) (*plot.Plot, error) {
 	pl.NominalY(names...)
 	pl.X.Max = vmax * 1.12 // room for the value labels
 	return pl, nil
-}
-
-// valueLabel prints a bar's value with about three significant digits.
-func valueLabel(v float64) string {
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f", v)
-	case v >= 1:
-		return fmt.Sprintf("%.2f", v)
-	}
-	return fmt.Sprintf("%.3f", v)
 }

@@ -57,3 +57,30 @@ func TestWritePNGErrors(t *testing.T) {
 		t.Error("drew an empty comparison")
 	}
 }
+
+func TestPeakPanelSkipsUnknownPeaks(t *testing.T) {
+	f := fixture("nopeak", "avx2", 1)
+	for i := range f.Records {
+		f.Records[i].PeakFraction = 0
+	}
+	c := report.Compare([]*schema.File{f}, report.CompareOptions{})
+	ss := []series{{label: "a", file: 0, impl: 0}}
+	ps := panels(c, ss)
+	if len(ps) != 3 {
+		t.Fatalf("got %d panels, want 3", len(ps))
+	}
+	if len(ps[0].cases) != 1 || len(ps[1].cases) != 1 {
+		t.Errorf("rate panels have %d and %d cases, want 1 and 1", len(ps[0].cases), len(ps[1].cases))
+	}
+	if len(ps[2].cases) != 0 {
+		t.Errorf("peak panel of a run without peaks has cases %q", ps[2].cases)
+	}
+	if err := WritePNG(filepath.Join(t.TempDir(), "nopeak.png"), c); err != nil {
+		t.Fatal(err)
+	}
+	// With peaks known, the panel keeps them.
+	c = report.Compare([]*schema.File{fixture("peak", "avx2", 1)}, report.CompareOptions{})
+	if ps := panels(c, ss); len(ps[2].cases) != 2 || ps[2].values[0][0] != 90 {
+		t.Errorf("peak panel %q %v, want 2 cases, first 90%%", ps[2].cases, ps[2].values)
+	}
+}

@@ -209,24 +209,33 @@ func ratio(a, base *Cell) float64 {
 	return a.Rate / base.Rate
 }
 
-func threadsLabel(t int) string {
+// ThreadsLabel formats a row's thread count: the number, or "all" for -1
+// (each file's largest).
+func ThreadsLabel(t int) string {
 	if t == -1 {
 		return "all"
 	}
 	return fmt.Sprint(t)
 }
 
-func (c *Comparison) implLabel(row *Row) string {
-	if row.Impl != Simdformer {
-		return row.Impl
+// ImplLabel names an implementation for display: impl itself, except that
+// Simdformer is followed by the backends it stands for, e.g.
+// "simdformer (avx2/neon)".
+func ImplLabel(impl string, backends []string) string {
+	if impl != Simdformer {
+		return impl
 	}
+	return Simdformer + " (" + strings.Join(backends, "/") + ")"
+}
+
+func (c *Comparison) implLabel(row *Row) string {
 	var bs []string
 	for _, cell := range row.Cells {
 		if cell != nil && !slices.Contains(bs, cell.Impl) {
 			bs = append(bs, cell.Impl)
 		}
 	}
-	return Simdformer + " (" + strings.Join(bs, "/") + ")"
+	return ImplLabel(row.Impl, bs)
 }
 
 // Write prints the comparison as an aligned text table, followed by the
@@ -253,7 +262,7 @@ func (c *Comparison) Write(w io.Writer) {
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for i := range c.Rows {
 		row := &c.Rows[i]
-		cols := []string{row.Case, row.Unit, threadsLabel(row.Threads), c.implLabel(row)}
+		cols := []string{row.Case, row.Unit, ThreadsLabel(row.Threads), c.implLabel(row)}
 		for _, cell := range row.Cells {
 			cols = append(cols, cellString(cell))
 		}
@@ -287,7 +296,7 @@ func (c *Comparison) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
 	for i := range c.Rows {
 		row := &c.Rows[i]
-		cols := []string{"`" + row.Case + "`", threadsLabel(row.Threads), c.implLabel(row)}
+		cols := []string{"`" + row.Case + "`", ThreadsLabel(row.Threads), c.implLabel(row)}
 		for _, cell := range row.Cells {
 			s := cellString(cell)
 			if cell != nil {
@@ -306,11 +315,7 @@ func cellString(c *Cell) string {
 	if c == nil {
 		return "-"
 	}
-	s := Rate(c.Rate)
-	if c.PeakFraction > 0 {
-		s += fmt.Sprintf(" (%.0f%%)", 100*c.PeakFraction)
-	}
-	return s
+	return rateWithPeak(c.Rate, c.PeakFraction)
 }
 
 func ratioString(r float64) string {

@@ -34,18 +34,7 @@ func Headline(w io.Writer, f *schema.File) {
 		head = append(head, "vs "+peer)
 	}
 	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
-	type rowKey struct {
-		c string
-		t int
-	}
-	var rows []rowKey
-	for _, r := range f.Records {
-		k := rowKey{r.Case, r.Threads}
-		if !slices.Contains(rows, k) {
-			rows = append(rows, k)
-		}
-	}
-	for _, k := range rows {
+	for _, k := range rowKeys(f) {
 		main := f.Find(schema.Key{Case: k.c, Impl: m.Backend, Threads: k.t})
 		if main == nil {
 			continue

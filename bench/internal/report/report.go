@@ -112,20 +112,7 @@ func Table(w io.Writer, f *schema.File) {
 	impls := implOrder(f)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "case\tunit\tthreads\t%s\ttime (%s)\n", strings.Join(impls, "\t"), f.Machine.Backend)
-	type rowKey struct {
-		c string
-		t int
-	}
-	var rows []rowKey
-	seen := map[rowKey]bool{}
-	for _, r := range f.Records {
-		k := rowKey{r.Case, r.Threads}
-		if !seen[k] {
-			seen[k] = true
-			rows = append(rows, k)
-		}
-	}
-	for _, k := range rows {
+	for _, k := range rowKeys(f) {
 		unit := ""
 		var cells []string
 		for _, impl := range impls {
@@ -142,6 +129,28 @@ func Table(w io.Writer, f *schema.File) {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", k.c, unit, k.t, strings.Join(cells, "\t"), t)
 	}
 	tw.Flush()
+}
+
+// rowKey identifies a row of the single-file tables: a case at a thread
+// count.
+type rowKey struct {
+	c string
+	t int
+}
+
+// rowKeys lists the (case, threads) pairs of f's records in order of first
+// appearance.
+func rowKeys(f *schema.File) []rowKey {
+	var rows []rowKey
+	seen := map[rowKey]bool{}
+	for _, r := range f.Records {
+		k := rowKey{r.Case, r.Threads}
+		if !seen[k] {
+			seen[k] = true
+			rows = append(rows, k)
+		}
+	}
+	return rows
 }
 
 // implOrder lists the implementations of f: the machine's backends in
@@ -170,9 +179,15 @@ func cell(r *schema.Record) string {
 	case r.Skipped != "":
 		return "skipped"
 	}
-	s := Rate(r.Rate.Median)
-	if r.PeakFraction > 0 {
-		s += fmt.Sprintf(" (%.0f%%)", 100*r.PeakFraction)
+	return rateWithPeak(r.Rate.Median, r.PeakFraction)
+}
+
+// rateWithPeak formats a rate followed, when known (> 0), by its fraction
+// of peak, e.g. "101.2 (88%)".
+func rateWithPeak(rate, peakFraction float64) string {
+	s := Rate(rate)
+	if peakFraction > 0 {
+		s += fmt.Sprintf(" (%.0f%%)", 100*peakFraction)
 	}
 	return s
 }

@@ -55,7 +55,7 @@ func TestCompareDefault(t *testing.T) {
 	c := Compare([]*schema.File{a, b}, CompareOptions{})
 	var got []string
 	for _, r := range c.Rows {
-		got = append(got, r.Case+"/"+threadsLabel(r.Threads)+"/"+r.Impl)
+		got = append(got, r.Case+"/"+ThreadsLabel(r.Threads)+"/"+r.Impl)
 	}
 	want := "gemm/x/1/simdformer gemm/x/1/gonum gemm/x/2/simdformer gemm/x/4/simdformer gemm/y/1/simdformer"
 	if strings.Join(got, " ") != want {

@@ -29,6 +29,9 @@ type Options struct {
 	Impls []string
 	// Progress receives a progress line per measurement (nil: none).
 	Progress io.Writer
+	// OnRecord, when not nil, is called by Run with each record (measured
+	// or skipped) as soon as it is complete, peak fraction included.
+	OnRecord func(*schema.Record)
 }
 
 // Defaults for a normal run.
@@ -89,20 +92,24 @@ func Run(cs []cases.Case, opt Options, p *schema.Peak) []schema.Record {
 	best := map[string]float64{}
 	for _, j := range jobs {
 		pr.step(fmt.Sprintf("%s %s %dt", j.c.Name, j.impl, j.threads))
+		var r schema.Record
 		if est := estimate(j.c, best[j.impl]); opt.MaxOp > 0 && est > opt.MaxOp {
-			recs = append(recs, schema.Record{Case: j.c.Name, Group: j.c.Group, Impl: j.impl, Threads: j.threads,
+			r = schema.Record{Case: j.c.Name, Group: j.c.Group, Impl: j.impl, Threads: j.threads,
 				Unit: j.c.Unit, Work: j.c.Work, WorkingSet: j.c.WorkingSet,
-				Skipped: fmt.Sprintf("estimated %v per operation, over the %v limit", est.Round(time.Millisecond), opt.MaxOp)})
-			continue
-		}
-		r := Measure(j.c, j.impl, j.threads, opt)
-		if r.Skipped == "" && r.Unit == schema.GFLOPS {
-			best[j.impl] = max(best[j.impl], r.Rate.Max)
-		}
-		if p != nil {
-			r.PeakFraction, r.PeakRef = p.Fraction(&r)
+				Skipped: fmt.Sprintf("estimated %v per operation, over the %v limit", est.Round(time.Millisecond), opt.MaxOp)}
+		} else {
+			r = Measure(j.c, j.impl, j.threads, opt)
+			if r.Skipped == "" && r.Unit == schema.GFLOPS {
+				best[j.impl] = max(best[j.impl], r.Rate.Max)
+			}
+			if p != nil {
+				r.PeakFraction, r.PeakRef = p.Fraction(&r)
+			}
 		}
 		recs = append(recs, r)
+		if opt.OnRecord != nil {
+			opt.OnRecord(&recs[len(recs)-1])
+		}
 	}
 	pr.done()
 	return recs

@@ -61,9 +61,19 @@ func TestRunRecords(t *testing.T) {
 	}
 	opt := Options{Threads: []int{1, 2}, Reps: 2, MinTime: time.Millisecond, Impls: []string{"purego"}}
 	p := &schema.Peak{Copy: []schema.CopyPeak{{Level: "L2", Bytes: 1 << 20, Threads: 1, GBps: 100}}}
+	var seen []string
+	opt.OnRecord = func(r *schema.Record) { seen = append(seen, Line(r)) }
 	recs := Run(cs, opt, p)
 	if len(recs) != 2 {
 		t.Fatalf("got %d records, want 2 (purego × 2 thread counts)", len(recs))
+	}
+	if len(seen) != len(recs) {
+		t.Fatalf("OnRecord called %d times for %d records", len(seen), len(recs))
+	}
+	for i := range recs {
+		if want := Line(&recs[i]); seen[i] != want {
+			t.Errorf("OnRecord %d saw %q, want %q", i, seen[i], want)
+		}
 	}
 	for _, r := range recs {
 		if r.Impl != "purego" || r.Skipped != "" || r.Reps != 2 || r.Unit != schema.GBps {

@@ -2,6 +2,7 @@ package transformer
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/simdformer/simdformer/nn"
 )
@@ -19,7 +20,6 @@ type Classifier struct {
 	Blocks       *Encoder      // "transformer_blocks"
 	Head         *nn.Linear    // "classifier" (num_classes, embed)
 
-	positions []int
 }
 
 // NewClassifier builds a classifier from c: VocabSize, EmbedDim, NumHeads,
@@ -79,7 +79,7 @@ func (m *Classifier) Visit(_ func(string, *nn.Tensor), child func(string, nn.Mod
 // seq token ids (len(ids) = batch·seq, row-major). ids must not change
 // until Backward.
 func (m *Classifier) Forward(g *nn.Graph, ids []int, batch, seq int) *nn.Tensor {
-	x := embed(g, m.Embedding, m.PosEmbedding, &m.positions, ids, batch, seq)
+	x := embed(g, m.Embedding, m.PosEmbedding, ids, batch, seq)
 	x = m.EmbedDropout.Forward(g, x)
 	// Only the first token's output reaches the head: the last block
 	// computes that position alone (Encoder.ForwardFirst).
@@ -87,7 +87,7 @@ func (m *Classifier) Forward(g *nn.Graph, ids []int, batch, seq int) *nn.Tensor 
 }
 
 // embed returns tok[ids] (+ pos[0..seq)) as (batch, seq, embed).
-func embed(g *nn.Graph, tok, pos *nn.Embedding, positions *[]int, ids []int, batch, seq int) *nn.Tensor {
+func embed(g *nn.Graph, tok, pos *nn.Embedding, ids []int, batch, seq int) *nn.Tensor {
 	if batch <= 0 || seq <= 0 || len(ids) != batch*seq {
 		panic(fmt.Sprintf("transformer: %d token ids for batch %d × seq %d", len(ids), batch, seq))
 	}
@@ -98,12 +98,24 @@ func embed(g *nn.Graph, tok, pos *nn.Embedding, positions *[]int, ids []int, bat
 	if n := pos.Weight.Shape[0]; seq > n {
 		panic(fmt.Sprintf("transformer: sequence length %d exceeds the %d learned positions", seq, n))
 	}
-	if len(*positions) < seq {
-		p := make([]int, seq)
-		for i := range p {
-			p[i] = i
-		}
-		*positions = p
+	return g.Add(x, pos.Forward(g, positionIDs(seq), seq))
+}
+
+// positionTable holds 0, 1, 2, …, shared read-only by every model and
+// goroutine; it is replaced (never modified) when a longer one is needed.
+var positionTable atomic.Pointer[[]int]
+
+// positionIDs returns the position ids 0..n-1 without allocating after the
+// first call for a length, and without a data race between models used
+// from several goroutines.
+func positionIDs(n int) []int {
+	if t := positionTable.Load(); t != nil && len(*t) >= n {
+		return (*t)[:n]
 	}
-	return g.Add(x, pos.Forward(g, (*positions)[:seq], seq))
+	t := make([]int, max(n, 512))
+	for i := range t {
+		t[i] = i
+	}
+	positionTable.Store(&t)
+	return t[:n]
 }

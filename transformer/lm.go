@@ -21,7 +21,6 @@ type LM struct {
 	Blocks *Encoder      // "h"
 	LnF    *nn.LayerNorm // "ln_f"
 
-	positions []int
 }
 
 // NewLM builds a causal LM from c (VocabSize, MaxPositions, EmbedDim,
@@ -73,7 +72,7 @@ func (m *LM) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module)) {
 // Forward returns the next-token logits (batch, seq, vocab) of ids (batch
 // sequences of seq ids, row-major). ids must not change until Backward.
 func (m *LM) Forward(g *nn.Graph, ids []int, batch, seq int) *nn.Tensor {
-	x := embed(g, m.Wte, m.Wpe, &m.positions, ids, batch, seq)
+	x := embed(g, m.Wte, m.Wpe, ids, batch, seq)
 	x = m.Drop.Forward(g, x)
 	x = m.Blocks.Forward(g, x)
 	x = m.LnF.Forward(g, x)

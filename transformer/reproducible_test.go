@@ -51,3 +51,29 @@ func TestReproducibleTraining(t *testing.T) {
 		t.Fatalf("backend %s on this platform: parameters after 3 seeded steps hash to %s, want %s", kernels.Backend(), got, want)
 	}
 }
+
+// TestConcurrentInference: one model serves several goroutines at once
+// (inference, a nil graph each); run with -race.
+func TestConcurrentInference(t *testing.T) {
+	nn.ManualSeed(2)
+	cfg := Config{VocabSize: 50, MaxPositions: 64, EmbedDim: 32, NumHeads: 4, FFDim: 64, NumClasses: 3, NumLayers: 1}
+	m := nn.Must(NewClassifier(cfg))
+	nn.Eval(m)
+	ids := make([]int, 2*64)
+	for i := range ids {
+		ids[i] = i % 50
+	}
+	want := m.Forward(nil, ids[:80], 2, 40).Data
+	done := make(chan []float32)
+	for w := 0; w < 4; w++ {
+		go func(seq int) {
+			m.Forward(nil, ids[:2*seq], 2, seq) // longer than any call before: the position ids grow
+			done <- m.Forward(nil, ids[:80], 2, 40).Data
+		}(44 + 6*w)
+	}
+	for w := 0; w < 4; w++ {
+		if got := <-done; !equal(got, want) {
+			t.Fatalf("concurrent inference gave %v, want %v", got, want)
+		}
+	}
+}

@@ -24,7 +24,6 @@ type Seq2Seq struct {
 	Decoder      *Decoder
 	Generator    *nn.Linear
 
-	positions []int
 }
 
 // NewSeq2Seq builds an encoder–decoder model with c.NumLayers encoder and
@@ -83,14 +82,14 @@ func (m *Seq2Seq) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module
 // Encode returns the memory (batch, srcLen, embed) of src (batch·srcLen ids).
 // srcPadding (batch·srcLen, true = padding) may be nil.
 func (m *Seq2Seq) Encode(g *nn.Graph, src []int, srcPadding []bool, batch, srcLen int) *nn.Tensor {
-	x := m.EmbedDropout.Forward(g, embed(g, m.SrcEmbedding, m.PosEmbedding, &m.positions, src, batch, srcLen))
+	x := m.EmbedDropout.Forward(g, embed(g, m.SrcEmbedding, m.PosEmbedding, src, batch, srcLen))
 	return m.Encoder.ForwardMasked(g, x, nn.AttnOptions{KeyPaddingMask: srcPadding})
 }
 
 // Decode returns the logits (batch, tgtLen, vocab) of the next token after
 // each prefix of tgt (batch·tgtLen ids), attending over memory.
 func (m *Seq2Seq) Decode(g *nn.Graph, memory *nn.Tensor, srcPadding []bool, tgt []int, batch, tgtLen int) *nn.Tensor {
-	y := m.EmbedDropout.Forward(g, embed(g, m.TgtEmbedding, m.PosEmbedding, &m.positions, tgt, batch, tgtLen))
+	y := m.EmbedDropout.Forward(g, embed(g, m.TgtEmbedding, m.PosEmbedding, tgt, batch, tgtLen))
 	y = m.Decoder.Forward(g, y, memory, nil, srcPadding)
 	return m.Generator.Forward(g, y)
 }

@@ -90,10 +90,25 @@ func Parameters(m Module) []*Tensor {
 	return out
 }
 
-// ZeroGrad zeroes the Grad of every parameter of m.
-func ZeroGrad(m Module) {
-	for _, nt := range NamedParameters(m) {
-		nt.Tensor.ZeroGrad()
+// ZeroGrad zeroes the Grad of every parameter of m. It walks the modules
+// without building names and allocates nothing, so it can run every step.
+func ZeroGrad(m Module) { m.Visit(zeroParam, zeroChild) }
+
+// zeroParam and zeroChild are ZeroGrad's visitors: package-level, so
+// passing them to Visit allocates no closure.
+var zeroParam = func(_ string, p *Tensor) {
+	if p != nil {
+		p.ZeroGrad()
+	}
+}
+
+var zeroChild func(string, Module)
+
+func init() {
+	zeroChild = func(_ string, c Module) {
+		if c != nil {
+			c.Visit(zeroParam, zeroChild)
+		}
 	}
 }
 

@@ -176,3 +176,22 @@ func TestGradAccumulates(t *testing.T) {
 	}
 	mustPanic(t, "Backward after NoGrad", func() { y.Backward() })
 }
+
+// TestZeroGradNoAlloc: ZeroGrad runs every training step, so it must not
+// allocate (it used to build every parameter's dotted name).
+func TestZeroGradNoAlloc(t *testing.T) {
+	seq := nn.NewSequential(nn.Must(nn.NewLinear(8, 16, true)), &nn.ReLU{}, nn.Must(nn.NewLinear(16, 4, true)))
+	for _, p := range nn.Parameters(seq) {
+		p.Grad = make([]float32, len(p.Data))
+		p.Grad[0] = 1
+	}
+	nn.ZeroGrad(seq)
+	for _, p := range nn.Parameters(seq) {
+		if p.Grad[0] != 0 {
+			t.Fatal("ZeroGrad left a gradient")
+		}
+	}
+	if a := testing.AllocsPerRun(10, func() { nn.ZeroGrad(seq) }); a != 0 {
+		t.Errorf("ZeroGrad: %v allocations per call, want 0", a)
+	}
+}

@@ -80,7 +80,6 @@ func (l *CrossEntropyLoss) forward(g *Graph, x *Tensor, targets []int, probs *Te
 	if !(eps >= 0 && eps <= 1) {
 		panic(fmt.Sprintf("nn: CrossEntropyLoss: label_smoothing=%v must be in [0, 1]", eps))
 	}
-	lse := g.alloc(M)
 	tmp := g.alloc(C)
 	per := g.alloc(M)
 	count := 0
@@ -92,8 +91,10 @@ func (l *CrossEntropyLoss) forward(g *Graph, x *Tensor, targets []int, probs *Te
 		}
 		kernels.Exp(tmp, tmp)
 		z := float64(m) + math.Log(float64(kernels.Sum(tmp)))
-		lse[r] = float32(z)
-		sumX := float64(kernels.Sum(row))
+		var sumX float64 // only the smoothing term reads Σx
+		if eps != 0 {
+			sumX = float64(kernels.Sum(row))
+		}
 		if probs != nil {
 			t := probs.Data[r*C : (r+1)*C]
 			st, dt := float64(kernels.Sum(t)), float64(kernels.Dot(t, row))
@@ -115,7 +116,6 @@ func (l *CrossEntropyLoss) forward(g *Graph, x *Tensor, targets []int, probs *Te
 	out := l.reduce(g, x.Shape[:len(x.Shape)-1], per, count)
 	if g.recording(x) { // targets get no gradient
 		n := g.record(crossEntropyBackward, out, x)
-		n.save[0] = lse
 		n.ids, n.t = targets, probs
 		n.f[0] = eps
 		n.i[0], n.i[1], n.i[2], n.i[3], n.i[4] = int(l.Reduction), l.IgnoreIndex, count, M, C

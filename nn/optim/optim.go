@@ -60,7 +60,6 @@ type SGD struct {
 	LR, Momentum, Dampening, WeightDecay float32
 	Nesterov                             bool
 	buf                                  [][]float32
-	steps                                int
 }
 
 // NewSGD returns plain SGD with learning rate lr (set Momentum etc. after).
@@ -76,6 +75,9 @@ func (o *SGD) ZeroGrad() { zeroGrad(o.Params) }
 
 // Step updates every parameter from its gradient.
 func (o *SGD) Step() {
+	// The first step with momentum (PyTorch: no momentum buffer yet) sets
+	// the buffer to d, even if Momentum was turned on after earlier steps.
+	first := o.buf == nil
 	if o.Momentum != 0 && o.buf == nil {
 		o.buf = make([][]float32, len(o.Params))
 		for i, p := range o.Params {
@@ -90,7 +92,7 @@ func (o *SGD) Step() {
 			}
 			if o.Momentum != 0 {
 				b := &o.buf[i][j]
-				if o.steps == 0 {
+				if first {
 					*b = d
 				} else {
 					*b = float32(o.Momentum**b) + float32((1-o.Dampening)*d)
@@ -104,7 +106,6 @@ func (o *SGD) Step() {
 			p.Data[j] -= float32(o.LR * d)
 		}
 	}
-	o.steps++
 }
 
 // Adam is torch.optim.Adam, or torch.optim.AdamW when Decoupled is set:
@@ -177,12 +178,13 @@ func (o *Adam) Step() {
 		if o.AMSGrad {
 			vmax = o.vmax[i]
 		}
-		if o.Decoupled && o.WeightDecay != 0 {
-			kernels.Scale(p.Data, p.Data, decay)
-		}
+		decoupled := o.Decoupled && o.WeightDecay != 0
 		for j, gr := range p.Grad {
-			if !o.Decoupled && o.WeightDecay != 0 {
-				gr += float32(o.WeightDecay * p.Data[j])
+			theta := p.Data[j]
+			if decoupled { // AdamW: θ *= 1 - lr·wd, fused into the update pass
+				theta = float32(decay * theta)
+			} else if o.WeightDecay != 0 {
+				gr += float32(o.WeightDecay * theta)
 			}
 			m[j] = float32(b1*m[j]) + float32((1-b1)*gr)
 			v[j] = float32(b2*v[j]) + float32(float32((1-b2)*gr)*gr)
@@ -192,7 +194,7 @@ func (o *Adam) Step() {
 				vv = vmax[j]
 			}
 			denom := float32(math.Sqrt(float64(vv)))/bc2sqrt + o.Eps
-			p.Data[j] -= stepSize * m[j] / denom
+			p.Data[j] = theta - stepSize*m[j]/denom
 		}
 	}
 }

@@ -23,7 +23,6 @@ type Seq2Seq struct {
 	Encoder      *Encoder
 	Decoder      *Decoder
 	Generator    *nn.Linear
-
 }
 
 // NewSeq2Seq builds an encoder–decoder model with c.NumLayers encoder and

@@ -184,11 +184,11 @@ func (e *TorchEncoder) Save(path string) error {
 // there when the file holds norm.weight. For a file PyTorch wrote (no
 // config metadata), build the model with NewTorchEncoder and call Load.
 func LoadTorchEncoder(path string) (*TorchEncoder, error) {
-	c, err := ReadConfig(path)
+	ts, meta, err := safetensors.LoadFile(path) // read and decoded once
 	if err != nil {
 		return nil, err
 	}
-	ts, _, err := safetensors.LoadFile(path)
+	c, err := configFromMeta(path, meta)
 	if err != nil {
 		return nil, err
 	}

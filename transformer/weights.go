@@ -51,6 +51,12 @@ func ReadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	return configFromMeta(path, meta)
+}
+
+// configFromMeta parses and validates the config Save stored in a file's
+// metadata (path is for messages).
+func configFromMeta(path string, meta map[string]string) (Config, error) {
 	js, ok := meta["config"]
 	if !ok {
 		return Config{}, fmt.Errorf("transformer: %s has no \"config\" metadata", path)
@@ -65,7 +71,11 @@ func ReadConfig(path string) (Config, error) {
 // LoadClassifier builds the Classifier described by a file written with
 // Save and loads its weights.
 func LoadClassifier(path string) (*Classifier, Config, error) {
-	c, err := ReadConfig(path)
+	ts, meta, err := safetensors.LoadFile(path) // read and decoded once
+	if err != nil {
+		return nil, Config{}, err
+	}
+	c, err := configFromMeta(path, meta)
 	if err != nil {
 		return nil, Config{}, err
 	}
@@ -73,7 +83,7 @@ func LoadClassifier(path string) (*Classifier, Config, error) {
 	if err != nil {
 		return nil, Config{}, err
 	}
-	if err := Load(path, m); err != nil {
+	if err := nn.LoadStateDict(m, ts, true); err != nil {
 		return nil, Config{}, err
 	}
 	return m, c, nil

@@ -225,8 +225,13 @@ func (b *Block) forwardFirst(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
 
 // FF is the feed-forward sublayer: Linear2(FFDropout(Act(Linear1(x)))).
 func (b *Block) FF(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
-	h := b.Act.Forward(g, b.Linear1.Forward(g, x))
-	return b.Linear2.Forward(g, b.FFDropout.Forward(g, h))
+	return feedForward(g, b.Linear1, b.Act, b.FFDropout, b.Linear2, x)
+}
+
+// feedForward is the feed-forward sublayer of encoder and decoder blocks:
+// l2(drop(act(l1(x)))).
+func feedForward(g *nn.Graph, l1 *nn.Linear, act nn.Layer, drop *nn.Dropout, l2 *nn.Linear, x *nn.Tensor) *nn.Tensor {
+	return l2.Forward(g, drop.Forward(g, act.Forward(g, l1.Forward(g, x))))
 }
 
 func (b *Block) branch(g *nn.Graph, d *nn.Dropout, dp *nn.DropPath, y *nn.Tensor) *nn.Tensor {

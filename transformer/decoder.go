@@ -100,8 +100,7 @@ func (d *DecoderBlock) Forward(g *nn.Graph, x, memory *nn.Tensor, tgtPadding, me
 }
 
 func (d *DecoderBlock) ff(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
-	h := d.Act.Forward(g, d.Linear1.Forward(g, x))
-	return d.Linear2.Forward(g, d.FFDropout.Forward(g, h))
+	return feedForward(g, d.Linear1, d.Act, d.FFDropout, d.Linear2, x)
 }
 
 // Decoder is a stack of decoder blocks, children "0", "1", ….

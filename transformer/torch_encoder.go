@@ -109,18 +109,9 @@ type TorchEncoder struct {
 // NewTorchEncoder builds the encoder described by c with PyTorch's
 // initialisation, drawn from nn's global generator (see nn.ManualSeed).
 func NewTorchEncoder(c TorchEncoderConfig) (*TorchEncoder, error) {
-	if c.NumLayers < 0 {
-		return nil, fmt.Errorf("transformer: NewTorchEncoder: num_layers %d is negative", c.NumLayers)
-	}
-	if c.Activation != ReLU && c.Activation != GELU && c.Activation != GELUTanh {
-		return nil, fmt.Errorf("transformer: NewTorchEncoder: unknown activation %v", c.Activation)
-	}
-	if !(c.Dropout >= 0 && c.Dropout <= 1) {
-		return nil, fmt.Errorf("transformer: NewTorchEncoder: dropout %g: dropout probability has to be between 0 and 1", c.Dropout)
-	}
-	if c.DModel <= 0 || c.NHead <= 0 || c.ff() <= 0 || c.DModel%c.NHead != 0 {
-		return nil, fmt.Errorf("transformer: NewTorchEncoder: d_model %d, nhead %d, dim_feedforward %d: need positive sizes and d_model divisible by nhead",
-			c.DModel, c.NHead, c.DimFeedforward)
+	cfg := c.Config() // an unknown Activation becomes a name Validate rejects
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w (NewTorchEncoder)", err)
 	}
 	layers, err := NewEncoder(c.NumLayers, c.blockConfig())
 	if err != nil {

@@ -145,7 +145,7 @@ func (g *Graph) LockedDropout(x *Tensor, p float32, seed uint64) *Tensor {
 		panic(shapeErr("LockedDropout", "x", x.Shape, "(N, L, D)"))
 	}
 	out := g.newTensor(x.Shape...)
-	lockedApply(out.Data, x.Data, x.Shape, p, seed)
+	lockedApply(g, out.Data, x.Data, x.Shape, p, seed)
 	if g.recording(x) {
 		n := g.record(lockedBackward, out, x)
 		n.f[0], n.seed = p, seed
@@ -153,12 +153,21 @@ func (g *Graph) LockedDropout(x *Tensor, p float32, seed uint64) *Tensor {
 	return out
 }
 
-func lockedApply(dst, src []float32, shape []int, p float32, seed uint64) {
+// lockedApply applies the (N, 1, D) mask to every position: the scaled mask
+// row of each sample is built once (Dropout of ones gives exactly scale or
+// 0) and multiplied into its L positions, the same bits as a Dropout call
+// per position without rehashing the mask L times.
+func lockedApply(g *Graph, dst, src []float32, shape []int, p float32, seed uint64) {
 	N, L, D := shape[0], shape[1], shape[2]
+	row := g.alloc(D)
 	for b := 0; b < N; b++ {
+		for i := range row {
+			row[i] = 1
+		}
+		kernels.Dropout(row, row, p, seed, uint64(b*D))
 		for l := 0; l < L; l++ {
 			s := (b*L + l) * D
-			kernels.Dropout(dst[s:s+D], src[s:s+D], p, seed, uint64(b*D))
+			kernels.Mul(dst[s:s+D], src[s:s+D], row)
 		}
 	}
 }
@@ -166,7 +175,7 @@ func lockedApply(dst, src []float32, shape []int, p float32, seed uint64) {
 func lockedBackward(g *Graph, n *node) {
 	x := n.in[0]
 	dst, done := g.gradInPlace(x, n.out)
-	lockedApply(dst, n.out.Grad, x.Shape, n.f[0], n.seed)
+	lockedApply(g, dst, n.out.Grad, x.Shape, n.f[0], n.seed)
 	done(g, x, dst)
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/simdformer/simdformer/kernels"
 	"github.com/simdformer/simdformer/nn"
 )
 
@@ -391,5 +392,42 @@ func TestAttentionDropoutP1(t *testing.T) {
 	}
 	if countZeros(x.Grad) != len(x.Grad) {
 		t.Error("p=1: the input gets gradient through dropped attention")
+	}
+}
+
+// TestLockedDropoutDefinition: LockedDropout equals a Dropout call per
+// position with mask index n·D + d, bit for bit (special values included),
+// in forward and backward.
+func TestLockedDropoutDefinition(t *testing.T) {
+	const N, L, D = 3, 5, 37
+	x := nn.NewTensor(make([]float32, N*L*D), N, L, D)
+	for i := range x.Data {
+		x.Data[i] = float32(i%17) - 8.5
+	}
+	x.Data[3], x.Data[40] = float32(math.NaN()), float32(math.Inf(-1))
+	x.RequiresGrad = true
+	g := nn.NewGraph()
+	y := g.LockedDropout(x, 0.3, 99)
+	up := make([]float32, N*L*D)
+	for i := range up {
+		up[i] = float32(i%5) - 2
+	}
+	g.BackwardWith(y, up)
+	want, wantGrad := make([]float32, D), make([]float32, D)
+	for b := 0; b < N; b++ {
+		for l := 0; l < L; l++ {
+			s := (b*L + l) * D
+			kernels.Dropout(want, x.Data[s:s+D], 0.3, 99, uint64(b*D))
+			kernels.Dropout(wantGrad, up[s:s+D], 0.3, 99, uint64(b*D))
+			for d := 0; d < D; d++ {
+				if math.Float32bits(y.Data[s+d]) != math.Float32bits(want[d]) && !(y.Data[s+d] != y.Data[s+d] && want[d] != want[d]) {
+					t.Fatalf("forward (%d,%d,%d) = %v, want %v", b, l, d, y.Data[s+d], want[d])
+				}
+				// (a gradient accumulates into +0, so -0 may read as +0)
+				if x.Grad[s+d] != wantGrad[d] {
+					t.Fatalf("grad (%d,%d,%d) = %v, want %v", b, l, d, x.Grad[s+d], wantGrad[d])
+				}
+			}
+		}
 	}
 }

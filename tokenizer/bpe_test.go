@@ -131,11 +131,11 @@ func TestPreTokenize(t *testing.T) {
 		{" 's", []string{" '", "s"}},
 		{"abc123!?", []string{"abc", "123", "!?"}},
 		{" 123 !!", []string{" 123", " !!"}},
-		{"a\u00a0b", []string{"a", "\u00a0", "b"}},            // NBSP is \s but not the optional space
-		{"a\u0085b", []string{"a", "\u0085", "b"}},            // U+0085 is not \s in JavaScript: other
-		{"a \ufeffb", []string{"a", " ", "\ufeff", "b"}},      // U+FEFF is \s in JavaScript
+		{"a\u00a0b", []string{"a", "\u00a0", "b"}},             // NBSP is \s but not the optional space
+		{"a\u0085b", []string{"a", "\u0085", "b"}},             // U+0085 is not \s in JavaScript: other
+		{"a \ufeffb", []string{"a", " ", "\ufeff", "b"}},       // U+FEFF is \s in JavaScript
 		{"e\u0301t\u00e9", []string{"e", "\u0301", "t\u00e9"}}, // combining marks are neither L nor N
-		{"\xff\xfeab", []string{"\xff\xfe", "ab"}},            // invalid bytes are one "other" run
+		{"\xff\xfeab", []string{"\xff\xfe", "ab"}},             // invalid bytes are one "other" run
 		{" \xffab", []string{" \xff", "ab"}},
 	} {
 		if got := PreTokenize(c.in); !slices.Equal(got, c.want) {

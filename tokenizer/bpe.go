@@ -461,6 +461,7 @@ const (
 )
 
 type pieceCache struct {
+	limit  int // entries per shard
 	shards [cacheShards]struct {
 		mu sync.Mutex
 		m  map[string][]int32
@@ -469,6 +470,7 @@ type pieceCache struct {
 }
 
 func (c *pieceCache) init() {
+	c.limit = cacheShardSize
 	for i := range c.shards {
 		c.shards[i].m = make(map[string][]int32)
 	}
@@ -501,7 +503,7 @@ func (c *pieceCache) put(s string, ids []int32) {
 	k := strings.Clone(s)
 	sh := &c.shards[shardOf(s)]
 	sh.mu.Lock()
-	if len(sh.m) >= cacheShardSize {
+	if len(sh.m) >= c.limit {
 		clear(sh.m)
 	}
 	sh.m[k] = v

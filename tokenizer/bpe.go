@@ -3,7 +3,6 @@ package tokenizer
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -115,24 +114,27 @@ func readLimited(path string) ([]byte, error) {
 // (token -> id, encoder.json or vocab.json) and a merges file (vocab.bpe or merges.txt: an
 // optional "#version" first line, then one "left right" pair per line, highest priority first).
 func NewBPE(vocabJSON, mergesTxt []byte) (*BPE, error) {
-	var raw map[string]int64
-	if err := json.Unmarshal(vocabJSON, &raw); err != nil {
-		return nil, fmt.Errorf("vocabulary: %w", err)
-	}
-	if len(raw) > MaxVocabSize {
-		return nil, fmt.Errorf("vocabulary has %d tokens, more than %d", len(raw), MaxVocabSize)
-	}
-	t := &BPE{vocab: make(map[string]int32, len(raw)), eot: -1, special: map[string]int32{}}
+	t := &BPE{vocab: make(map[string]int32, 1<<16), eot: -1, special: map[string]int32{}}
 	size := 0
-	for tok, id := range raw {
+	err := parseVocabJSON(vocabJSON, func(tok string, id int64) error {
 		if id < 0 || id >= MaxVocabSize {
-			return nil, fmt.Errorf("vocabulary: id %d of %q out of range [0, %d)", id, tok, MaxVocabSize)
+			return fmt.Errorf("id %d of %q out of range [0, %d)", id, tok, MaxVocabSize)
 		}
-		if len(tok) == 0 || len(tok) > MaxTokenBytes || !utf8.ValidString(tok) {
-			return nil, fmt.Errorf("vocabulary: bad token %q", tok)
+		if len(tok) == 0 || len(tok) > MaxTokenBytes {
+			return fmt.Errorf("bad token %.40q", tok)
+		}
+		if _, dup := t.vocab[tok]; dup {
+			return fmt.Errorf("token %q twice", tok)
+		}
+		if len(t.vocab) >= MaxVocabSize {
+			return fmt.Errorf("more than %d tokens", MaxVocabSize)
 		}
 		size = max(size, int(id)+1)
 		t.vocab[tok] = int32(id)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vocabulary: %w", err)
 	}
 	t.tokens = make([]string, size)
 	for tok, id := range t.vocab {

@@ -245,6 +245,10 @@ func (t *BPE) AppendEncode(dst []int, text string) []int {
 		j := nextPretoken(text, i)
 		piece := text[i:j]
 		i = j
+		if len(piece) == 1 {
+			dst = append(dst, int(t.byteID[piece[0]]))
+			continue
+		}
 		if ids, ok := t.cache.get(piece); ok {
 			for _, id := range ids {
 				dst = append(dst, int(id))

@@ -80,13 +80,16 @@ func TestGPT2HFNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var vocab map[string]int
-	if err := json.Unmarshal(enc, &vocab); err != nil {
-		t.Fatal(err)
-	}
-	vj, err := json.Marshal(vocab) // re-serialised: another key order and escaping than the original
-	if err != nil {
-		t.Fatal(err)
+	vj := enc
+	if !testing.Short() {
+		var vocab map[string]int
+		if err := json.Unmarshal(enc, &vocab); err != nil {
+			t.Fatal(err)
+		}
+		vj, err = json.Marshal(vocab) // re-serialised: another key order and escaping than the original
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	bpe, err := os.ReadFile(filepath.Join(gpt2Dir, "vocab.bpe"))
 	if err != nil {

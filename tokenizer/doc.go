@@ -13,7 +13,9 @@
 // (implemented by hand, Go's regexp having no lookahead; \s is JavaScript's set, which differs
 // from unicode.IsSpace on U+0085 and U+FEFF, and from Python's str.isspace, used by OpenAI's
 // original encoder, on U+001C–U+001F and U+0085 as well), then every piece's bytes are merged by
-// rank. Pieces up to 48 bytes are cached. Decode(Encode(s)) == s for every s, including invalid
+// rank. Letters and numbers are Go's Unicode tables (15.0): a character assigned in a later
+// Unicode version is classed as other here, while a newer JavaScript engine may class it as a
+// letter. Pieces up to 48 bytes are cached. Decode(Encode(s)) == s for every s, including invalid
 // UTF-8, whose bytes are kept (and pre-split like U+FFFD). Encode treats "<|endoftext|>" in the
 // text as plain text, like OpenAI's encoder; EncodeSpecial maps it to its id (50256), like
 // Hugging Face's GPT2Tokenizer.

@@ -34,6 +34,7 @@ func ExampleTrainWordPiece() {
 		"The player played and the players play.",
 		"Walking walked walker: the walkers walk.",
 	}
+	// At most 100 tokens; training stops earlier, at 50, when no pair occurs twice any more.
 	vocab, err := tokenizer.TrainWordPiece(text, tokenizer.TrainOptions{VocabSize: 100})
 	if err != nil {
 		log.Fatal(err)
@@ -56,6 +57,8 @@ func ExampleWordPiece_EncodeBatch() {
 		log.Fatal(err)
 	}
 	fmt.Println(tok.Tokenize("The cats sat on a MAT."))
+	// Pairs cut to 10 positions (longest_first: the first pair keeps 3+4 tokens, the second
+	// pair's longer text is cut to fit), padded to the longest.
 	batch := tok.EncodeBatch(
 		[]string{"The cat sat.", "A dog?"},
 		[]string{"On the mat.", "The cats sat on the mat."},

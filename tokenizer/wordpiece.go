@@ -205,8 +205,7 @@ func (w *WordPiece) checkID(fn string, id int) {
 	}
 }
 
-// UnkID, ClsID, SepID and PadID return the ids of the special tokens; MaskID returns -1 if the
-// vocabulary has no mask token.
+// UnkID returns the id of the unknown token, [UNK].
 func (w *WordPiece) UnkID() int { return int(w.unk) }
 
 // ClsID returns the id of the classification token, [CLS].
@@ -255,30 +254,36 @@ func (w *WordPiece) encode(text string, emit func(int32)) {
 	})
 }
 
-// words calls f for every word of text.
+// words calls f for every word of text. Special tokens are matched on the raw text, before
+// normalization (Hugging Face's added tokens), leftmost first and longest at a position; each
+// special's next occurrence is remembered, so the scan is linear in the text's length.
 func (w *WordPiece) words(text string, f func(word string, special bool)) {
-	for len(text) > 0 {
-		// Special tokens are matched on the raw text, before normalization (HF's added tokens).
-		k, tok := w.findSpecial(text)
-		w.normalWords(text[:k], f)
-		if tok == "" {
+	var buf [8]int
+	next := buf[:0]
+	for range w.special {
+		next = append(next, -2) // -2: not searched yet, -1: no more occurrences
+	}
+	for pos := 0; pos < len(text); {
+		best, bi := len(text), -1
+		for i, s := range w.special {
+			if next[i] != -1 && next[i] < pos {
+				if k := strings.Index(text[pos:], s); k < 0 {
+					next[i] = -1
+				} else {
+					next[i] = pos + k
+				}
+			}
+			if n := next[i]; n >= 0 && (n < best || (n == best && len(s) > len(w.special[bi]))) {
+				best, bi = n, i
+			}
+		}
+		w.normalWords(text[pos:best], f)
+		if bi < 0 {
 			return
 		}
-		f(tok, true)
-		text = text[k+len(tok):]
+		f(w.special[bi], true)
+		pos = best + len(w.special[bi])
 	}
-}
-
-// findSpecial returns the first position of a special token in text and that token (the
-// longest one there), or len(text) and "".
-func (w *WordPiece) findSpecial(text string) (int, string) {
-	best, tok := len(text), ""
-	for _, s := range w.special {
-		if k := strings.Index(text[:min(len(text), best+len(s))], s); k >= 0 && (k < best || (k == best && len(s) > len(tok))) {
-			best, tok = k, s
-		}
-	}
-	return best, tok
 }
 
 func (w *WordPiece) normalWords(text string, f func(string, bool)) {

@@ -132,6 +132,20 @@ func TestWordPieceBehaviour(t *testing.T) {
 	}
 }
 
+// TestWordPieceManySpecials: special tokens are found in one linear scan (a quadratic one
+// would take minutes here).
+func TestWordPieceManySpecials(t *testing.T) {
+	tok := testWP(t, WordPieceOptions{})
+	text := strings.Repeat("[SEP]x", 100000)
+	ids := tok.Encode(text)
+	if len(ids) != 200000 || ids[0] != tok.SepID() || ids[len(ids)-2] != tok.SepID() {
+		t.Fatalf("%d ids, first %d", len(ids), ids[0])
+	}
+	if got := tok.Tokenize("[MASK][SEP][MASK]a[UNK]"); !slices.Equal(got, []string{"[MASK]", "[SEP]", "[MASK]", "a", "[UNK]"}) {
+		t.Errorf("Tokenize = %q", got)
+	}
+}
+
 func TestWordPieceCustomTokens(t *testing.T) {
 	vocab := []string{"<pad>", "<unk>", "<s>", "</s>", "hello", "@@lo", "hel"}
 	tok, err := NewWordPiece(vocab, WordPieceOptions{

@@ -87,7 +87,7 @@ func LoadGPT2(dir string) (*BPE, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := NewBPE(vocabData, mergesData)
+	t, err := newBPE(vocabData, mergesData)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: LoadGPT2 %s: %w", dir, err)
 	}
@@ -114,6 +114,14 @@ func readLimited(path string) ([]byte, error) {
 // (token -> id, encoder.json or vocab.json) and a merges file (vocab.bpe or merges.txt: an
 // optional "#version" first line, then one "left right" pair per line, highest priority first).
 func NewBPE(vocabJSON, mergesTxt []byte) (*BPE, error) {
+	t, err := newBPE(vocabJSON, mergesTxt)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: NewBPE: %w", err)
+	}
+	return t, nil
+}
+
+func newBPE(vocabJSON, mergesTxt []byte) (*BPE, error) {
 	t := &BPE{vocab: make(map[string]int32, 1<<16), eot: -1, special: map[string]int32{}}
 	size := 0
 	err := parseVocabJSON(vocabJSON, func(tok string, id int64) error {

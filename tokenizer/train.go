@@ -52,7 +52,7 @@ func TrainWordPiece(texts []string, opts TrainOptions) ([]string, error) {
 		minFreq = 2
 	}
 	specials := []string{wo.PadToken, wo.UnkToken, wo.ClsToken, wo.SepToken, wo.MaskToken}
-	norm, err := NewWordPiece(specials, wo)
+	norm, err := newWordPiece(specials, wo)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: TrainWordPiece: %w", err)
 	}

@@ -116,7 +116,7 @@ func LoadWordPiece(path string, opts WordPieceOptions) (*WordPiece, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := NewWordPiece(lines, opts)
+	w, err := newWordPiece(lines, opts)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: LoadWordPiece %s: %w", path, err)
 	}
@@ -125,6 +125,14 @@ func LoadWordPiece(path string, opts WordPieceOptions) (*WordPiece, error) {
 
 // NewWordPiece returns the tokenizer of a vocabulary given as its tokens in id order.
 func NewWordPiece(vocab []string, opts WordPieceOptions) (*WordPiece, error) {
+	w, err := newWordPiece(vocab, opts)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: NewWordPiece: %w", err)
+	}
+	return w, nil
+}
+
+func newWordPiece(vocab []string, opts WordPieceOptions) (*WordPiece, error) {
 	opts = opts.withDefaults()
 	if len(vocab) > MaxVocabSize {
 		return nil, fmt.Errorf("vocabulary has %d tokens, more than %d", len(vocab), MaxVocabSize)

@@ -427,3 +427,20 @@ func BenchmarkBPEDecode(b *testing.B) {
 		tok.Decode(ids)
 	}
 }
+
+// FuzzNewBPE feeds arbitrary vocabulary and merges files: NewBPE returns an error or a working
+// tokenizer, never panics.
+func FuzzNewBPE(f *testing.F) {
+	f.Add([]byte(byteVocab("ab", "abc")), []byte("#version: 0.2\na b\nab c\n"), "abcab")
+	f.Add([]byte(byteVocab("ab")), []byte("a b\na b\n"), "aab")
+	f.Add([]byte(`{"a": 0}`), []byte(""), "a")
+	f.Fuzz(func(t *testing.T, vocab, merges []byte, s string) {
+		tok, err := NewBPE(vocab, merges)
+		if err != nil {
+			return
+		}
+		if got := tok.Decode(tok.Encode(s)); got != s {
+			t.Fatalf("Decode(Encode(%q)) = %q", s, got)
+		}
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"os"
@@ -490,13 +491,9 @@ func (c *pieceCache) init() {
 	}
 }
 
-func shardOf(s string) int {
-	h := uint32(2166136261)
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint32(s[i])) * 16777619
-	}
-	return int(h % cacheShards)
-}
+var shardSeed = maphash.MakeSeed()
+
+func shardOf(s string) int { return int(maphash.String(shardSeed, s) % cacheShards) }
 
 func (c *pieceCache) get(s string) ([]int32, bool) {
 	if len(s) > cacheMaxPieceLen {

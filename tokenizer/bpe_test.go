@@ -444,3 +444,15 @@ func FuzzNewBPE(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkBPEEncodeUncached is Encode with a cache of one entry per shard: every piece is merged.
+func BenchmarkBPEEncodeUncached(b *testing.B) {
+	tok := withFreshCache(loadGPT2(b), 0)
+	text := benchText(b)[:1<<20]
+	b.SetBytes(int64(len(text)))
+	n := 0
+	for b.Loop() {
+		n = len(tok.Encode(text))
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+}

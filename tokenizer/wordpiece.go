@@ -238,7 +238,7 @@ func (w *WordPiece) Tokenize(text string) []string {
 // Encode returns the ids of text's tokens, without [CLS] and [SEP] (Hugging Face's
 // encode(text, add_special_tokens=False)).
 func (w *WordPiece) Encode(text string) []int {
-	var out []int
+	out := make([]int, 0, len(text)/4+1)
 	w.encode(text, func(id int32) { out = append(out, int(id)) })
 	return out
 }
@@ -294,45 +294,83 @@ func (w *WordPiece) words(text string, f func(word string, special bool)) {
 	}
 }
 
+// normalWords normalizes text (Hugging Face's BertNormalizer) and splits it into words (its
+// BertPreTokenizer). The text is cleaned and CJK ideographs spaced out in one pass; then every
+// space-separated chunk is lower-cased and stripped of accents on its own, which gives the same
+// result as doing it on the whole text (neither the final-sigma rule of lower-casing nor NFD's
+// reordering of marks looks across a space) and lets ASCII chunks take a fast path.
 func (w *WordPiece) normalWords(text string, f func(string, bool)) {
 	if text == "" {
 		return
 	}
-	text = w.normalize(text)
-	start := -1
-	for i, r := range text {
-		switch {
-		case r == ' ':
-			if start >= 0 {
-				f(text[start:i], false)
-				start = -1
+	text = w.clean(text)
+	var lower cases.Caser
+	haveLower := false
+	for len(text) > 0 {
+		k := strings.IndexByte(text, ' ')
+		if k < 0 {
+			k = len(text)
+		}
+		chunk := text[:k]
+		text = text[min(k+1, len(text)):]
+		if chunk == "" {
+			continue
+		}
+		if isASCII(chunk) { // simple lower-casing is the full one, and there are no accents
+			if w.opts.lowercase() {
+				chunk = strings.ToLower(chunk)
 			}
-		case isBertPunct(r):
-			if start >= 0 {
-				f(text[start:i], false)
-				start = -1
+		} else {
+			if w.opts.lowercase() {
+				if !haveLower {
+					lower, haveLower = cases.Lower(language.Und), true // stateful: one per call
+				}
+				chunk = lower.String(chunk)
 			}
-			f(text[i:i+utf8.RuneLen(r)], false)
-		default:
-			if start < 0 {
-				start = i
+			if w.opts.stripAccents() {
+				chunk = stripAccents(chunk)
 			}
 		}
-	}
-	if start >= 0 {
-		f(text[start:], false)
+		splitPunct(chunk, f)
 	}
 }
 
-// normalize is BertNormalizer: clean the text, space out CJK ideographs, lower-case, strip
-// accents. After it the only whitespace is ' '.
-func (w *WordPiece) normalize(text string) string {
+// splitPunct calls f for every run of non-punctuation and every punctuation character of word.
+func splitPunct(word string, f func(string, bool)) {
+	start := 0
+	for i, r := range word {
+		if isBertPunct(r) {
+			if start < i {
+				f(word[start:i], false)
+			}
+			n := utf8.RuneLen(r)
+			f(word[i:i+n], false)
+			start = i + n
+		}
+	}
+	if start < len(word) {
+		f(word[start:], false)
+	}
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// clean is the first part of BertNormalizer: NUL, U+FFFD (and so invalid UTF-8) and control
+// characters removed, whitespace turned into ' ', CJK ideographs surrounded by spaces.
+func (w *WordPiece) clean(text string) string {
 	var b strings.Builder
 	b.Grow(len(text) + 8)
 	for _, r := range text {
 		switch {
 		case r == 0 || r == utf8.RuneError || isBertControl(r):
-			// removed (invalid UTF-8 decodes to U+FFFD and goes too)
+			// removed
 		case isBertSpace(r):
 			b.WriteByte(' ')
 		case !w.opts.KeepCJKWords && isCJK(r):
@@ -343,14 +381,7 @@ func (w *WordPiece) normalize(text string) string {
 			b.WriteRune(r)
 		}
 	}
-	s := b.String()
-	if w.opts.lowercase() {
-		s = cases.Lower(language.Und).String(s) // a Caser is stateful: one per call
-	}
-	if w.opts.stripAccents() {
-		s = stripAccents(s)
-	}
-	return s
+	return b.String()
 }
 
 func stripAccents(s string) string {

@@ -159,9 +159,9 @@ func SoftmaxBackward(dx, y, dy []float32, rows, cols int, scale float32) {
 	}
 }
 
-// SoftmaxDropoutBackward is the backward of Softmax with Dropout p: dy is the
-// gradient with respect to DropDst, y the undropped probabilities (Softmax's
-// dst). It regenerates the dropout mask from (seed, offset) — nothing was
+// SoftmaxDropoutBackward is the backward of SoftmaxDropout with Dropout p:
+// dy is the gradient with respect to its drop output, y the undropped
+// probabilities (its dst). It regenerates the dropout mask from (seed, offset) — nothing was
 // stored — and then applies SoftmaxBackward. dx may alias dy.
 func SoftmaxDropoutBackward(dx, y, dy []float32, rows, cols int, scale, p float32, seed, offset uint64) {
 	size := checkMatrix("SoftmaxDropoutBackward", rows, cols)

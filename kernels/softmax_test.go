@@ -146,7 +146,7 @@ func TestSoftmaxMatchesPurego(t *testing.T) {
 						what := fmt.Sprintf("%dx%d %s inplace=%v %s", rows, cols, v.name, inplace, a.l.name)
 						got, drop := runSoftmax(a.from, a.bools, src, rows, cols, v.opt, inplace)
 						requireBitsEqual(t, "Softmax "+what, got, want)
-						requireBitsEqual(t, "Softmax DropDst "+what, drop, wantDrop)
+						requireBitsEqual(t, "SoftmaxDropout drop "+what, drop, wantDrop)
 					})
 				}
 			}
@@ -458,7 +458,7 @@ func TestSoftmaxOptions(t *testing.T) {
 			Add(xm, xm, mfull)
 			requireBitsEqual(t, "Mask additive "+what, softmax(x, SoftmaxOptions{Scale: 0.5, Mask: mrow}), softmax(xm, SoftmaxOptions{}))
 
-			// Fused dropout: dst is the plain softmax; DropDst equals Dropout
+			// Fused dropout: dst is the plain softmax; drop equals Dropout
 			// of it with element index Offset + r*cols + j.
 			for _, off := range []uint64{0, 5, 1<<32 - uint64(n/2) - 1, 1 << 50} {
 				y := softmax(x, SoftmaxOptions{})

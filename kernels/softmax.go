@@ -17,7 +17,9 @@ type SoftmaxOptions struct {
 	// Ignore masks positions out where true (PyTorch MultiheadAttention's
 	// boolean attn_mask / key_padding_mask convention): rows*cols or cols.
 	Ignore []bool
-	// Causal masks column j of row r when j > r + CausalOffset.
+	// Causal masks column j of row r when j > r + CausalOffset. Any int
+	// works: from cols-1 up to MaxInt every column is visible, at or below
+	// -rows every row is fully masked (zeros); nothing wraps.
 	Causal       bool
 	CausalOffset int
 	// Dropout > 0 also writes dropout(y) to DropDst (rows*cols) with drop

@@ -6,11 +6,12 @@ import "fmt"
 // the operands and their shapes, like gonum's.
 //
 // Every product or sum of caller-supplied sizes, leading dimensions or
-// counts goes through mulOK/addOK (or a helper built on them: checkMatrix,
-// stridedSpan, checkStrided, ceilDiv64): a combination whose arithmetic
-// would wrap around is rejected with the kernel's own message before any
-// memory is touched, so no backend — pure Go or assembly — ever sees an
-// index computed from a wrapped size.
+// counts goes through mulOK/addOK or a helper built on them (checkMatrix;
+// stridedSpan for strided operands such as Gemm's), or is computed without
+// overflow (ceilDiv64, causalLimit): a combination whose arithmetic would
+// wrap around is rejected with the kernel's own message before any memory
+// is touched, so no backend — pure Go or assembly — ever sees an index
+// computed from a wrapped size.
 
 // mulOK returns a*b and whether it is representable (a, b >= 0).
 func mulOK(a, b int) (int, bool) {
@@ -46,31 +47,6 @@ func stridedSpan(rows, cols, ld int) (int, bool) {
 		return 0, false
 	}
 	return addOK(p, cols)
-}
-
-// checkStrided panics unless a slice of length n holds a rows×cols matrix
-// stored with row stride ld >= max(1, cols): fn names the function, name
-// the operand (its stride is called "ld"+name). It returns the span
-// (rows-1)·ld + cols. A span too large for an int is reported as such
-// (no slice can be that long).
-func checkStrided(fn, name string, n, rows, cols, ld int) int {
-	if rows < 0 || cols < 0 {
-		panic(fmt.Sprintf("kernels: %s: invalid shape of %s: %d×%d", fn, name, rows, cols))
-	}
-	if ld < max(1, cols) {
-		panic(fmt.Sprintf("kernels: %s: bad ld%s %d: %s is %d×%d, so ld%s must be >= %d",
-			fn, name, ld, name, rows, cols, name, max(1, cols)))
-	}
-	need, ok := stridedSpan(rows, cols, ld)
-	if !ok {
-		panic(fmt.Sprintf("kernels: %s: %s %d×%d with ld%s %d spans (rows-1)·ld+cols > MaxInt elements, len(%s)=%d",
-			fn, name, rows, cols, name, ld, name, n))
-	}
-	if n < need {
-		panic(fmt.Sprintf("kernels: %s: short %s: len(%s)=%d, but %d×%d with ld%s %d needs %d",
-			fn, name, name, n, rows, cols, name, ld, need))
-	}
-	return need
 }
 
 // ceilDiv64 returns ⌈n/64⌉ for n >= 0 without overflow (the number of

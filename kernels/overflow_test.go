@@ -495,3 +495,49 @@ func FuzzRowsExtreme(f *testing.F) {
 		fuzzCall(t, "DropoutMask "+what, func() { DropoutMask(words, n, 0.5, 3, offset) })
 	})
 }
+
+// TestShapeArithmetic pins the overflow-checked helpers of check.go at the
+// edges of the int range.
+func TestShapeArithmetic(t *testing.T) {
+	for _, c := range []struct{ a, b, mul int }{
+		{0, maxInt, 0}, {1, maxInt, maxInt}, {maxInt, 1, maxInt}, {2, maxInt / 2, maxInt - 1},
+		{1 << 31, 1 << 31, 1 << 62}, {3, maxInt / 3, maxInt / 3 * 3},
+	} {
+		if got, ok := mulOK(c.a, c.b); !ok || got != c.mul {
+			t.Errorf("mulOK(%d, %d) = %d, %v; want %d, true", c.a, c.b, got, ok, c.mul)
+		}
+	}
+	for _, c := range [][2]int{{2, maxInt/2 + 1}, {1 << 32, 1 << 32}, {maxInt, maxInt}, {-1, 1}, {1, -1}, {minInt, 0}, {3, maxInt / 2}} {
+		if got, ok := mulOK(c[0], c[1]); ok {
+			t.Errorf("mulOK(%d, %d) = %d, ok; want overflow", c[0], c[1], got)
+		}
+	}
+	if got, ok := addOK(maxInt-5, 5); !ok || got != maxInt {
+		t.Errorf("addOK(MaxInt-5, 5) = %d, %v", got, ok)
+	}
+	for _, c := range [][2]int{{maxInt, 1}, {1, maxInt}, {-1, 0}, {0, minInt}} {
+		if _, ok := addOK(c[0], c[1]); ok {
+			t.Errorf("addOK(%d, %d) ok; want overflow", c[0], c[1])
+		}
+	}
+	for _, c := range []struct {
+		rows, cols, ld, span int
+		ok                   bool
+	}{
+		{0, 5, maxInt, 0, true}, {5, 0, maxInt, 0, true}, {1, 5, maxInt, 5, true},
+		{2, 1, maxInt - 1, maxInt, true}, {2, 2, maxInt - 1, 0, false},
+		{5, 4, 1<<62 - 1, 0, false}, {9, 3, 1 << 61, 0, false}, {17, 8, 1 << 60, 0, false},
+		{1 << 40, 1 << 40, 1 << 40, 0, false}, {1 << 31, 1 << 31, 1 << 31, 1 << 62, true},
+		{-1, 3, 3, 0, false}, {3, -1, 3, 0, false}, {3, 3, -3, 0, false},
+	} {
+		span, ok := stridedSpan(c.rows, c.cols, c.ld)
+		if ok != c.ok || ok && span != c.span {
+			t.Errorf("stridedSpan(%d, %d, %d) = %d, %v; want %d, %v", c.rows, c.cols, c.ld, span, ok, c.span, c.ok)
+		}
+	}
+	for _, c := range [][2]int{{0, 0}, {1, 1}, {64, 1}, {65, 2}, {maxInt, maxInt/64 + 1}, {maxInt - 63, maxInt / 64}} {
+		if got := ceilDiv64(c[0]); got != c[1] {
+			t.Errorf("ceilDiv64(%d) = %d, want %d", c[0], got, c[1])
+		}
+	}
+}

@@ -44,7 +44,8 @@ func GELU(dst, src []float32) {
 // GELUBackward writes dx[i] = dy[i]·(Φ(x) + x·φ(x)), the gradient of GELU,
 // with GELU's Φ and φ from the canonical exp. Error of Φ(x) + x·φ(x) against
 // the float64 function (tested): at most 2.5e-7·max(1, |x|), and for x ≥ -1 at
-// most 6·(ulp + 2^-24·(Φ(x) + |x|φ(x))).
+// most 6·(ulp + 2^-24·(Φ(x) + |x|φ(x))). Finite for every finite x; the
+// gradient at +Inf is 1 and at -Inf +0 (the limits).
 func GELUBackward(dx, x, dy []float32) {
 	checkLen3("GELUBackward", "dx", dx, "x", x, "dy", dy)
 	raceRW(dx, x)
@@ -54,14 +55,18 @@ func GELUBackward(dx, x, dy []float32) {
 
 // GELUTanh writes the tanh approximation of GELU,
 // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), like
-// torch.nn.GELU(approximate="tanh") and GPT-2's "gelu_new".
+// torch.nn.GELU(approximate="tanh") and GPT-2's "gelu_new". It is x for
+// x ≥ 4·√2 (+Inf included) and +0 for x ≤ -4·√2 (-Inf included), where tanh
+// rounds to exactly ±1; NaN stays NaN.
 func GELUTanh(dst, src []float32) {
 	checkLen2("GELUTanh", "dst", dst, "src", src)
 	raceRW(dst, src)
 	cur().geluTanh(dst, src)
 }
 
-// GELUTanhBackward writes dx = dy · d/dx GELUTanh(x).
+// GELUTanhBackward writes dx = dy · d/dx GELUTanh(x). The derivative is
+// finite for every finite x, exactly 1 for x ≥ 4·√2 and +0 for x ≤ -4·√2,
+// ±Inf included (the limits).
 func GELUTanhBackward(dx, x, dy []float32) {
 	checkLen3("GELUTanhBackward", "dx", dx, "x", x, "dy", dy)
 	raceRW(dx, x)

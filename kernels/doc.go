@@ -20,6 +20,12 @@
 // threads either: GEMM parallelizes over output tiles only and never splits
 // the k dimension.
 //
+// The one exception is the bits of a NaN generated from non-NaN operands
+// (Inf·0, Inf−Inf, ...): it is the CPU's default NaN, 0xffc00000 on amd64
+// and 0x7fc00000 on arm64, the same for every backend of one CPU. Which
+// results are NaN, and the payload of a NaN propagated from an input, are
+// the same everywhere (CANONICAL.md, "NaN bits").
+//
 // # Dropout
 //
 // Dropout is counter-based: whether element i is kept depends only on (seed,
@@ -31,7 +37,10 @@
 // # Conventions
 //
 // Matrices are row-major float32 slices; destinations are caller-owned and no
-// kernel allocates. Shape misuse panics with the shapes in the message.
+// kernel allocates. Shape misuse panics with the shapes in the message,
+// including sizes, leading dimensions or counts whose products would
+// overflow an int: no kernel reads or writes outside the slices it is given,
+// for any arguments.
 // Elementwise destinations may alias their sources.
 //
 // # Goroutine safety

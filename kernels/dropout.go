@@ -115,6 +115,9 @@ func dropoutSpan(b *impl, dst, src []float32, k0, k1, thr uint32, scale float32,
 // into calls with offsets continued, and backward is the same call applied
 // to the upstream gradient (no mask is stored).
 //
+// Element indices are taken modulo 2^64: a call whose offset+j passes
+// 2^64-1 continues at index 0.
+//
 // p == 0 copies src; p == 1 multiplies by zero. The mask is applied by
 // multiplication, like PyTorch: a dropped NaN stays NaN and a dropped ±Inf
 // becomes NaN, so non-finite inputs are never hidden. dst may alias src.
@@ -171,13 +174,17 @@ func (t *dropoutTask) run(lo, hi int) {
 // DropoutMask writes the keep mask of n elements starting at element index
 // offset: bit j%64 of mask[j/64] is set when element offset+j is kept by
 // Dropout with the same p and seed. Bits past n in the last word are zero.
-// len(mask) must be at least (n+63)/64.
+// len(mask) must be at least ⌈n/64⌉. Element indices are taken modulo 2^64
+// (offset+j wraps around like the uint64 it is), as in Dropout.
 func DropoutMask(mask []uint64, n int, p float32, seed, offset uint64) {
-	if n < 0 || len(mask) < (n+63)/64 {
-		panic(fmt.Sprintf("kernels: DropoutMask: n=%d needs %d words, len(mask)=%d", n, (n+63)/64, len(mask)))
+	if n < 0 {
+		panic(fmt.Sprintf("kernels: DropoutMask: negative n=%d", n))
+	}
+	words := ceilDiv64(n)
+	if len(mask) < words {
+		panic(fmt.Sprintf("kernels: DropoutMask: n=%d needs %d words, len(mask)=%d", n, words, len(mask)))
 	}
 	thr, _ := dropoutParams("DropoutMask", p)
-	words := (n + 63) / 64
 	if p == 0 {
 		for w := 0; w < words; w++ {
 			mask[w] = ^uint64(0)

@@ -71,44 +71,81 @@ func geluGeneric(dst, src []float32) {
 	}
 }
 
-// geluBackwardGeneric: d/dx x·Φ(x) = Φ(x) + x·φ(x).
+// geluBackwardGeneric: d/dx x·Φ(x) = Φ(x) + x·φ(x). The x·φ(x) term is
+// evaluated at xb = x clamped to exp's own range [expLo, expHi] (no extra
+// constant for the SIMD kernels): φ is exactly +0 far inside it (x²/2 >
+// 87.34 from |x| ≈ 13.2), so no finite result changes, and ±Inf give the
+// limits 1 and +0 instead of NaN from Inf·0.
 func geluBackwardGeneric(dx, x, dy []float32) {
 	x, dy = x[:len(dx)], dy[:len(dx)]
 	for i, v := range x {
 		_, phi := geluPhi(v)
-		a := float32(v * v)
+		xb := v
+		if xb > expHi { // NaN stays NaN
+			xb = expHi
+		}
+		if xb < expLo {
+			xb = expLo
+		}
+		a := float32(xb * xb)
 		a = float32(a * -0.5)
 		pdf := float32(exp32(a) * 0.39894228)
-		g := fma32(v, pdf, phi)
+		g := fma32(xb, pdf, phi)
 		dx[i] = float32(dy[i] * g)
 	}
 }
 
-// geluTanhParts returns x², tanh(√(2/π)(x + 0.044715x³)) and x/2.
-func geluTanhParts(x float32) (x2, th, h float32) {
-	x2 = float32(x * x)
-	x3 := float32(x2 * x)
-	u := float32(0.7978846 * fma32(0.044715, x3, x))
+// geluTanhClamp returns xl = max(-geluClamp, x) and xc = min(geluClamp, xl)
+// (NaN propagates through both). The tanh form's th rounds to exactly ±1
+// for every |x| >= geluClamp (TestGELUTanhSaturates checks every float32),
+// so the kernels evaluate th at xc: no finite result changes, while x², x³
+// stay finite — without the clamp x² overflows for |x| ≳ 1.8e19 and the
+// backward's (h·0)·Inf made NaN where the gradient is exactly 0 or 1.
+func geluTanhClamp(x float32) (xl, xc float32) {
+	xl = x
+	if xl < -geluClamp {
+		xl = -geluClamp
+	}
+	xc = xl
+	if xc > geluClamp {
+		xc = geluClamp
+	}
+	return xl, xc
+}
+
+// geluTanhParts returns x² and tanh(√(2/π)(x + 0.044715x³)) at the clamped
+// input xc.
+func geluTanhParts(xc float32) (x2, th float32) {
+	x2 = float32(xc * xc)
+	x3 := float32(x2 * xc)
+	u := float32(0.7978846 * fma32(0.044715, x3, xc))
 	e := exp32(u + u)
 	d := e + 1
 	q := 2 / d
 	th = 1 - q
-	h = float32(0.5 * x)
-	return x2, th, h
+	return x2, th
 }
 
+// geluTanhGeneric: y = fma(h, th, h) with h = xl/2: x for x >= geluClamp
+// (+Inf stays +Inf), exactly +0 below -geluClamp (-Inf included).
 func geluTanhGeneric(dst, src []float32) {
 	src = src[:len(dst)]
 	for i, x := range src {
-		_, th, h := geluTanhParts(x)
+		xl, xc := geluTanhClamp(x)
+		_, th := geluTanhParts(xc)
+		h := float32(0.5 * xl)
 		dst[i] = fma32(h, th, h)
 	}
 }
 
+// geluTanhBackwardGeneric: every term at xc, so the gradient is exactly 1
+// above geluClamp and +0 below -geluClamp (±Inf included): s = 0 there.
 func geluTanhBackwardGeneric(dx, x, dy []float32) {
 	x, dy = x[:len(dx)], dy[:len(dx)]
 	for i, v := range x {
-		x2, th, h := geluTanhParts(v)
+		_, xc := geluTanhClamp(v)
+		x2, th := geluTanhParts(xc)
+		h := float32(0.5 * xc)
 		s := fma32(-th, th, 1)
 		k := float32(fma32(0.134145, x2, 1) * 0.7978846)
 		t1 := float32(float32(h*s) * k)

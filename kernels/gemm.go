@@ -20,8 +20,10 @@ import (
 // acc = fma(alpha·op(A)[i][p], op(B)[p][j], acc) for p = 0, 1, …, k-1 in
 // order. Every backend and every thread count return the same bits.
 //
-// Gemm panics on negative sizes, too-small leading dimensions and too-short
-// slices, naming the argument and the shapes. It does not allocate after
+// Gemm panics on negative sizes, too-small leading dimensions, too-short
+// slices and sizes/leading dimensions whose span (rows-1)·ld+cols would
+// overflow an int, naming the argument and the shapes, before touching any
+// memory: no backend reads or writes outside a, b and c. It does not allocate after
 // warm-up, splits large products over up to Threads() goroutines, and is
 // safe to call from many goroutines at once (C must not overlap A, B or
 // another call's C).
@@ -29,6 +31,13 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 	gemmCheck(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
+	}
+	// An operand with one stored row never uses its stride: normalise it so
+	// that no kernel forms an address from a huge (valid but unused) one.
+	lda = gemmStride(transA, m, k, lda)
+	ldb = gemmStride(transB, k, n, ldb)
+	if m == 1 {
+		ldc = n
 	}
 	if alpha == 0 || k == 0 {
 		gemmScaleC(m, n, beta, c, ldc)
@@ -73,14 +82,27 @@ func gemmCheckOperand(name, ldName, mat string, trans bool, rows, cols int, s []
 		panic(fmt.Sprintf("kernels.Gemm: bad %s %d: %s is stored %d×%d%s, so %s must be >= %d",
 			ldName, ld, mat, rows, cols, t, ldName, max(1, cols)))
 	}
-	need := 0
-	if rows > 0 && cols > 0 {
-		need = (rows-1)*ld + cols
+	need, ok := stridedSpan(rows, cols, ld)
+	if !ok {
+		panic(fmt.Sprintf("kernels.Gemm: bad %s %d: %s stored %d×%d%s with %s %d spans (rows-1)·%s+cols > MaxInt elements, len(%s) = %d",
+			ldName, ld, mat, rows, cols, t, ldName, ld, ldName, name, len(s)))
 	}
 	if len(s) < need {
 		panic(fmt.Sprintf("kernels.Gemm: short %s: len(%s) = %d, but %s stored %d×%d%s with %s %d needs %d",
 			name, name, len(s), mat, rows, cols, t, ldName, ld, need))
 	}
+}
+
+// gemmStride returns ld, or the row length when op(X) (rows×cols, stored
+// transposed when trans) has a single stored row and ld is unused.
+func gemmStride(trans bool, rows, cols, ld int) int {
+	if trans {
+		rows, cols = cols, rows
+	}
+	if rows == 1 {
+		return max(cols, 1)
+	}
+	return ld
 }
 
 // gemmRace tells the race detector, which cannot see the assembly kernels'

@@ -17,7 +17,9 @@ type SoftmaxOptions struct {
 	// Ignore masks positions out where true (PyTorch MultiheadAttention's
 	// boolean attn_mask / key_padding_mask convention): rows*cols or cols.
 	Ignore []bool
-	// Causal masks column j of row r when j > r + CausalOffset.
+	// Causal masks column j of row r when j > r + CausalOffset. Any int
+	// works: from cols-1 up to MaxInt every column is visible, at or below
+	// -rows every row is fully masked (zeros); nothing wraps.
 	Causal       bool
 	CausalOffset int
 	// Dropout is SoftmaxDropout's drop probability (Softmax panics when it
@@ -58,6 +60,18 @@ func softmaxRowGeneric(dst, src, mask []float32, ignore []bool, scale float32, l
 	for j, e := range dst {
 		dst[j] = float32(e * inv)
 	}
+}
+
+// causalLimit returns the number of visible columns of row r under a
+// causal mask with offset off: r+off+1 clamped to [0, cols], computed
+// without overflow for any off (r < rows and rows×cols is representable).
+func causalLimit(r, cols, off int) int {
+	if off >= cols {
+		return cols // r+off+1 > cols, even where the sum would wrap
+	}
+	// off < cols and r+1 <= rows, so r+1+off <= rows+cols-1 <= rows×cols:
+	// no overflow; off < 0 only lowers it (r+1 >= 1 keeps it above MinInt).
+	return min(max(r+1+off, 0), cols)
 }
 
 // softmaxBackwardRowGeneric: dx = ((dy - <y,dy>) * y) * scale; dx may alias dy.
@@ -118,6 +132,9 @@ func softmax(op string, dst, drop, src []float32, rows, cols int, opt SoftmaxOpt
 	}
 	raceRW(dst, src)
 	raceRead(opt.Mask)
+	if size == 0 {
+		return // also rows×0 with huge rows: nothing to loop over
+	}
 	b := cur()
 	for r := 0; r < rows; r++ {
 		var mask []float32
@@ -130,7 +147,7 @@ func softmax(op string, dst, drop, src []float32, rows, cols int, opt SoftmaxOpt
 		}
 		limit := cols
 		if opt.Causal {
-			limit = min(max(r+opt.CausalOffset+1, 0), cols)
+			limit = causalLimit(r, cols, opt.CausalOffset)
 		}
 		b.softmaxRow(dst[r*cols:(r+1)*cols], src[r*cols:(r+1)*cols], mask, ign, scale, limit)
 	}
@@ -152,6 +169,9 @@ func SoftmaxBackward(dx, y, dy []float32, rows, cols int, scale float32) {
 	checkLenN("SoftmaxBackward", "dy", len(dy), size, rows, cols)
 	raceRW(dx, y)
 	raceRead(dy)
+	if size == 0 {
+		return // also rows×0 with huge rows: nothing to loop over
+	}
 	b := cur()
 	for r := 0; r < rows; r++ {
 		s := r * cols
@@ -172,6 +192,9 @@ func SoftmaxDropoutBackward(dx, y, dy []float32, rows, cols int, scale, p float3
 	k0, k1 := dropoutKeys(seed)
 	raceRW(dx, y)
 	raceRead(dy)
+	if size == 0 {
+		return // also rows×0 with huge rows: nothing to loop over
+	}
 	b := cur()
 	if p != 0 {
 		dropoutSpan(b, dx, dy, k0, k1, thr, dscale, offset)

@@ -133,14 +133,20 @@ func (k geluK) phi(c *code, ph, xl, x V, t []V) {
 	c.fmlaE(ph, z, k.half) // phi = fma(0.5, e, 0.5)
 }
 
-// tanhParts emits x2 = x*x, th = tanh(...) and h = x/2 as in gelu.go's
-// geluTanhParts; x is preserved.
-func (k geluK) tanhParts(c *code, x2, th, h, x V, t []V) {
+// tanhParts emits x2 = xc*xc, th = tanh(...) at xc and h = xl/2 (forward)
+// or xc/2 (backward), with xl = max(x, -4·√2) and xc = min(xl, 4·√2), as
+// gelu.go's geluTanhClamp and geluTanhParts. x is overwritten (with xl, or
+// xc when backward).
+func (k geluK) tanhParts(c *code, x2, th, h, x V, t []V, backward bool) {
 	u, e := t[0], t[1]
-	c.fmul(x2, x, x)
-	c.fmul(th, x2, x) // x3
-	c.mov(u, x)
-	c.fmlaE(u, th, k.c044) // fma(0.044715, x3, x)
+	c.fmax(x, x, k.clampLo) // xl = max(-c, x), NaN propagates
+	c.fmin(u, x, k.clampHi) // xc = min(c, xl)
+	if backward {
+		c.mov(x, u) // h from xc
+	}
+	c.fmul(x2, u, u)
+	c.fmul(th, x2, u)      // x3
+	c.fmlaE(u, th, k.c044) // fma(0.044715, x3, xc)
 	c.fmulE(u, u, k.c0797) // u = 0.7978846 * ...
 	c.fadd(u, u, u)        // u + u
 	k.exp(c, e, u, th, h, t[2], t[3])
@@ -220,11 +226,15 @@ func genExpFamily(b *builder) {
 			t := temps(s, 6)
 			k.phi(&s.code, ph, t[0], x, t)
 			a, pdf := t[0], t[1]
+			// x becomes xb, clamped to exp's range: φ is +0 far inside
+			// it, and ±Inf give 1 and +0 instead of Inf·0 = NaN.
+			s.fmin(x, x, k.hi)
+			s.fmax(x, x, k.lo)
 			s.fmul(a, x, x)
 			s.fmulE(a, a, k.mhalf) // a = (x*x) * -0.5
 			k.exp(&s.code, pdf, a, t[2], t[3], t[4], t[5])
 			s.fmulE(pdf, pdf, k.invSqrt2pi)
-			s.fmla(ph, x, pdf) // g = fma(x, pdf, phi)
+			s.fmla(ph, x, pdf) // g = fma(xb, pdf, phi)
 			dy := t[2]
 			s.ld(s.w, dy, s.off(), "R2")
 			s.fmul(ph, dy, ph)
@@ -233,7 +243,7 @@ func genExpFamily(b *builder) {
 	gelu("GELUTanhNEON", "GELUTanhNEON sets dst[i] to the tanh-approximation GELU of src[i] (CANONICAL.md).",
 		"func(dst, src []float32)", false, func(k geluK, s *stream, x V) V {
 			x2, th, h := s.t(), s.t(), s.t()
-			k.tanhParts(&s.code, x2, th, h, x, temps(s, 4))
+			k.tanhParts(&s.code, x2, th, h, x, temps(s, 4), false)
 			s.mov(x2, h)
 			s.fmla(x2, h, th) // fma(h, th, h)
 			return x2
@@ -242,7 +252,7 @@ func genExpFamily(b *builder) {
 		"func(dx, x, dy []float32)", true, func(k geluK, s *stream, x V) V {
 			x2, th, h := s.t(), s.t(), s.t()
 			t := temps(s, 4)
-			k.tanhParts(&s.code, x2, th, h, x, t)
+			k.tanhParts(&s.code, x2, th, h, x, t, true)
 			sv, kv, g := t[0], t[1], t[2]
 			s.mov(sv, k.one)
 			s.fmls(sv, th, th) // s = fma(-th, th, 1)

@@ -1300,6 +1300,10 @@ loop_4:
 	VDUP V27.S[0], V9.S4
 	WORD $0x4f9b1041 // fmla v1.4s, v2.4s, v27.s[0]
 	WORD $0x4f9b1149 // fmla v9.4s, v10.4s, v27.s[0]
+	WORD $0x4eb0f400 // fmin v0.4s, v0.4s, v16.4s
+	WORD $0x4eb0f508 // fmin v8.4s, v8.4s, v16.4s
+	WORD $0x4e31f400 // fmax v0.4s, v0.4s, v17.4s
+	WORD $0x4e31f508 // fmax v8.4s, v8.4s, v17.4s
 	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
 	WORD $0x6e28dd0a // fmul v10.4s, v8.4s, v8.4s
 	WORD $0x4fbb9042 // fmul v2.4s, v2.4s, v27.s[1]
@@ -1406,6 +1410,8 @@ vec_1:
 	WORD $0x4e38f442 // fmax v2.4s, v2.4s, v24.4s
 	VDUP V27.S[0], V1.S4
 	WORD $0x4f9b1041 // fmla v1.4s, v2.4s, v27.s[0]
+	WORD $0x4eb0f400 // fmin v0.4s, v0.4s, v16.4s
+	WORD $0x4e31f400 // fmax v0.4s, v0.4s, v17.4s
 	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
 	WORD $0x4fbb9042 // fmul v2.4s, v2.4s, v27.s[1]
 	WORD $0x4eb0f444 // fmin v4.4s, v2.4s, v16.4s
@@ -1478,6 +1484,8 @@ one_2:
 	WORD $0x4e38f442 // fmax v2.4s, v2.4s, v24.4s
 	VDUP V27.S[0], V1.S4
 	WORD $0x4f9b1041 // fmla v1.4s, v2.4s, v27.s[0]
+	WORD $0x4eb0f400 // fmin v0.4s, v0.4s, v16.4s
+	WORD $0x4e31f400 // fmax v0.4s, v0.4s, v17.4s
 	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
 	WORD $0x4fbb9042 // fmul v2.4s, v2.4s, v27.s[1]
 	WORD $0x4eb0f444 // fmin v4.4s, v2.4s, v16.4s
@@ -1557,12 +1565,14 @@ loop_4:
 	BLT vec_1
 	FMOVQ 0(R1), F0
 	FMOVQ 16(R1), F8
-	WORD $0x6e20dc01 // fmul v1.4s, v0.4s, v0.4s
-	WORD $0x6e28dd09 // fmul v9.4s, v8.4s, v8.4s
-	WORD $0x6e20dc22 // fmul v2.4s, v1.4s, v0.4s
-	WORD $0x6e28dd2a // fmul v10.4s, v9.4s, v8.4s
-	VMOV V0.B16, V4.B16
-	VMOV V8.B16, V12.B16
+	WORD $0x4e37f400 // fmax v0.4s, v0.4s, v23.4s
+	WORD $0x4e37f508 // fmax v8.4s, v8.4s, v23.4s
+	WORD $0x4eb6f404 // fmin v4.4s, v0.4s, v22.4s
+	WORD $0x4eb6f50c // fmin v12.4s, v8.4s, v22.4s
+	WORD $0x6e24dc81 // fmul v1.4s, v4.4s, v4.4s
+	WORD $0x6e2cdd89 // fmul v9.4s, v12.4s, v12.4s
+	WORD $0x6e24dc22 // fmul v2.4s, v1.4s, v4.4s
+	WORD $0x6e2cdd2a // fmul v10.4s, v9.4s, v12.4s
 	WORD $0x4fbe1844 // fmla v4.4s, v2.4s, v30.s[3]
 	WORD $0x4fbe194c // fmla v12.4s, v10.4s, v30.s[3]
 	WORD $0x4f9f9084 // fmul v4.4s, v4.4s, v31.s[0]
@@ -1644,9 +1654,10 @@ vec_1:
 	CMP $4, R3
 	BLT one_2
 	FMOVQ 0(R1), F0
-	WORD $0x6e20dc01 // fmul v1.4s, v0.4s, v0.4s
-	WORD $0x6e20dc22 // fmul v2.4s, v1.4s, v0.4s
-	VMOV V0.B16, V4.B16
+	WORD $0x4e37f400 // fmax v0.4s, v0.4s, v23.4s
+	WORD $0x4eb6f404 // fmin v4.4s, v0.4s, v22.4s
+	WORD $0x6e24dc81 // fmul v1.4s, v4.4s, v4.4s
+	WORD $0x6e24dc22 // fmul v2.4s, v1.4s, v4.4s
 	WORD $0x4fbe1844 // fmla v4.4s, v2.4s, v30.s[3]
 	WORD $0x4f9f9084 // fmul v4.4s, v4.4s, v31.s[0]
 	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
@@ -1691,9 +1702,10 @@ vec_1:
 one_2:
 	CBZ R3, done_3
 	FMOVS 0(R1), F0
-	WORD $0x6e20dc01 // fmul v1.4s, v0.4s, v0.4s
-	WORD $0x6e20dc22 // fmul v2.4s, v1.4s, v0.4s
-	VMOV V0.B16, V4.B16
+	WORD $0x4e37f400 // fmax v0.4s, v0.4s, v23.4s
+	WORD $0x4eb6f404 // fmin v4.4s, v0.4s, v22.4s
+	WORD $0x6e24dc81 // fmul v1.4s, v4.4s, v4.4s
+	WORD $0x6e24dc22 // fmul v2.4s, v1.4s, v4.4s
 	WORD $0x4fbe1844 // fmla v4.4s, v2.4s, v30.s[3]
 	WORD $0x4f9f9084 // fmul v4.4s, v4.4s, v31.s[0]
 	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
@@ -1776,12 +1788,16 @@ loop_4:
 	BLT vec_1
 	FMOVQ 0(R1), F0
 	FMOVQ 16(R1), F8
-	WORD $0x6e20dc01 // fmul v1.4s, v0.4s, v0.4s
-	WORD $0x6e28dd09 // fmul v9.4s, v8.4s, v8.4s
-	WORD $0x6e20dc22 // fmul v2.4s, v1.4s, v0.4s
-	WORD $0x6e28dd2a // fmul v10.4s, v9.4s, v8.4s
-	VMOV V0.B16, V4.B16
-	VMOV V8.B16, V12.B16
+	WORD $0x4e37f400 // fmax v0.4s, v0.4s, v23.4s
+	WORD $0x4e37f508 // fmax v8.4s, v8.4s, v23.4s
+	WORD $0x4eb6f404 // fmin v4.4s, v0.4s, v22.4s
+	WORD $0x4eb6f50c // fmin v12.4s, v8.4s, v22.4s
+	VMOV V4.B16, V0.B16
+	VMOV V12.B16, V8.B16
+	WORD $0x6e24dc81 // fmul v1.4s, v4.4s, v4.4s
+	WORD $0x6e2cdd89 // fmul v9.4s, v12.4s, v12.4s
+	WORD $0x6e24dc22 // fmul v2.4s, v1.4s, v4.4s
+	WORD $0x6e2cdd2a // fmul v10.4s, v9.4s, v12.4s
 	WORD $0x4fbe1844 // fmla v4.4s, v2.4s, v30.s[3]
 	WORD $0x4fbe194c // fmla v12.4s, v10.4s, v30.s[3]
 	WORD $0x4f9f9084 // fmul v4.4s, v4.4s, v31.s[0]
@@ -1884,9 +1900,11 @@ vec_1:
 	CMP $4, R3
 	BLT one_2
 	FMOVQ 0(R1), F0
-	WORD $0x6e20dc01 // fmul v1.4s, v0.4s, v0.4s
-	WORD $0x6e20dc22 // fmul v2.4s, v1.4s, v0.4s
-	VMOV V0.B16, V4.B16
+	WORD $0x4e37f400 // fmax v0.4s, v0.4s, v23.4s
+	WORD $0x4eb6f404 // fmin v4.4s, v0.4s, v22.4s
+	VMOV V4.B16, V0.B16
+	WORD $0x6e24dc81 // fmul v1.4s, v4.4s, v4.4s
+	WORD $0x6e24dc22 // fmul v2.4s, v1.4s, v4.4s
 	WORD $0x4fbe1844 // fmla v4.4s, v2.4s, v30.s[3]
 	WORD $0x4f9f9084 // fmul v4.4s, v4.4s, v31.s[0]
 	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s
@@ -1942,9 +1960,11 @@ vec_1:
 one_2:
 	CBZ R3, done_3
 	FMOVS 0(R1), F0
-	WORD $0x6e20dc01 // fmul v1.4s, v0.4s, v0.4s
-	WORD $0x6e20dc22 // fmul v2.4s, v1.4s, v0.4s
-	VMOV V0.B16, V4.B16
+	WORD $0x4e37f400 // fmax v0.4s, v0.4s, v23.4s
+	WORD $0x4eb6f404 // fmin v4.4s, v0.4s, v22.4s
+	VMOV V4.B16, V0.B16
+	WORD $0x6e24dc81 // fmul v1.4s, v4.4s, v4.4s
+	WORD $0x6e24dc22 // fmul v2.4s, v1.4s, v4.4s
 	WORD $0x4fbe1844 // fmla v4.4s, v2.4s, v30.s[3]
 	WORD $0x4f9f9084 // fmul v4.4s, v4.4s, v31.s[0]
 	WORD $0x4e24d484 // fadd v4.4s, v4.4s, v4.4s

@@ -229,9 +229,17 @@ func (t *tier) gelu(x grp) grp {
 // geluGrad returns dy * (Φ(x) + x·φ(x)) (kernels/gelu.go, geluBackwardGeneric).
 func (t *tier) geluGrad(x, dy grp) grp {
 	_, phi := t.geluPhi(x)
+	// x as Go's first operand: NaN propagates. x becomes xb, x clamped to
+	// exp's range (φ is +0 far inside it; ±Inf give 1 and +0, not NaN).
+	for j := range x {
+		VMINPS(x[j], t.kr(expHi), x[j]) // xb = (hi < x) ? hi : x
+	}
+	for j := range x {
+		VMAXPS(x[j], t.kr(expLo), x[j]) // xb = (lo > xb) ? lo : xb
+	}
 	a := t.G(len(x))
 	for j := range x {
-		VMULPS(x[j], x[j], a[j]) // a = x*x
+		VMULPS(x[j], x[j], a[j]) // a = xb*xb
 	}
 	for j := range x {
 		VMULPS(t.k(-0.5), a[j], a[j]) // a = a * -0.5
@@ -241,7 +249,7 @@ func (t *tier) geluGrad(x, dy grp) grp {
 		VMULPS(t.k(geluInvSqrt2), pdf[j], pdf[j]) // pdf = exp(a) * 0.39894228
 	}
 	for j := range x {
-		VFMADD231PS(pdf[j], x[j], phi[j]) // g = fma(x, pdf, phi)
+		VFMADD231PS(pdf[j], x[j], phi[j]) // g = fma(xb, pdf, phi)
 	}
 	for j := range x {
 		VMULPS(phi[j], dy[j], phi[j]) // dx = dy * g
@@ -252,23 +260,33 @@ func (t *tier) geluGrad(x, dy grp) grp {
 func (t *tier) preloadGELUTanh() {
 	t.preloadExpFew()
 	if t.z {
-		t.preload(geluC, geluA, 2, 0.5, geluA3)
+		t.preload(geluC, geluA, 2, 0.5, geluA3, -geluClamp, geluClamp)
 	}
 }
 
-// geluTanhParts returns x², tanh(√(2/π)(x + 0.044715x³)) and x/2.
-func (t *tier) geluTanhParts(x grp) (x2, th, h grp) {
+// geluTanhParts returns x² and tanh(√(2/π)(xc + 0.044715xc³)) at
+// xc = min(c, max(-c, x)), and h = xl/2 (forward, xl = max(-c, x)) or xc/2
+// (backward) (kernels/gelu.go, geluTanhClamp and geluTanhParts).
+func (t *tier) geluTanhParts(x grp, backward bool) (x2, th, h grp) {
 	n := len(x)
+	xl, xc := t.G(n), t.G(n)
+	// x as Go's first operand of VMAXPS/VMINPS: NaN propagates.
+	for j := range x {
+		VMAXPS(x[j], t.kr(-geluClamp), xl[j]) // xl = (-c > x) ? -c : x
+	}
+	for j := range x {
+		VMINPS(xl[j], t.kr(geluClamp), xc[j]) // xc = (c < xl) ? c : xl
+	}
 	x2, x3, u := t.G(n), t.G(n), t.G(n)
 	for j := range x {
-		VMULPS(x[j], x[j], x2[j]) // x2 = x*x
+		VMULPS(xc[j], xc[j], x2[j]) // x2 = xc*xc
 	}
 	for j := range x {
-		VMULPS(x[j], x2[j], x3[j]) // x3 = x2*x
+		VMULPS(xc[j], x2[j], x3[j]) // x3 = x2*xc
 	}
 	for j := range x {
-		t.mov(x[j], u[j])
-		VFMADD231PS(t.k(geluA), x3[j], u[j]) // fma(0.044715, x3, x)
+		t.mov(xc[j], u[j])
+		VFMADD231PS(t.k(geluA), x3[j], u[j]) // fma(0.044715, x3, xc)
 	}
 	for j := range x {
 		VMULPS(t.k(geluC), u[j], u[j]) // u = 0.7978846 * ...
@@ -288,15 +306,19 @@ func (t *tier) geluTanhParts(x grp) (x2, th, h grp) {
 	for j := range x {
 		VSUBPS(q[j], t.kr(1), th[j]) // th = 1 - q
 	}
+	hx := xl
+	if backward {
+		hx = xc
+	}
 	for j := range x {
-		VMULPS(t.k(0.5), x[j], h[j]) // h = 0.5 * x
+		VMULPS(t.k(0.5), hx[j], h[j]) // h = 0.5 * xl (forward) or 0.5 * xc
 	}
 	return x2, th, h
 }
 
 // geluTanh returns fma(h, th, h).
 func (t *tier) geluTanh(x grp) grp {
-	_, th, h := t.geluTanhParts(x)
+	_, th, h := t.geluTanhParts(x, false)
 	for j := range x {
 		VFMADD213PS(h[j], h[j], th[j]) // th = h*th + h
 	}
@@ -306,7 +328,7 @@ func (t *tier) geluTanh(x grp) grp {
 // geluTanhGrad returns dy * g (kernels/gelu.go, geluTanhBackwardGeneric).
 func (t *tier) geluTanhGrad(x, dy grp) grp {
 	n := len(x)
-	x2, th, h := t.geluTanhParts(x)
+	x2, th, h := t.geluTanhParts(x, true)
 	s, k, g := t.Gk(n, 1), t.Gk(n, 1), t.Gk(n, 0.5)
 	for j := range x {
 		VFNMADD231PS(th[j], th[j], s[j]) // s = fma(-th, th, 1)

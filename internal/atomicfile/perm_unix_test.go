@@ -35,4 +35,3 @@ func TestPermissions(t *testing.T) {
 		}
 	}
 }
-

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/simdformer/simdformer/internal/atomicfile"
 )
 
 // Config describes a model: its sizes, where it applies dropout and at what
@@ -247,11 +249,12 @@ func LoadConfig(path string) (Config, error) {
 	return c, nil
 }
 
-// SaveConfig writes c as indented JSON.
+// SaveConfig writes c as indented JSON, atomically and durably (see the
+// package documentation, "Saving and loading").
 func SaveConfig(path string, c Config) error {
 	data, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	return atomicfile.WriteFile(path, append(data, '\n'), 0o644)
 }

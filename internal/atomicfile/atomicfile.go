@@ -1,14 +1,17 @@
 // Package atomicfile writes files atomically and durably: a reader sees
 // either the old content or the complete new content, never a prefix, and
-// once WriteFile returns nil the new content survives a power loss.
+// once a write returns nil the new content survives a power loss.
 //
-// WriteFile writes into a new temporary file in the destination's directory
-// (created with O_EXCL under a random name), fsyncs it, renames it over the
-// destination and fsyncs the directory (on platforms where directories can
-// be synced: every Unix; elsewhere the rename is the last step). It keeps
-// an existing file's permission bits, writes through a symbolic link to its
-// target instead of replacing the link, and removes the temporary file on
-// every error path, a panic in the caller's write function included.
+// WriteFile and WriteFunc write into a new temporary file in the
+// destination's directory (created with O_EXCL under a random name), fsync
+// it, rename it over the destination and fsync the directory (on platforms
+// where directories can be synced: every Unix; elsewhere the rename is the
+// last step). They keep an existing file's permission bits, write through
+// a symbolic link to its target instead of replacing the link, and remove
+// the temporary file on every error path, a panic in the caller's write function included.
+//
+// The functions are safe for concurrent use; concurrent writers of one path
+// leave one of their complete contents (the last rename wins).
 //
 // Ownership, extended attributes and hard links of an existing destination
 // are not carried over: the renamed file is a new inode owned by the
@@ -37,7 +40,13 @@ var (
 	syncDir  = syncDirectory
 )
 
-// WriteFile atomically replaces (or creates) the file at path with what
+// WriteFile is os.WriteFile made atomic and durable: it replaces (or
+// creates) the file at path with data; see WriteFunc.
+func WriteFile(path string, data []byte, perm fs.FileMode) error {
+	return WriteFunc(path, perm, func(w io.Writer) error { _, err := w.Write(data); return err })
+}
+
+// WriteFunc atomically replaces (or creates) the file at path with what
 // write writes, then makes the result durable; see the package comment.
 //
 // A new file gets perm, reduced by the process's umask as with os.WriteFile.
@@ -46,11 +55,11 @@ var (
 // and the links stay; a dangling link creates its target.
 //
 // On any error — from write, from the file system, or a panic in write,
-// which WriteFile lets continue after cleaning up — the destination is left
+// which WriteFunc lets continue after cleaning up — the destination is left
 // as it was and no temporary file remains (except when the final directory
 // sync fails: the new file is then in place but may not survive a crash,
 // and the error says so).
-func WriteFile(path string, perm fs.FileMode, write func(w io.Writer) error) (err error) {
+func WriteFunc(path string, perm fs.FileMode, write func(w io.Writer) error) (err error) {
 	target, err := resolve(path)
 	if err != nil {
 		return err

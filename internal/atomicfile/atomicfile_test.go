@@ -43,10 +43,10 @@ func content(t *testing.T, path string) string {
 func TestNewAndReplace(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "a.json")
-	if err := WriteFile(p, 0o644, writeString("one")); err != nil {
+	if err := WriteFunc(p, 0o644, writeString("one")); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(p, 0o644, writeString("two")); err != nil {
+	if err := WriteFunc(p, 0o644, writeString("two")); err != nil {
 		t.Fatal(err)
 	}
 	if got := content(t, p); got != "two" {
@@ -70,7 +70,7 @@ func TestSymlink(t *testing.T) {
 	if err := os.Symlink("real", filepath.Join(dir, "link0")); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(link, 0o644, writeString("new")); err != nil {
+	if err := WriteFunc(link, 0o644, writeString("new")); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
@@ -88,7 +88,7 @@ func TestSymlink(t *testing.T) {
 	// A dangling link creates its target.
 	dangling := filepath.Join(dir, "dangling")
 	os.Symlink("made", dangling)
-	if err := WriteFile(dangling, 0o644, writeString("x")); err != nil {
+	if err := WriteFunc(dangling, 0o644, writeString("x")); err != nil {
 		t.Fatal(err)
 	}
 	if got := content(t, filepath.Join(dir, "made")); got != "x" {
@@ -97,7 +97,7 @@ func TestSymlink(t *testing.T) {
 	// A loop is an error, not a hang.
 	os.Symlink("loop2", filepath.Join(dir, "loop1"))
 	os.Symlink("loop1", filepath.Join(dir, "loop2"))
-	if err := WriteFile(filepath.Join(dir, "loop1"), 0o644, writeString("x")); err == nil {
+	if err := WriteFunc(filepath.Join(dir, "loop1"), 0o644, writeString("x")); err == nil {
 		t.Fatal("a symlink loop was written")
 	}
 }
@@ -140,7 +140,7 @@ func TestFailures(t *testing.T) {
 						err = boom
 					}
 				}()
-				err = WriteFile(p, 0o644, c.write)
+				err = WriteFunc(p, 0o644, c.write)
 			}()
 			if !errors.Is(err, boom) {
 				t.Fatalf("err = %v", err)
@@ -156,7 +156,7 @@ func TestFailures(t *testing.T) {
 		defer func() { syncDir = syncDirectory }()
 		dir := t.TempDir()
 		p := filepath.Join(dir, "f")
-		if err := WriteFile(p, 0o644, writeString("new")); !errors.Is(err, boom) {
+		if err := WriteFunc(p, 0o644, writeString("new")); !errors.Is(err, boom) {
 			t.Fatalf("err = %v", err)
 		}
 		if got := content(t, p); got != "new" {
@@ -166,12 +166,12 @@ func TestFailures(t *testing.T) {
 	})
 	t.Run("not a regular file", func(t *testing.T) {
 		dir := t.TempDir()
-		if err := WriteFile(dir, 0o644, writeString("x")); err == nil {
+		if err := WriteFunc(dir, 0o644, writeString("x")); err == nil {
 			t.Fatal("a directory was overwritten")
 		}
 	})
 	t.Run("missing directory", func(t *testing.T) {
-		if err := WriteFile(filepath.Join(t.TempDir(), "no", "f"), 0o644, writeString("x")); !errors.Is(err, fs.ErrNotExist) {
+		if err := WriteFunc(filepath.Join(t.TempDir(), "no", "f"), 0o644, writeString("x")); !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -182,10 +182,20 @@ func TestSyncs(t *testing.T) {
 	syncFile = func(f *os.File) error { files++; return f.Sync() }
 	syncDir = func(d string) error { dirs++; return syncDirectory(d) }
 	defer func() { syncFile, syncDir = (*os.File).Sync, syncDirectory }()
-	if err := WriteFile(filepath.Join(t.TempDir(), "f"), 0o644, writeString("x")); err != nil {
+	if err := WriteFunc(filepath.Join(t.TempDir(), "f"), 0o644, writeString("x")); err != nil {
 		t.Fatal(err)
 	}
 	if files != 1 || dirs != 1 {
 		t.Fatalf("%d file syncs and %d directory syncs, want 1 and 1", files, dirs)
+	}
+}
+
+func TestWriteFileBytes(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "b")
+	if err := WriteFile(p, []byte("bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := content(t, p); got != "bytes" {
+		t.Fatalf("content %q", got)
 	}
 }

@@ -17,7 +17,7 @@ func TestPermissions(t *testing.T) {
 	p := filepath.Join(dir, "ckpt")
 	old := syscall.Umask(0o022)
 	defer syscall.Umask(old)
-	if err := WriteFile(p, 0o666, writeString("new")); err != nil {
+	if err := WriteFunc(p, 0o666, writeString("new")); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Stat(p); fi.Mode().Perm() != 0o644 {
@@ -27,7 +27,7 @@ func TestPermissions(t *testing.T) {
 		if err := os.Chmod(p, mode); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteFile(p, 0o644, writeString("again")); err != nil {
+		if err := WriteFunc(p, 0o644, writeString("again")); err != nil {
 			t.Fatal(err)
 		}
 		if fi, _ := os.Stat(p); fi.Mode().Perm() != mode {

@@ -36,9 +36,10 @@ import (
 	"io"
 	"math/bits"
 	"os"
-	"path/filepath"
 	"sort"
 	"unicode/utf8"
+
+	"github.com/simdformer/simdformer/internal/atomicfile"
 )
 
 // MaxHeaderSize is the largest JSON header accepted (100 MB, the reference
@@ -299,28 +300,12 @@ type jsonBuffer struct{ b []byte }
 
 func (j *jsonBuffer) Write(p []byte) (int, error) { j.b = append(j.b, p...); return len(p), nil }
 
-// SaveFile writes the tensors to path (see Save), going through a temporary
-// file in the same directory that is renamed into place, so a reader never
-// sees a half-written file.
-func SaveFile(path string, tensors map[string]Tensor, metadata map[string]string) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = Save(f, tensors, metadata); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+// SaveFile writes the tensors to path (see Save) atomically and durably:
+// through a temporary file in the same directory that is fsynced and
+// renamed into place, then the directory is fsynced, so a reader or a crash
+// never sees a half-written file. An existing file keeps its permission
+// bits (a new one gets 0644 under the umask), a symbolic link is written
+// through to its target, and no temporary file is left on error.
+func SaveFile(path string, tensors map[string]Tensor, metadata map[string]string) error {
+	return atomicfile.WriteFunc(path, 0o644, func(w io.Writer) error { return Save(w, tensors, metadata) })
 }

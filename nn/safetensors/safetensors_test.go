@@ -615,3 +615,43 @@ func TestIntegerDtypes(t *testing.T) {
 		}
 	}
 }
+
+// TestSaveFileKeepsModeAndLink: saving over a 0600 checkpoint reached
+// through a symbolic link keeps the link and the mode, and updates the
+// target (the atomic writer is tested in depth in internal/atomicfile).
+func TestSaveFileKeepsModeAndLink(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix permission bits or unprivileged symlinks")
+	}
+	dir := t.TempDir()
+	target := filepath.Join(dir, "ckpt.safetensors")
+	link := filepath.Join(dir, "latest.safetensors")
+	in := map[string]Tensor{"w": {Shape: []int{1}, F32: []float32{1}}}
+	if err := SaveFile(target, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(target, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("ckpt.safetensors", link); err != nil {
+		t.Fatal(err)
+	}
+	in["w"].F32[0] = 2
+	if err := SaveFile(link, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	fi, _ := os.Stat(target)
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode 0600 became %v", fi.Mode().Perm())
+	}
+	out, _, err := LoadFile(target)
+	if err != nil || out["w"].F32[0] != 2 {
+		t.Fatalf("target not updated: %v %v", out, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Fatalf("directory holds %v", entries)
+	}
+}

@@ -655,3 +655,37 @@ func TestSaveFileKeepsModeAndLink(t *testing.T) {
 		t.Fatalf("directory holds %v", entries)
 	}
 }
+
+// TestReader: the header is available before any data is read; Read
+// decodes one tensor into the caller's slice and checks its length.
+func TestReader(t *testing.T) {
+	b := saveBytes(t, map[string]Tensor{
+		"b": {DType: "F16", Shape: []int{2}, F32: []float32{1, 2}},
+		"a": {Shape: []int{1, 3}, F32: []float32{3, 4, 5}},
+	}, map[string]string{"k": "v"})
+	r, err := NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := r.Tensors()
+	if len(ts) != 2 || ts[0].Name != "a" || ts[1].Name != "b" || ts[1].DType != "F16" ||
+		!reflect.DeepEqual(ts[0].Shape, []int{1, 3}) || ts[0].NumElements() != 3 || r.Metadata()["k"] != "v" {
+		t.Fatalf("Tensors %+v, metadata %v", ts, r.Metadata())
+	}
+	if _, ok := r.Lookup("c"); ok {
+		t.Fatal("Lookup found a missing tensor")
+	}
+	dst := make([]float32, 2)
+	if err := r.Read("b", dst); err != nil || dst[1] != 2 {
+		t.Fatalf("Read: %v %v", dst, err)
+	}
+	if err := r.Read("a", dst); err == nil {
+		t.Fatal("Read into a slice of the wrong length succeeded")
+	}
+	if err := r.Read("c", dst); err == nil {
+		t.Fatal("Read of a missing tensor succeeded")
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -20,7 +20,11 @@ type Classifier struct {
 	Blocks       *Encoder      // "transformer_blocks"
 	Head         *nn.Linear    // "classifier" (num_classes, embed)
 
+	cfg Config
 }
+
+// Config returns the configuration m was built from.
+func (m *Classifier) Config() Config { return m.cfg }
 
 // NewClassifier builds a classifier from c: VocabSize, EmbedDim, NumHeads,
 // FFDim, NumLayers and NumClasses are required; MaxPositions > 0 adds a
@@ -34,7 +38,7 @@ func NewClassifier(c Config) (*Classifier, error) {
 	if c.VocabSize <= 0 || c.NumClasses <= 0 {
 		return nil, fmt.Errorf("transformer: NewClassifier: vocab_size %d and num_classes %d must be positive", c.VocabSize, c.NumClasses)
 	}
-	m := &Classifier{}
+	m := &Classifier{cfg: c}
 	var err error
 	if m.Embedding, err = nn.NewEmbedding(c.VocabSize, c.EmbedDim, nn.EmbeddingConfig{}); err != nil {
 		return nil, err
@@ -88,7 +92,8 @@ func (m *Classifier) Forward(g *nn.Graph, ids []int, batch, seq int) *nn.Tensor 
 
 // embed returns tok[ids] (+ pos[0..seq)) as (batch, seq, embed).
 func embed(g *nn.Graph, tok, pos *nn.Embedding, ids []int, batch, seq int) *nn.Tensor {
-	if batch <= 0 || seq <= 0 || len(ids) != batch*seq {
+	// len(ids) == batch·seq, without computing a product that may wrap.
+	if batch <= 0 || seq <= 0 || len(ids)%batch != 0 || len(ids)/batch != seq {
 		panic(fmt.Sprintf("transformer: %d token ids for batch %d × seq %d", len(ids), batch, seq))
 	}
 	x := tok.Forward(g, ids, batch, seq)

@@ -3,7 +3,6 @@ package transformer
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/simdformer/simdformer/internal/atomicfile"
 )
@@ -230,23 +229,6 @@ func (c Config) MarshalJSON() ([]byte, error) {
 		ResidPdrop                float32 `json:"resid_pdrop"`
 	}{plain(c), c.ResidDropout, c.AttnDropout, c.EmbedDropout, c.AttnDropout, c.ResidDropout}
 	return json.Marshal(out)
-}
-
-// LoadConfig reads a JSON config file (see Config.UnmarshalJSON for the
-// names it understands) and validates it.
-func LoadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, err
-	}
-	var c Config
-	if err := json.Unmarshal(data, &c); err != nil {
-		return Config{}, fmt.Errorf("transformer: %s: %w", path, err)
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, fmt.Errorf("%w (in %s)", err, path)
-	}
-	return c, nil
 }
 
 // SaveConfig writes c as indented JSON, atomically and durably (see the

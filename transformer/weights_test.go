@@ -244,7 +244,7 @@ func TestHostileModelFiles(t *testing.T) {
 			"tensor transformer_blocks.0.attn.in_proj_weight is missing (the config implies 49155 tensors, the file holds 3)"},
 		{"too many parameters", meta(KindClassifier, with(func(c *Config) { c.EmbedDim, c.FFDim, c.NumLayers = 8192, 8192, MaxLayers })),
 			smallTensors, "more than the limit"},
-		{"one tensor too big", meta(KindClassifier, with(func(c *Config) { c.EmbedDim, c.FFDim = 1 << 16, 1 << 16 })), smallTensors, "more than the limit of 2147483647"},
+		{"one tensor too big", meta(KindClassifier, with(func(c *Config) { c.EmbedDim, c.FFDim = 1<<16, 1<<16 })), smallTensors, "more than the limit of 2147483647"},
 		{"mismatched shape", meta(KindClassifier, cfgJSON(small)),
 			map[string][]int{"embedding.weight": {8, 5}, "classifier.weight": {1, 8}, "classifier.bias": {1}},
 			"tensor embedding.weight has shape [8 5] in the file, the config implies [5 8]"},

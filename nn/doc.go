@@ -44,8 +44,10 @@
 // implement [Module] (a Visit method listing parameters and child modules),
 // which gives [NamedParameters] (exactly PyTorch's state_dict names),
 // [Parameters], [ZeroGrad], [Train] and [Eval] (recursive), [SaveFile] and
-// [LoadFile] (safetensors with PyTorch key names). Layers with one input also
-// implement [Layer] (Forward(g, x)), which [Sequential] chains.
+// [LoadFile] (safetensors with PyTorch key names; package transformer's
+// documentation, "Saving and loading", tells the whole story). Layers with
+// one input also implement [Layer] (Forward(g, x)), which [Sequential]
+// chains.
 //
 //	lin := nn.Must(nn.NewLinear(784, 10, true))
 //	y := lin.Forward(g, x)                      // x (..., 784) -> (..., 10)

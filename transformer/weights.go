@@ -129,7 +129,11 @@ func loadModel[M nn.Module](path string, kind Kind, build func(c Config, finalNo
 	case !ok:
 		return fail(errors.New("no \"model\" metadata: cannot tell which model the file holds"))
 	case Kind(found) != kind:
-		return fail(fmt.Errorf("the file holds a %s model (\"model\": %q), not a %s; use Load%s", kindName(Kind(found)), truncate(found), kind, kindFunc[Kind(found)]))
+		msg := fmt.Sprintf("the file holds a model of kind %q, not %q", truncate(found), kind)
+		if f, ok := kindFunc[Kind(found)]; ok {
+			msg += "; use Load" + f
+		}
+		return fail(errors.New(msg))
 	}
 	c, err := configFromMeta(meta)
 	if err != nil {
@@ -155,13 +159,6 @@ func loadModel[M nn.Module](path string, kind Kind, build func(c Config, finalNo
 }
 
 var kindFunc = map[Kind]string{KindClassifier: "Classifier", KindLM: "LM", KindSeq2Seq: "Seq2Seq", KindTorchEncoder: "TorchEncoder"}
-
-func kindName(k Kind) string {
-	if _, ok := kindFunc[k]; ok {
-		return string(k)
-	}
-	return "unknown"
-}
 
 // maxConfigJSON bounds the size of a JSON config (files and metadata).
 const maxConfigJSON = 1 << 20

@@ -164,8 +164,8 @@ func TestSaveLoadEveryModel(t *testing.T) {
 				continue
 			}
 			_, err := load(p)
-			want := fmt.Sprintf("holds a %s model", file)
-			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "Load"+kindFunc[file]) {
+			want := fmt.Sprintf("holds a model of kind %q, not %q; use Load%s", file, kind, kindFunc[file])
+			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("Load%s of a %s file: %v, want an error containing %q", kindFunc[kind], file, err, want)
 			}
 		}
@@ -255,7 +255,7 @@ func TestHostileModelFiles(t *testing.T) {
 			map[string][]int{"embedding.weight": {5, 8}, "classifier.weight": {1, 8}}, "tensor classifier.bias is missing"},
 		{"lm config in a classifier file", meta(KindClassifier, with(func(c *Config) { c.NumClasses = 0 })), smallTensors,
 			"num_classes 0 must be positive"},
-		{"unknown kind", meta("gpt5", cfgJSON(small)), smallTensors, `holds a unknown model ("model": "gpt5")`},
+		{"unknown kind", meta("gpt5", cfgJSON(small)), smallTensors, `holds a model of kind "gpt5", not "classifier"`},
 		{"bad JSON", meta(KindClassifier, `{"embed_dim":`), smallTensors, "config metadata"},
 		{"no metadata", nil, smallTensors, "nn.LoadFile"},
 	}

@@ -299,11 +299,11 @@ func TestValidateLimits(t *testing.T) {
 	}
 	for name, mod := range map[string]func(*Config){
 		"vocab":     func(c *Config) { c.VocabSize = MaxDim + 1 },
-		"positions": func(c *Config) { c.MaxPositions = 1 << 40 },
-		"classes":   func(c *Config) { c.NumClasses = 1 << 62 },
+		"positions": func(c *Config) { c.MaxPositions = math.MaxInt },
+		"classes":   func(c *Config) { c.NumClasses = math.MaxInt - 1 },
 		"heads":     func(c *Config) { c.NumHeads = 1 << 25 },
 		"layers":    func(c *Config) { c.NumLayers = MaxLayers + 1 },
-		"embed":     func(c *Config) { c.EmbedDim, c.NumHeads = 1<<40, 1 },
+		"embed":     func(c *Config) { c.EmbedDim, c.NumHeads = math.MaxInt, 1 },
 		"tensor":    func(c *Config) { c.VocabSize, c.EmbedDim, c.NumHeads = MaxDim, 1024, 1 },
 		"total":     func(c *Config) { c.EmbedDim, c.FFDim, c.NumHeads, c.NumLayers = 16384, 65536, 1, MaxLayers },
 		"eps":       func(c *Config) { c.LayerNormEps = float32(math.Inf(1)) },

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/simdformer/simdformer/nn"
 	"github.com/simdformer/simdformer/nn/safetensors"
@@ -115,7 +116,7 @@ func saveModel(path string, m nn.Module, kind Kind, c Config) error {
 func loadModel[M nn.Module](path string, kind Kind, build func(c Config, finalNorm bool) (M, error)) (M, error) {
 	var zero M
 	fn := "Load" + kindFunc[kind]
-	fail := func(err error) (M, error) { return zero, fmt.Errorf("transformer: %s: %s: %w", fn, path, err) }
+	fail := func(err error) (M, error) { return zero, &loadError{"transformer: " + fn + ": " + path + ": ", err} }
 	r, err := safetensors.OpenFile(path)
 	if err != nil {
 		return zero, fmt.Errorf("transformer: %s: %w", fn, err)
@@ -157,6 +158,17 @@ func loadModel[M nn.Module](path string, kind Kind, build func(c Config, finalNo
 	}
 	return m, nil
 }
+
+// loadError prefixes an error with the loader and the path, without
+// repeating the "transformer: " of errors from Validate and the
+// constructors.
+type loadError struct {
+	prefix string
+	err    error
+}
+
+func (e *loadError) Error() string { return e.prefix + strings.TrimPrefix(e.err.Error(), "transformer: ") }
+func (e *loadError) Unwrap() error { return e.err }
 
 var kindFunc = map[Kind]string{KindClassifier: "Classifier", KindLM: "LM", KindSeq2Seq: "Seq2Seq", KindTorchEncoder: "TorchEncoder"}
 

@@ -37,6 +37,7 @@ import (
 	"github.com/simdformer/simdformer/bench/internal/report"
 	"github.com/simdformer/simdformer/bench/internal/runner"
 	"github.com/simdformer/simdformer/bench/internal/schema"
+	"github.com/simdformer/simdformer/internal/atomicfile"
 	"github.com/simdformer/simdformer/kernels"
 )
 
@@ -267,7 +268,7 @@ func writeOut(dir, slug string, f *schema.File, stdout io.Writer) error {
 		path string
 		data []byte
 	}{{base + ".txt", txt.Bytes()}, {base + ".md", md.Bytes()}} {
-		if err := os.WriteFile(out.path, out.data, 0o644); err != nil {
+		if err := atomicfile.WriteFile(out.path, out.data, 0o644); err != nil {
 			return err
 		}
 	}

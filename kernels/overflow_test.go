@@ -153,8 +153,8 @@ func rowOverflowCases() []overflowCase {
 			Softmax(f(w), f(w), maxInt, 2, SoftmaxOptions{Causal: true, CausalOffset: maxInt})
 		}, []string{"Softmax", "rows=9223372036854775807", "cols=2"}},
 		{"Softmax dropout 2^32×2^32", func(w *watched) {
-			Softmax(f(w), f(w), big, big, SoftmaxOptions{Dropout: 0.5, DropDst: f(w), Offset: 1<<64 - 1})
-		}, []string{"Softmax", "rows=4294967296"}},
+			SoftmaxDropout(f(w), f(w), f(w), big, big, SoftmaxOptions{Dropout: 0.5, Offset: 1<<64 - 1})
+		}, []string{"SoftmaxDropout", "rows=4294967296"}},
 		{"Softmax MinInt rows", func(w *watched) { Softmax(f(w), f(w), minInt, 0, SoftmaxOptions{}) },
 			[]string{"Softmax", "rows=-9223372036854775808"}},
 		{"SoftmaxBackward 2^32×2^32", func(w *watched) { SoftmaxBackward(f(w), f(w), f(w), big, big, 1) },
@@ -266,7 +266,7 @@ func TestOverflowValidExtremes(t *testing.T) {
 				}
 			}
 			// rows×0 with huge rows: nothing to do, returns at once.
-			Softmax(nil, nil, maxInt, 0, SoftmaxOptions{Causal: true, CausalOffset: maxInt, Dropout: 0.5})
+			SoftmaxDropout(nil, nil, nil, maxInt, 0, SoftmaxOptions{Causal: true, CausalOffset: maxInt, Dropout: 0.5})
 			SoftmaxBackward(nil, nil, nil, maxInt, 0, 1)
 			SoftmaxDropoutBackward(nil, nil, nil, maxInt, 0, 1, 0.5, 1, 1<<64-1)
 			LayerNorm(nil, nil, nil, nil, nil, nil, maxInt, 0, 1e-5)
@@ -309,7 +309,7 @@ func TestOverflowValidExtremes(t *testing.T) {
 				const sr, sc = 4, n / 4
 				probs := ar.floats(n, nil)
 				dd := ar.floats(n, nil)
-				Softmax(probs, ar.from(src), sr, sc, SoftmaxOptions{Dropout: p, Seed: seed, Offset: off, DropDst: dd})
+				SoftmaxDropout(probs, dd, ar.from(src), sr, sc, SoftmaxOptions{Dropout: p, Seed: seed, Offset: off})
 				wantDD := make([]float32, n)
 				for j := range wantDD {
 					m := float32(0)
@@ -459,8 +459,16 @@ func FuzzRowsExtreme(f *testing.F) {
 		if flags&2 != 0 {
 			opt.Mask = guardedFloats(t, int(lm)%maxLen, !head)
 		}
+		var drop []float32 // SoftmaxDropout's second output when set
 		if flags&8 != 0 {
-			opt.Dropout, opt.DropDst = 0.25, guardedFloats(t, ln, !head)
+			opt.Dropout, drop = 0.25, guardedFloats(t, ln, !head)
+		}
+		softmax := func(dst []float32) {
+			if drop != nil {
+				SoftmaxDropout(dst, drop, src, rows, cols, opt)
+			} else {
+				Softmax(dst, src, rows, cols, opt)
+			}
 		}
 		what := fmt.Sprintf("rows=%d cols=%d CausalOffset=%d n=%d len=%d mask=%d offset=%d flags=%#x",
 			rows, cols, coff, n, ln, len(opt.Mask), offset, flags)
@@ -470,13 +478,13 @@ func FuzzRowsExtreme(f *testing.F) {
 		var want [][]float32
 		reference(func() {
 			want = outs()
-			if _, p := panicMessage(func() { Softmax(want[0], src, rows, cols, opt) }); p {
+			if _, p := panicMessage(func() { softmax(want[0]) }); p {
 				want = nil
 			}
 		})
 		y := outs()
 		fuzzCall(t, "Softmax "+what, func() {
-			Softmax(y[0], src, rows, cols, opt)
+			softmax(y[0])
 			if want != nil {
 				requireBitsEqual(t, what+" backend="+Backend(), y[0], want[0])
 			}

@@ -75,7 +75,8 @@
 // state_dict keys, [NamedTensor]), [Parameters] (tied tensors once),
 // [StateDict], [ZeroGrad], [Walk], [Train] and [Eval] (recursive, through
 // [Trainable]), and safetensors I/O with PyTorch key names ([Save],
-// [SaveFile], [LoadStateDict], [LoadFile]). Layers with one input implement
+// [SaveFile], [LoadStateDict], [LoadFile]; package transformer's
+// documentation, "Saving and loading", tells the whole story). Layers with one input implement
 // [Layer] (Forward(g, x)), which [Sequential] ([NewSequential]) chains.
 // Modules may implement [Describer] to name themselves in a printed
 // structure (transformer.Describe). [Must] unwraps a constructor's error.

@@ -80,7 +80,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err := nn.SaveFile(path, a, map[string]string{"format": "pt"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := nn.LoadFile(path, b, true); err != nil {
+	if err := nn.LoadFile(path, b, nn.Strict); err != nil {
 		t.Fatal(err)
 	}
 	for i, p := range nn.Parameters(a) {
@@ -97,14 +97,14 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	delete(ts, "2.bias")
-	if err := nn.LoadStateDict(b, ts, true); err == nil || !strings.Contains(err.Error(), "missing keys [2.bias]") {
+	if err := nn.LoadStateDict(b, ts, nn.Strict); err == nil || !strings.Contains(err.Error(), "missing keys [2.bias]") {
 		t.Errorf("strict load with a missing key: %v", err)
 	}
-	if err := nn.LoadStateDict(b, ts, false); err != nil {
+	if err := nn.LoadStateDict(b, ts, nn.NonStrict); err != nil {
 		t.Errorf("non-strict load: %v", err)
 	}
 	ts["0.weight"] = safetensors.Tensor{Shape: []int{3, 4}, F32: make([]float32, 12)}
-	if err := nn.LoadStateDict(b, ts, false); err == nil || !strings.Contains(err.Error(), "0.weight") {
+	if err := nn.LoadStateDict(b, ts, nn.NonStrict); err == nil || !strings.Contains(err.Error(), "0.weight") {
 		t.Errorf("shape mismatch: %v", err)
 	}
 }

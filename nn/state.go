@@ -33,56 +33,145 @@ func Save(w io.Writer, m Module, metadata map[string]string) error {
 	return safetensors.Save(w, toFile(m), metadata)
 }
 
-// SaveFile is Save to a file.
+// SaveFile is Save to a file, written atomically and durably (see
+// safetensors.SaveFile). It stores no configuration: package transformer's
+// SaveClassifier, SaveLM, … write files that rebuild their model.
 func SaveFile(path string, m Module, metadata map[string]string) error {
 	return safetensors.SaveFile(path, toFile(m), metadata)
 }
 
-// LoadFile reads a safetensors file (F32, or F16/BF16 converted) into m's
-// parameters by PyTorch state_dict key; see LoadStateDict.
-func LoadFile(path string, m Module, strict bool) error {
-	ts, _, err := safetensors.LoadFile(path)
+// LoadOptions relaxes the checks of LoadFile and LoadStateDict. The zero
+// value is strict, like PyTorch's load_state_dict(strict=True): every
+// parameter of the module must be in the file and every tensor of the file
+// must be a parameter. A shape mismatch is always an error.
+type LoadOptions struct {
+	// AllowMissing lets parameters absent from the file keep their values.
+	AllowMissing bool
+	// AllowUnexpected ignores tensors of the file that are not parameters.
+	AllowUnexpected bool
+}
+
+// Strict is the zero LoadOptions, spelled out for call sites.
+var Strict = LoadOptions{}
+
+// NonStrict is PyTorch's load_state_dict(strict=False): missing and
+// unexpected keys are both allowed.
+var NonStrict = LoadOptions{AllowMissing: true, AllowUnexpected: true}
+
+// LoadFile reads a safetensors file (any dtype the safetensors package
+// converts to float32) into m's parameters by PyTorch state_dict key. Names
+// and shapes are checked against the file's header before any tensor data
+// is read, so a file that does not fit m costs no allocation for its data.
+// Nothing is modified when an error is returned.
+func LoadFile(path string, m Module, opt LoadOptions) error {
+	r, err := safetensors.OpenFile(path)
 	if err != nil {
 		return err
 	}
-	return LoadStateDict(m, ts, strict)
-}
-
-// LoadStateDict copies tensors into m's parameters by name. A shape mismatch
-// is an error; with strict, so is a parameter missing from ts or a key of ts
-// that is not a parameter (like torch's load_state_dict(strict=True)).
-// Nothing is modified when an error is returned.
-func LoadStateDict(m Module, ts map[string]safetensors.Tensor, strict bool) error {
+	defer r.Close()
 	named := NamedParameters(m)
-	seen := map[string]bool{}
-	var missing []string
-	for _, nt := range named {
-		st, ok := ts[nt.Name]
-		if !ok {
-			missing = append(missing, nt.Name)
-			continue
-		}
-		seen[nt.Name] = true
-		if !sameShape(st.Shape, nt.Tensor.Shape) || len(st.F32) != len(nt.Tensor.Data) {
-			return fmt.Errorf("nn: LoadStateDict: %s has shape %v in the file, the model wants %v", nt.Name, st.Shape, nt.Tensor.Shape)
-		}
-	}
-	if strict {
-		var unexpected []string
-		for k := range ts {
-			if !seen[k] {
-				unexpected = append(unexpected, k)
+	shapes := func(yield func(string, []int) bool) {
+		for _, t := range r.Tensors() {
+			if !yield(t.Name, t.Shape) {
+				return
 			}
 		}
-		sort.Strings(unexpected)
-		if len(missing) > 0 || len(unexpected) > 0 {
-			return fmt.Errorf("nn: LoadStateDict: missing keys [%s], unexpected keys [%s]", strings.Join(missing, ", "), strings.Join(unexpected, ", "))
+	}
+	lookup := func(name string) ([]int, bool) {
+		t, ok := r.Lookup(name)
+		return t.Shape, ok
+	}
+	if err := checkState(named, shapes, lookup, len(r.Tensors()), opt); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// Decode into fresh buffers first, so a bad value leaves m unchanged.
+	data := make([][]float32, len(named))
+	for i, nt := range named {
+		if _, ok := r.Lookup(nt.Name); !ok {
+			continue
 		}
+		data[i] = make([]float32, len(nt.Tensor.Data))
+		if err := r.Read(nt.Name, data[i]); err != nil {
+			return err
+		}
+	}
+	for i, nt := range named {
+		if data[i] != nil {
+			copy(nt.Tensor.Data, data[i])
+		}
+	}
+	return nil
+}
+
+// LoadStateDict copies tensors into m's parameters by name, with the
+// checks of LoadFile. Nothing is modified when an error is returned.
+func LoadStateDict(m Module, ts map[string]safetensors.Tensor, opt LoadOptions) error {
+	named := NamedParameters(m)
+	shapes := func(yield func(string, []int) bool) {
+		for name, t := range ts {
+			if !yield(name, t.Shape) {
+				return
+			}
+		}
+	}
+	lookup := func(name string) ([]int, bool) {
+		t, ok := ts[name]
+		if ok && len(t.F32) != t.NumElements() {
+			return nil, true // reported as a shape mismatch
+		}
+		return t.Shape, ok
+	}
+	if err := checkState(named, shapes, lookup, len(ts), opt); err != nil {
+		return err
 	}
 	for _, nt := range named {
 		if st, ok := ts[nt.Name]; ok {
 			copy(nt.Tensor.Data, st.F32)
 		}
+	}
+	return nil
+}
+
+// checkState compares the parameters with a file's names and shapes.
+func checkState(named []NamedTensor, all func(func(string, []int) bool), lookup func(string) ([]int, bool), n int, opt LoadOptions) error {
+	seen := 0
+	var missing []string
+	for _, nt := range named {
+		shape, ok := lookup(nt.Name)
+		if !ok {
+			missing = append(missing, nt.Name)
+			continue
+		}
+		seen++
+		if !sameShape(shape, nt.Tensor.Shape) {
+			return fmt.Errorf("nn: load: %s has shape %v in the file, the model wants %v", nt.Name, shape, nt.Tensor.Shape)
+		}
+	}
+	var unexpected []string
+	if !opt.AllowUnexpected && seen < n {
+		params := make(map[string]bool, len(named))
+		for _, nt := range named {
+			params[nt.Name] = true
+		}
+		for name := range all {
+			if !params[name] {
+				unexpected = append(unexpected, name)
+				if len(unexpected) == 20 {
+					unexpected = append(unexpected, "…")
+					break
+				}
+			}
+		}
+		sort.Strings(unexpected)
+	}
+	if opt.AllowMissing {
+		missing = nil
+	}
+	if len(missing) > 0 || len(unexpected) > 0 {
+		if len(missing) > 20 {
+			missing = append(missing[:20], "…")
+		}
+		return fmt.Errorf("nn: load: missing keys [%s], unexpected keys [%s]", strings.Join(missing, ", "), strings.Join(unexpected, ", "))
 	}
 	return nil
 }

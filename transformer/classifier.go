@@ -20,7 +20,11 @@ type Classifier struct {
 	Blocks       *Encoder      // "transformer_blocks"
 	Head         *nn.Linear    // "classifier" (num_classes, embed)
 
+	cfg Config
 }
+
+// Config returns the configuration m was built from.
+func (m *Classifier) Config() Config { return m.cfg }
 
 // NewClassifier builds a classifier from c: VocabSize, EmbedDim, NumHeads,
 // FFDim, NumLayers and NumClasses are required; MaxPositions > 0 adds a
@@ -34,7 +38,7 @@ func NewClassifier(c Config) (*Classifier, error) {
 	if c.VocabSize <= 0 || c.NumClasses <= 0 {
 		return nil, fmt.Errorf("transformer: NewClassifier: vocab_size %d and num_classes %d must be positive", c.VocabSize, c.NumClasses)
 	}
-	m := &Classifier{}
+	m := &Classifier{cfg: c}
 	var err error
 	if m.Embedding, err = nn.NewEmbedding(c.VocabSize, c.EmbedDim, nn.EmbeddingConfig{}); err != nil {
 		return nil, err
@@ -90,7 +94,8 @@ type Tokens struct {
 
 // check panics on inconsistent sizes.
 func (t Tokens) check() {
-	if t.Batch <= 0 || t.Seq <= 0 || len(t.IDs) != t.Batch*t.Seq {
+	// len(IDs) == Batch·Seq, without computing a product that may wrap.
+	if t.Batch <= 0 || t.Seq <= 0 || len(t.IDs)%t.Batch != 0 || len(t.IDs)/t.Batch != t.Seq {
 		panic(fmt.Sprintf("transformer: %d token ids for batch %d × seq %d", len(t.IDs), t.Batch, t.Seq))
 	}
 	if t.Padding != nil && len(t.Padding) != len(t.IDs) {

@@ -3,7 +3,9 @@ package transformer
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"math"
+
+	"github.com/simdformer/simdformer/internal/atomicfile"
 )
 
 // Config describes a model: its sizes, where it applies dropout and at what
@@ -57,7 +59,31 @@ func (c *Config) SetDropout(p float32) {
 	c.AttnDropout, c.FFNDropout, c.ResidDropout, c.EmbedDropout = p, p, p, p
 }
 
-// Validate reports the first inconsistent field.
+// Limits checked by Config.Validate. They keep every size computation in
+// range and refuse configs no file or machine could back, so a hostile
+// config gives an error instead of an out-of-memory crash.
+const (
+	// MaxDim bounds embed_dim, ff_dim, num_heads, vocab_size,
+	// max_positions and num_classes.
+	MaxDim = 1 << 24
+	// MaxLayers bounds num_layers.
+	MaxLayers = 1 << 12
+	// MaxTensorElements bounds the elements of any one parameter (2^31-1,
+	// less on 32-bit platforms, where a float32 slice holds at most
+	// MaxInt/4 elements).
+	MaxTensorElements = min(1<<31-1, math.MaxInt/4)
+	// MaxParameters bounds the total number of parameters of any model
+	// the config describes (2^33, about 34 GB of float32; less on 32-bit
+	// platforms).
+	MaxParameters = min(1<<33, math.MaxInt/4)
+)
+
+// Validate reports the first inconsistent or out-of-range field. Beyond
+// signs and divisibility it checks the limits above: each size at most
+// MaxDim, num_layers at most MaxLayers, each parameter tensor at most
+// MaxTensorElements and the largest model the config can describe (an
+// encoder–decoder with both embeddings and a head) at most MaxParameters,
+// all without overflow.
 func (c *Config) Validate() error {
 	switch {
 	case c.EmbedDim <= 0:
@@ -71,8 +97,41 @@ func (c *Config) Validate() error {
 	case c.VocabSize < 0 || c.MaxPositions < 0 || c.NumClasses < 0:
 		return fmt.Errorf("transformer: negative vocab_size %d, max_positions %d or num_classes %d",
 			c.VocabSize, c.MaxPositions, c.NumClasses)
-	case c.LayerNormEps < 0:
-		return fmt.Errorf("transformer: layer_norm_eps %g is negative", c.LayerNormEps)
+	case c.LayerNormEps < 0 || math.IsInf(float64(c.LayerNormEps), 0) || c.LayerNormEps != c.LayerNormEps:
+		return fmt.Errorf("transformer: layer_norm_eps %g must be finite and non-negative", c.LayerNormEps)
+	case c.NumLayers > MaxLayers:
+		return fmt.Errorf("transformer: num_layers %d exceeds the limit of %d", c.NumLayers, MaxLayers)
+	}
+	for _, d := range []struct {
+		name string
+		v    int
+	}{{"embed_dim", c.EmbedDim}, {"ff_dim", c.FFDim}, {"num_heads", c.NumHeads}, {"vocab_size", c.VocabSize},
+		{"max_positions", c.MaxPositions}, {"num_classes", c.NumClasses}} {
+		if d.v > MaxDim {
+			return fmt.Errorf("transformer: %s %d exceeds the limit of %d", d.name, d.v, MaxDim)
+		}
+	}
+	// Every size is now at most 2^24, so these products fit in int64 (on
+	// 32-bit platforms too).
+	e, f, v, p, k := int64(c.EmbedDim), int64(c.FFDim), int64(c.VocabSize), int64(c.MaxPositions), int64(c.NumClasses)
+	for _, t := range []struct {
+		name string
+		n    int64
+	}{{"in_proj_weight (3·embed_dim, embed_dim)", 3 * e * e}, {"feed-forward weight (ff_dim, embed_dim)", f * e},
+		{"token embedding (vocab_size, embed_dim)", v * e}, {"position embedding (max_positions, embed_dim)", p * e},
+		{"head (num_classes, embed_dim)", k * e}} {
+		if t.n > MaxTensorElements {
+			return fmt.Errorf("transformer: the %s would hold %d elements, more than the limit of %d", t.name, t.n, int64(MaxTensorElements))
+		}
+	}
+	// Each tensor is now below 2^31 elements, so a decoder block is below
+	// 2^35 and the total below 2^12·2^36 + 2^34: no overflow.
+	attn := 4*e*e + 4*e
+	block := attn + 2*f*e + f + e + 4*e // attention, feed-forward, two norms
+	decoder := block + attn + 2*e       // plus cross-attention and a third norm
+	total := int64(c.NumLayers)*(block+decoder) + 3*v*e + p*e + v + k*e + k + 2*e
+	if total > MaxParameters {
+		return fmt.Errorf("transformer: the config describes models of up to %d parameters, more than the limit of %d", total, int64(MaxParameters))
 	}
 	if _, err := parseActivation(c.Activation); err != nil {
 		return err
@@ -230,28 +289,12 @@ func (c Config) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// LoadConfig reads a JSON config file (see Config.UnmarshalJSON for the
-// names it understands) and validates it.
-func LoadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Config{}, err
-	}
-	var c Config
-	if err := json.Unmarshal(data, &c); err != nil {
-		return Config{}, fmt.Errorf("transformer: %s: %w", path, err)
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, fmt.Errorf("%w (in %s)", err, path)
-	}
-	return c, nil
-}
-
-// SaveConfig writes c as indented JSON.
+// SaveConfig writes c as indented JSON, atomically and durably (see the
+// package documentation, "Saving and loading").
 func SaveConfig(path string, c Config) error {
 	data, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(data, '\n'), 0o644)
+	return atomicfile.WriteFile(path, append(data, '\n'), 0o644)
 }

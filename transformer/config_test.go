@@ -70,7 +70,7 @@ func TestConfigPrecedenceAndRoundTrip(t *testing.T) {
 			t.Errorf("saved config lacks %s:\n%s", name, data)
 		}
 	}
-	back, err := LoadConfig(path)
+	back, err := ReadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}

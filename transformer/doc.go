@@ -63,13 +63,49 @@
 // BERT's (hidden_dropout_prob, attention_probs_dropout_prob) and GPT-2's
 // (embd_pdrop, attn_pdrop, resid_pdrop) from JSON; see [Config.UnmarshalJSON].
 //
-// # Weights
+// # Saving and loading
 //
-// [Save] writes a safetensors file under the PyTorch state_dict keys
-// (embedding.weight, transformer_blocks.0.attn.in_proj_weight,
-// transformer_blocks.0.ff.0.weight, ….ff.3.weight, ….norm1.weight,
-// classifier.weight, …, or with [EncoderLayerKeys] self_attn.*, linear1.*,
-// linear2.*), which torch's load_state_dict reads; [Load] reads a file that
-// PyTorch wrote. The golden tests check forward outputs, gradients and an
-// Adam step against PyTorch 1.13 (testdata/transformer).
+// Files are safetensors (package nn/safetensors), with the weights under
+// PyTorch's state_dict keys (embedding.weight,
+// transformer_blocks.0.attn.in_proj_weight, ….ff.0.weight, ….ff.3.weight,
+// ….norm1.weight, classifier.weight, …, or with [EncoderLayerKeys]
+// self_attn.*, linear1.*, linear2.*), so torch's load_state_dict reads
+// them and PyTorch's files load here. There are three levels, one pair of
+// functions each:
+//
+//   - A model with its configuration: [SaveClassifier]/[LoadClassifier],
+//     [SaveLM]/[LoadLM], [SaveSeq2Seq]/[LoadSeq2Seq] and
+//     [SaveTorchEncoder]/[LoadTorchEncoder]. The file's metadata holds the
+//     model's [Kind] ("model") and its [Config] as JSON ("config"), so the
+//     Load function rebuilds the model from the file alone (the config is
+//     then m.Config(), or TorchEncoder.Config), and refuses another kind's
+//     file with an error naming the kind it holds.
+//   - Weights only, into a model you built: nn.SaveFile and nn.LoadFile,
+//     for any nn.Module. Use them for files PyTorch wrote
+//     (safetensors.torch.save_file(model.state_dict(), path)), which have
+//     no config. nn.LoadOptions{} (nn.Strict) demands the exact key set,
+//     like load_state_dict(strict=True); AllowMissing and AllowUnexpected
+//     relax it.
+//   - A configuration alone: [SaveConfig] writes JSON; [ReadConfig] reads
+//     either that JSON (or BERT's, GPT-2's or PyTorch's config.json; see
+//     [Config.UnmarshalJSON]) or the config of a model file (its header
+//     only).
+//
+// Loading is safe on untrusted files: the header is parsed with bounded
+// memory, the config must pass [Config.Validate] (with its limits on sizes,
+// per-tensor elements and total parameters), and the file's tensor names and
+// shapes are compared with what the config implies before the model is
+// allocated, so a small file cannot make a loader allocate a large model;
+// the first difference is named in the error. Weights are then decoded
+// straight into the new model (F32, or F16, BF16, F64, … converted).
+//
+// Every file is written atomically and durably: a temporary file in the
+// same directory, fsynced, renamed over the destination, then the directory
+// fsynced. An existing file keeps its permission bits (a 0600 checkpoint
+// stays 0600; new files get 0644 under the umask), a symbolic link is
+// written through to its target, and a failed save leaves the old file and
+// no temporary file.
+//
+// The golden tests check forward outputs, gradients and an Adam step
+// against PyTorch 1.13 (testdata/transformer).
 package transformer

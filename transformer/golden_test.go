@@ -107,7 +107,7 @@ func compare(t *testing.T, what string, got, want []float32, tol float64, rel bo
 // grad.param.*.
 func checkModuleCase(t *testing.T, gd *golden, m nn.Module, forward func(g *nn.Graph, x *nn.Tensor) *nn.Tensor) {
 	t.Helper()
-	if err := nn.LoadStateDict(m, gd.params("param."), true); err != nil {
+	if err := nn.LoadStateDict(m, gd.params("param."), nn.Strict); err != nil {
 		t.Fatal(err)
 	}
 	nn.Eval(m)
@@ -213,7 +213,7 @@ func TestGoldenClassifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := nn.LoadStateDict(m, gd.params("param."), true); err != nil {
+	if err := nn.LoadStateDict(m, gd.params("param."), nn.Strict); err != nil {
 		t.Fatal(err)
 	}
 	nn.Eval(m)

@@ -21,7 +21,12 @@ type LM struct {
 	Blocks *Encoder      // "h"
 	LnF    *nn.LayerNorm // "ln_f"
 
+	cfg Config
 }
+
+// Config returns the configuration m was built from, with NormFirst and
+// Causal set (an LM's blocks are always pre-norm and causal).
+func (m *LM) Config() Config { return m.cfg }
 
 // NewLM builds a causal LM from c (VocabSize, MaxPositions, EmbedDim,
 // NumHeads, FFDim, NumLayers required). The blocks are pre-norm and causal
@@ -35,7 +40,7 @@ func NewLM(c Config) (*LM, error) {
 		return nil, fmt.Errorf("transformer: NewLM: vocab_size %d and max_positions %d must be positive", c.VocabSize, c.MaxPositions)
 	}
 	c.NormFirst, c.Causal = true, true
-	m := &LM{}
+	m := &LM{cfg: c}
 	var err error
 	if m.Wte, err = nn.NewEmbedding(c.VocabSize, c.EmbedDim, nn.EmbeddingConfig{}); err != nil {
 		return nil, err

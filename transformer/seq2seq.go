@@ -23,7 +23,12 @@ type Seq2Seq struct {
 	Encoder      *Encoder
 	Decoder      *Decoder
 	Generator    *nn.Linear
+
+	cfg Config
 }
+
+// Config returns the configuration m was built from.
+func (m *Seq2Seq) Config() Config { return m.cfg }
 
 // NewSeq2Seq builds an encoder–decoder model with c.NumLayers encoder and
 // c.NumLayers decoder blocks over one vocabulary of c.VocabSize tokens and
@@ -35,7 +40,7 @@ func NewSeq2Seq(c Config) (*Seq2Seq, error) {
 	if c.VocabSize <= 0 || c.MaxPositions <= 0 {
 		return nil, fmt.Errorf("transformer: NewSeq2Seq: vocab_size %d and max_positions %d must be positive", c.VocabSize, c.MaxPositions)
 	}
-	m := &Seq2Seq{}
+	m := &Seq2Seq{cfg: c}
 	var err error
 	for _, e := range []**nn.Embedding{&m.SrcEmbedding, &m.TgtEmbedding, &m.PosEmbedding} {
 		n := c.VocabSize

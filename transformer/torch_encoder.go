@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/simdformer/simdformer/nn"
-	"github.com/simdformer/simdformer/nn/safetensors"
 )
 
 // TorchEncoderConfig mirrors the constructor arguments of PyTorch's
@@ -45,9 +44,9 @@ func (c TorchEncoderConfig) blockConfig() BlockConfig {
 		LayerNormEps: c.LayerNormEps, NormFirst: c.NormFirst, Keys: EncoderLayerKeys}
 }
 
-// Config returns c as a Config, the form Save stores in a file's metadata
-// (FinalNorm is not part of it: LoadTorchEncoder reads it from the presence
-// of norm.weight).
+// Config returns c as a Config, the form SaveTorchEncoder stores in a
+// file's metadata (FinalNorm is not part of it: LoadTorchEncoder reads it
+// from the presence of norm.weight).
 func (c TorchEncoderConfig) Config() Config {
 	cfg := Config{EmbedDim: c.DModel, NumHeads: c.NHead, FFDim: c.ff(), NumLayers: c.NumLayers,
 		Activation: c.Activation.String(), LayerNormEps: c.LayerNormEps, NormFirst: c.NormFirst}
@@ -57,7 +56,7 @@ func (c TorchEncoderConfig) Config() Config {
 }
 
 // TorchEncoderConfigFrom converts a Config (for example one read with
-// ReadConfig or LoadConfig from PyTorch's d_model, nhead, dim_feedforward,
+// ReadConfig from PyTorch's d_model, nhead, dim_feedforward,
 // dropout, activation, layer_norm_eps, norm_first and num_layers names) to
 // a TorchEncoderConfig with the given final norm. PyTorch has a single
 // dropout rate, so AttnDropout, FFNDropout and ResidDropout must be equal;
@@ -93,7 +92,7 @@ func TorchEncoderConfigFrom(c Config, finalNorm bool) (TorchEncoderConfig, error
 //	layers.{i}.norm2.weight, layers.{i}.norm2.bias,
 //	norm.weight, norm.bias (with FinalNorm)
 //
-// so Load reads a file written by
+// so nn.LoadFile reads a file written by
 // safetensors.torch.save_file(model.state_dict(), path) and PyTorch's
 // load_state_dict(strict=True) reads one written by Save.
 //
@@ -157,38 +156,4 @@ func (e *TorchEncoder) Forward(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOption
 		x = e.Norm.Forward(g, x)
 	}
 	return x
-}
-
-// Save writes e's parameters and configuration to path (see the
-// package-level Save).
-func (e *TorchEncoder) Save(path string) error {
-	return Save(path, e, e.Config.Config())
-}
-
-// LoadTorchEncoder builds the TorchEncoder described by a file written with
-// Save (or TorchEncoder.Save) and loads its weights; the final norm is
-// there when the file holds norm.weight. For a file PyTorch wrote (no
-// config metadata), build the model with NewTorchEncoder and call Load.
-func LoadTorchEncoder(path string) (*TorchEncoder, error) {
-	ts, meta, err := safetensors.LoadFile(path) // read and decoded once
-	if err != nil {
-		return nil, err
-	}
-	c, err := configFromMeta(path, meta)
-	if err != nil {
-		return nil, err
-	}
-	_, finalNorm := ts["norm.weight"]
-	tc, err := TorchEncoderConfigFrom(c, finalNorm)
-	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, path)
-	}
-	e, err := NewTorchEncoder(tc)
-	if err != nil {
-		return nil, err
-	}
-	if err := nn.LoadStateDict(e, ts, true); err != nil {
-		return nil, fmt.Errorf("transformer: %s: %w", path, err)
-	}
-	return e, nil
 }

@@ -122,8 +122,8 @@ func bitsEqual32(a, b []float32) (int, bool) {
 	return -1, true
 }
 
-// TestTorchEncoderSaveLoad: Save then LoadTorchEncoder rebuilds the same
-// configuration (final norm included) and outputs; the package-level Load
+// TestTorchEncoderSaveLoad: SaveTorchEncoder then LoadTorchEncoder rebuilds
+// the same configuration (final norm included) and outputs; nn.LoadFile
 // reads the golden file's parameters (PyTorch's keys) strictly.
 func TestTorchEncoderSaveLoad(t *testing.T) {
 	for _, final := range []bool{false, true} {
@@ -132,7 +132,7 @@ func TestTorchEncoderSaveLoad(t *testing.T) {
 			LayerNormEps: 1e-6, NormFirst: true, NumLayers: 2, FinalNorm: final}
 		e := nn.Must(NewTorchEncoder(c))
 		path := filepath.Join(t.TempDir(), "enc.safetensors")
-		if err := e.Save(path); err != nil {
+		if err := SaveTorchEncoder(path, e); err != nil {
 			t.Fatal(err)
 		}
 		e2, err := LoadTorchEncoder(path)
@@ -153,10 +153,10 @@ func TestTorchEncoderSaveLoad(t *testing.T) {
 		}
 	}
 
-	// A PyTorch-style state_dict (the golden file's param.* renamed) loads with Load.
+	// A PyTorch-style state_dict (the golden file's param.* renamed) loads with nn.LoadFile.
 	gd := loadGolden(t, "torch_encoder.safetensors")
 	e := nn.Must(NewTorchEncoder(torchEncoderGolden))
-	if err := nn.LoadStateDict(e, gd.params("param."), true); err != nil {
+	if err := nn.LoadStateDict(e, gd.params("param."), nn.Strict); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "torch.safetensors")
@@ -164,7 +164,7 @@ func TestTorchEncoderSaveLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	e2 := nn.Must(NewTorchEncoder(torchEncoderGolden))
-	if err := Load(path, e2); err != nil {
+	if err := nn.LoadFile(path, e2, nn.Strict); err != nil {
 		t.Fatal(err)
 	}
 	if w := e2.Norm.Weight.Data[0]; w != gd.get(t, "param.norm.weight").F32[0] {
@@ -176,7 +176,7 @@ func TestTorchEncoderSaveLoad(t *testing.T) {
 	// Without the final norm, the file's norm.* keys are unexpected (strict).
 	c := torchEncoderGolden
 	c.FinalNorm = false
-	if err := Load(path, nn.Must(NewTorchEncoder(c))); err == nil {
+	if err := nn.LoadFile(path, nn.Must(NewTorchEncoder(c)), nn.Strict); err == nil {
 		t.Error("strict Load of norm.* into an encoder without final norm: no error")
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"log"
 	"os"
 	"strings"
+
+	"github.com/simdformer/simdformer/internal/atomicfile"
 )
 
 func main() {
@@ -32,10 +34,10 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile(*out, asm, 0o644); err != nil {
+	if err := atomicfile.WriteFile(*out, asm, 0o644); err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile(*stubs, goSrc, 0o644); err != nil {
+	if err := atomicfile.WriteFile(*stubs, goSrc, 0o644); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -27,6 +27,11 @@ var dtypeSize = map[string]int{
 	"U64":     8,
 }
 
+// dtypeNames lists the keys of dtypeSize (the header parser matches names
+// against it without allocating).
+var dtypeNames = []string{"BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "I16", "U16", "F16", "BF16",
+	"I32", "U32", "F32", "F64", "I64", "U64"}
+
 // knownUnsupported lists dtypes of the safetensors format that are valid on
 // disk but have no float32 reading here, so the error can say so precisely.
 var knownUnsupported = map[string]bool{

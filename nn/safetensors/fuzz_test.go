@@ -2,10 +2,13 @@ package safetensors
 
 import (
 	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -36,6 +39,14 @@ func FuzzLoad(f *testing.F) {
 			[]byte{5, 0, 0, 0, 0, 0, 0, 0, 0xfb, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 0}),
 		rawFile(`{"a":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]},"d":{"dtype":"F64","shape":[1],"data_offsets":[2,10]}}`,
 			[]byte{0x38, 0x7f, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f}))
+	// Hostile and tricky headers: escapes, surrogates, unknown nested
+	// fields, rank at and past MaxRank, deep nesting.
+	seeds = append(seeds,
+		rawFile(`{"__metadata__":{"k\u00e9\ud83d\ude00\ud800x":"v\n\"\/"},"a\tb":{"dtype":"F32","shape":[],"data_offsets":[0,4],"x":[{"y":[true,false,null,-1.5e+3]}]}}`, make([]byte, 4)),
+		rawFile(`{"a":{"dtype":"U8","shape":[`+strings.Repeat("1,", MaxRank-1)+`1],"data_offsets":[0,1]}}`, []byte{7}),
+		rawFile(`{"a":{"dtype":"U8","shape":[`+strings.Repeat("1,", MaxRank)+`1],"data_offsets":[0,1]}}`, []byte{7}),
+		rawFile(`{"a":{"x":`+strings.Repeat("[", 1001)+strings.Repeat("]", 1001)+`}}`, nil),
+		rawFile(`{"e":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"f":{"dtype":"F32","shape":[0,5],"data_offsets":[0,0]}}`, nil))
 	if b, err := os.ReadFile("../../testdata/nn/linear.safetensors"); err == nil {
 		seeds = append(seeds, b)
 	}
@@ -49,11 +60,41 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tensors, meta, err := Load(bytes.NewReader(data), int64(len(data)))
+		var hdr []byte // the header, when its length field is in range
+		if len(data) >= 8 {
+			if n := binary.LittleEndian.Uint64(data); n <= uint64(len(data)-8) {
+				hdr = data[8 : 8+n]
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, ErrFormat) {
 				t.Fatalf("error %v does not wrap ErrFormat", err)
 			}
 			return
+		}
+		// The hand-written header parser agrees with encoding/json: what it
+		// accepts is valid JSON, and decodes to the same names and metadata.
+		if !json.Valid(hdr) {
+			t.Fatalf("accepted a header that is not valid JSON: %q", hdr)
+		}
+		var std map[string]json.RawMessage
+		if err := json.Unmarshal(hdr, &std); err != nil {
+			t.Fatalf("encoding/json: %v", err)
+		}
+		if m, ok := std["__metadata__"]; ok {
+			var want map[string]string
+			if err := json.Unmarshal(m, &want); err != nil || !reflect.DeepEqual(want, meta) && !(len(want) == 0 && len(meta) == 0) {
+				t.Fatalf("metadata %q, encoding/json reads %q (%v)", meta, want, err)
+			}
+			delete(std, "__metadata__")
+		}
+		if len(std) != len(tensors) {
+			t.Fatalf("%d tensors, encoding/json sees %d keys", len(tensors), len(std))
+		}
+		for name := range std {
+			if _, ok := tensors[name]; !ok {
+				t.Fatalf("encoding/json reads a key %q the parser does not have", name)
+			}
 		}
 		for name, tt := range tensors {
 			if len(tt.F32) != tt.NumElements() {
@@ -86,6 +127,26 @@ func FuzzLoad(f *testing.F) {
 					t.Fatalf("%q[%d]: %#x became %#x", name, i, math.Float32bits(tt.F32[i]), math.Float32bits(got.F32[i]))
 				}
 			}
+		}
+	})
+}
+
+// FuzzHeaderJSON wraps arbitrary bytes as a header (no data): whatever is
+// not valid JSON must be refused with ErrFormat, never a panic.
+func FuzzHeaderJSON(f *testing.F) {
+	for _, s := range []string{`{}`, `{"__metadata__":{"a":"b"}}`, `{"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}}`,
+		`{"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0],"u":{"v":[1,2,{"w":"\u12"}]}}}`, `{"\ud800":1}`,
+		`{"a":{"shape":[01],"dtype":"F32","data_offsets":[0,0]}}`, `{"a":{"x":[1,]}}`, `{"a":{"x":{"y":1,}}}`, `{"a":{"x":tru}}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, hdr []byte) {
+		file := rawFile(string(hdr), nil)
+		_, _, err := Load(bytes.NewReader(file), int64(len(file)))
+		if err != nil && !errors.Is(err, ErrFormat) {
+			t.Fatalf("error %v does not wrap ErrFormat", err)
+		}
+		if err == nil && !json.Valid(hdr) {
+			t.Fatalf("accepted invalid JSON %q", hdr)
 		}
 	})
 }

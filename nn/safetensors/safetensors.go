@@ -18,13 +18,27 @@
 // valid with no duplicate keys, shapes must be non-negative and their sizes
 // must not overflow, and the tensors' byte spans must match their shapes and
 // tile the data section exactly (contiguous from 0, no overlap, no hole, no
-// trailing bytes), as the reference Rust implementation demands. Allocation
-// is bounded by the file size. Such errors wrap ErrFormat.
+// trailing bytes), as the reference Rust implementation demands. Such
+// errors wrap ErrFormat. Memory is bounded by what the file justifies: the
+// header is parsed in place by a scanner that makes no per-token garbage,
+// with at most MaxRank dimensions per tensor, MaxTensors tensors and
+// MaxMetadata metadata entries, so reading a header takes a small multiple
+// of its size (about 2.5× for one packed with empty tensors, 1× for a
+// shape of millions of dimensions, which is refused at the 17th); tensor
+// data takes 4 bytes per element, each element backed by 1 to 8 bytes of
+// the file.
+//
+// Load and LoadFile read a whole file into a map. NewReader and OpenFile
+// read only the header; a loader can compare the tensors' names and shapes
+// (Reader.Tensors, Reader.Lookup) with what it expects before allocating
+// anything, then decode each tensor into its own buffer (Reader.Read).
 //
 // Writing (Save) produces what the reference implementation produces:
 // tensors laid out by decreasing element size and then by name, the header
 // padded with spaces to a multiple of 8 bytes, so equal inputs give
-// byte-identical files.
+// byte-identical files. SaveFile writes atomically and durably (temporary
+// file, fsync, rename, directory fsync), keeping an existing file's mode
+// and symbolic link.
 package safetensors
 
 import (
@@ -36,9 +50,12 @@ import (
 	"io"
 	"math/bits"
 	"os"
-	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"unicode/utf8"
+
+	"github.com/simdformer/simdformer/internal/atomicfile"
 )
 
 // MaxHeaderSize is the largest JSON header accepted (100 MB, the reference
@@ -69,61 +86,171 @@ func (t Tensor) NumElements() int {
 // chunkSize bounds the scratch buffer used to stream tensor data.
 const chunkSize = 1 << 16
 
-// Load reads a safetensors file of size bytes from r. It returns the tensors
-// by name and the "__metadata__" map (nil when absent). A malformed file
-// gives an error wrapping ErrFormat; it never panics, and it allocates no
-// more than a small multiple of size.
-func Load(r io.ReaderAt, size int64) (map[string]Tensor, map[string]string, error) {
+// Reader reads the tensors of a safetensors file one at a time. Making it
+// reads and checks the header (see the package comment for what is
+// checked); tensor data is read only when asked for, straight into the
+// caller's slice, so a loader can compare names and shapes with what it
+// expects before it allocates anything for the data. Its methods are safe
+// for concurrent use when the underlying io.ReaderAt is (an *os.File is).
+type Reader struct {
+	r         io.ReaderAt
+	closer    io.Closer // the file OpenFile opened; nil for NewReader
+	path      string    // for messages; "" for NewReader
+	dataStart int64
+	h         *header
+}
+
+// NewReader reads and checks the header of a safetensors file of size
+// bytes held by r. A malformed header gives an error wrapping ErrFormat; it
+// never panics, and the memory it takes is a small multiple of the header's
+// size (see MaxRank, MaxTensors and MaxMetadata).
+func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 	if size < 8 {
-		return nil, nil, formatErr(fmt.Sprintf("file of %d bytes is shorter than the 8-byte header length", size))
+		return nil, formatErr(fmt.Sprintf("file of %d bytes is shorter than the 8-byte header length", size))
 	}
 	// Make sure the reader really holds size bytes before sizing anything by it.
 	var last [8]byte
 	if err := readAt(r, last[:1], size-1); err != nil {
-		return nil, nil, fmt.Errorf("safetensors: reading byte %d of a file of %d bytes: %w", size-1, size, err)
+		return nil, fmt.Errorf("safetensors: reading byte %d of a file of %d bytes: %w", size-1, size, err)
 	}
 	if err := readAt(r, last[:], 0); err != nil {
-		return nil, nil, fmt.Errorf("safetensors: reading the header length: %w", err)
+		return nil, fmt.Errorf("safetensors: reading the header length: %w", err)
 	}
 	n := binary.LittleEndian.Uint64(last[:])
 	if n > MaxHeaderSize {
-		return nil, nil, formatErr(fmt.Sprintf("header length %d exceeds the limit of %d bytes", n, MaxHeaderSize))
+		return nil, formatErr(fmt.Sprintf("header length %d exceeds the limit of %d bytes", n, MaxHeaderSize))
 	}
 	if n > uint64(size-8) {
-		return nil, nil, formatErr(fmt.Sprintf("header length %d exceeds the %d bytes after it", n, size-8))
+		return nil, formatErr(fmt.Sprintf("header length %d exceeds the %d bytes after it", n, size-8))
 	}
-	hdr := make([]byte, n)
-	if err := readAt(r, hdr, 8); err != nil {
-		return nil, nil, fmt.Errorf("safetensors: reading the header: %w", err)
+	// Read the header into a string without a second copy: the parser
+	// hands out substrings of it.
+	var sb strings.Builder
+	sb.Grow(int(n))
+	if _, err := io.Copy(&sb, io.NewSectionReader(r, 8, int64(n))); err != nil {
+		return nil, fmt.Errorf("safetensors: reading the header: %w", err)
+	}
+	if sb.Len() != int(n) {
+		return nil, fmt.Errorf("safetensors: reading the header: %w", io.ErrUnexpectedEOF)
 	}
 	dataStart := 8 + int64(n)
-	entries, meta, err := parseHeader(hdr, uint64(size-dataStart))
+	h, err := parseHeader(sb.String(), uint64(size-dataStart))
+	if err != nil {
+		return nil, err
+	}
+	return &Reader{r: r, dataStart: dataStart, h: h}, nil
+}
+
+// OpenFile opens the safetensors file at path and reads its header; see
+// NewReader. Close the Reader when done.
+func OpenFile(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r, err := NewReader(f, st.Size())
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	r.closer, r.path = f, path
+	return r, nil
+}
+
+// Close closes the file OpenFile opened (nothing for NewReader).
+func (r *Reader) Close() error {
+	if r.closer == nil {
+		return nil
+	}
+	return r.closer.Close()
+}
+
+// Tensors describes every tensor of the file, sorted by name. The slice
+// and the shapes are the Reader's: do not modify them.
+func (r *Reader) Tensors() []TensorInfo { return r.h.tensors }
+
+// Metadata returns the "__metadata__" map (nil when absent). It is the
+// Reader's: do not modify it.
+func (r *Reader) Metadata() map[string]string { return r.h.meta }
+
+// Lookup returns the description of the tensor called name.
+func (r *Reader) Lookup(name string) (TensorInfo, bool) {
+	i, ok := slices.BinarySearchFunc(r.h.tensors, name, func(t TensorInfo, name string) int { return strings.Compare(t.Name, name) })
+	if !ok {
+		return TensorInfo{}, false
+	}
+	return r.h.tensors[i], true
+}
+
+// Read decodes the tensor called name into dst, converting its dtype to
+// float32 (see the package comment); len(dst) must be its number of
+// elements. An integer or BOOL value without an exact float32 gives an
+// error wrapping ErrFormat; dst may then hold part of the tensor.
+func (r *Reader) Read(name string, dst []float32) error {
+	t, ok := r.Lookup(name)
+	if !ok {
+		return r.wrap(fmt.Errorf("safetensors: no tensor %q", truncate(name)))
+	}
+	if n := t.NumElements(); len(dst) != n {
+		return fmt.Errorf("safetensors: Reader.Read: tensor %q has %d elements (shape %v), dst has %d", truncate(name), n, t.Shape, len(dst))
+	}
+	esize := dtypeSize[t.DType]
+	buf := make([]byte, min(chunkSize, len(dst)*esize))
+	perChunk := chunkSize / esize
+	for i := 0; i < len(dst); i += perChunk {
+		m := min(perChunk, len(dst)-i)
+		b := buf[:m*esize]
+		if err := readAt(r.r, b, r.dataStart+int64(t.begin)+int64(i)*int64(esize)); err != nil {
+			return r.wrap(fmt.Errorf("safetensors: reading tensor %q: %w", truncate(name), err))
+		}
+		if bad := decode(dst[i:i+m], b, t.DType); bad >= 0 {
+			return r.wrap(formatErr(fmt.Sprintf("tensor %q: element %d of dtype %s has no exact float32 value",
+				truncate(name), i+bad, t.DType)))
+		}
+	}
+	return nil
+}
+
+func (r *Reader) wrap(err error) error {
+	if r.path == "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", r.path, err)
+}
+
+// ReadAll decodes every tensor (see Read) and returns them by name.
+func (r *Reader) ReadAll() (map[string]Tensor, error) {
+	tensors := make(map[string]Tensor, len(r.h.tensors))
+	for _, t := range r.h.tensors {
+		data := make([]float32, t.NumElements())
+		if err := r.Read(t.Name, data); err != nil {
+			return nil, err
+		}
+		tensors[t.Name] = Tensor{DType: t.DType, Shape: t.Shape, F32: data}
+	}
+	return tensors, nil
+}
+
+// Load reads a safetensors file of size bytes from r. It returns the tensors
+// by name and the "__metadata__" map (nil when absent). A malformed file
+// gives an error wrapping ErrFormat; it never panics, and it allocates no
+// more than a small multiple of size. To check names and shapes before
+// reading any data, use NewReader.
+func Load(r io.ReaderAt, size int64) (map[string]Tensor, map[string]string, error) {
+	rd, err := NewReader(r, size)
 	if err != nil {
 		return nil, nil, err
 	}
-	tensors := make(map[string]Tensor, len(entries))
-	var buf []byte
-	for _, e := range entries {
-		t := Tensor{DType: e.dtype, Shape: e.shape, F32: make([]float32, e.elems)}
-		esize := dtypeSize[e.dtype]
-		perChunk := chunkSize / esize
-		for i := 0; i < e.elems; i += perChunk {
-			m := min(perChunk, e.elems-i)
-			if buf == nil {
-				buf = make([]byte, chunkSize)
-			}
-			b := buf[:m*esize]
-			if err := readAt(r, b, dataStart+int64(e.begin)+int64(i)*int64(esize)); err != nil {
-				return nil, nil, fmt.Errorf("safetensors: reading tensor %q: %w", e.name, err)
-			}
-			if bad := decode(t.F32[i:i+m], b, e.dtype); bad >= 0 {
-				return nil, nil, formatErr(fmt.Sprintf("tensor %q: element %d of dtype %s has no exact float32 value",
-					e.name, i+bad, e.dtype))
-			}
-		}
-		tensors[e.name] = t
+	tensors, err := rd.ReadAll()
+	if err != nil {
+		return nil, nil, err
 	}
-	return tensors, meta, nil
+	return tensors, rd.Metadata(), nil
 }
 
 // readAt is r.ReadAt that accepts io.EOF together with a full read, as the
@@ -142,22 +269,18 @@ func readAt(r io.ReaderAt, p []byte, off int64) error {
 	return err
 }
 
-// LoadFile reads the safetensors file at path; see Load.
+// LoadFile reads the safetensors file at path; see Load and OpenFile.
 func LoadFile(path string) (map[string]Tensor, map[string]string, error) {
-	f, err := os.Open(path)
+	r, err := OpenFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
-	st, err := f.Stat()
+	defer r.Close()
+	tensors, err := r.ReadAll()
 	if err != nil {
 		return nil, nil, err
 	}
-	t, m, err := Load(f, st.Size())
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return t, m, nil
+	return tensors, r.Metadata(), nil
 }
 
 // Save writes tensors and metadata (which may be nil) in the safetensors
@@ -299,28 +422,12 @@ type jsonBuffer struct{ b []byte }
 
 func (j *jsonBuffer) Write(p []byte) (int, error) { j.b = append(j.b, p...); return len(p), nil }
 
-// SaveFile writes the tensors to path (see Save), going through a temporary
-// file in the same directory that is renamed into place, so a reader never
-// sees a half-written file.
-func SaveFile(path string, tensors map[string]Tensor, metadata map[string]string) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = Save(f, tensors, metadata); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Chmod(f.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+// SaveFile writes the tensors to path (see Save) atomically and durably:
+// through a temporary file in the same directory that is fsynced and
+// renamed into place, then the directory is fsynced, so a reader or a crash
+// never sees a half-written file. An existing file keeps its permission
+// bits (a new one gets 0644 under the umask), a symbolic link is written
+// through to its target, and no temporary file is left on error.
+func SaveFile(path string, tensors map[string]Tensor, metadata map[string]string) error {
+	return atomicfile.WriteFunc(path, 0o644, func(w io.Writer) error { return Save(w, tensors, metadata) })
 }

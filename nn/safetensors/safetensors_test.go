@@ -615,3 +615,77 @@ func TestIntegerDtypes(t *testing.T) {
 		}
 	}
 }
+
+// TestSaveFileKeepsModeAndLink: saving over a 0600 checkpoint reached
+// through a symbolic link keeps the link and the mode, and updates the
+// target (the atomic writer is tested in depth in internal/atomicfile).
+func TestSaveFileKeepsModeAndLink(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix permission bits or unprivileged symlinks")
+	}
+	dir := t.TempDir()
+	target := filepath.Join(dir, "ckpt.safetensors")
+	link := filepath.Join(dir, "latest.safetensors")
+	in := map[string]Tensor{"w": {Shape: []int{1}, F32: []float32{1}}}
+	if err := SaveFile(target, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(target, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("ckpt.safetensors", link); err != nil {
+		t.Fatal(err)
+	}
+	in["w"].F32[0] = 2
+	if err := SaveFile(link, in, nil); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+	fi, _ := os.Stat(target)
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode 0600 became %v", fi.Mode().Perm())
+	}
+	out, _, err := LoadFile(target)
+	if err != nil || out["w"].F32[0] != 2 {
+		t.Fatalf("target not updated: %v %v", out, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Fatalf("directory holds %v", entries)
+	}
+}
+
+// TestReader: the header is available before any data is read; Read
+// decodes one tensor into the caller's slice and checks its length.
+func TestReader(t *testing.T) {
+	b := saveBytes(t, map[string]Tensor{
+		"b": {DType: "F16", Shape: []int{2}, F32: []float32{1, 2}},
+		"a": {Shape: []int{1, 3}, F32: []float32{3, 4, 5}},
+	}, map[string]string{"k": "v"})
+	r, err := NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := r.Tensors()
+	if len(ts) != 2 || ts[0].Name != "a" || ts[1].Name != "b" || ts[1].DType != "F16" ||
+		!reflect.DeepEqual(ts[0].Shape, []int{1, 3}) || ts[0].NumElements() != 3 || r.Metadata()["k"] != "v" {
+		t.Fatalf("Tensors %+v, metadata %v", ts, r.Metadata())
+	}
+	if _, ok := r.Lookup("c"); ok {
+		t.Fatal("Lookup found a missing tensor")
+	}
+	dst := make([]float32, 2)
+	if err := r.Read("b", dst); err != nil || dst[1] != 2 {
+		t.Fatalf("Read: %v %v", dst, err)
+	}
+	if err := r.Read("a", dst); err == nil {
+		t.Fatal("Read into a slice of the wrong length succeeded")
+	}
+	if err := r.Read("c", dst); err == nil {
+		t.Fatal("Read of a missing tensor succeeded")
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

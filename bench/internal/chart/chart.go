@@ -8,7 +8,7 @@ package chart
 import (
 	"fmt"
 	"image/color"
-	"os"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -21,6 +21,7 @@ import (
 
 	"github.com/simdformer/simdformer/bench/internal/report"
 	"github.com/simdformer/simdformer/bench/internal/schema"
+	"github.com/simdformer/simdformer/internal/atomicfile"
 )
 
 // series is one bar colour: one file under one implementation.
@@ -113,15 +114,10 @@ func WritePNG(path string, c *report.Comparison) error {
 		pl.Draw(draw.Crop(dc, 0, 0, total-top-h, -top-12))
 		top += h
 	}
-	f, err := os.Create(path)
-	if err != nil {
+	return atomicfile.WriteFunc(path, 0o644, func(w io.Writer) error {
+		_, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w)
 		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	})
 }
 
 // panels builds the three panels of the figure: GFLOP/s, GB/s and the

@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/simdformer/simdformer/internal/atomicfile"
 )
 
 // Format is the value of File.Format, which identifies a results file.
@@ -212,7 +214,7 @@ func (f *File) WriteFile(path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, b, 0o644)
+	return atomicfile.WriteFile(path, b, 0o644)
 }
 
 // Parse decodes and validates a results file.

@@ -15,6 +15,8 @@ import (
 	"log"
 	"os"
 	"strings"
+
+	"github.com/simdformer/simdformer/internal/atomicfile"
 )
 
 // fmaChains is the number of independent accumulators: enough to cover
@@ -112,10 +114,10 @@ func main() {
 	b.fmaNEON()
 	b.copyNEON()
 	b.addChain()
-	if err := os.WriteFile(*out, b.asm.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(*out, b.asm.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
-	if err := os.WriteFile(*stubs, b.stubs.Bytes(), 0o644); err != nil {
+	if err := atomicfile.WriteFile(*stubs, b.stubs.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
 	}
 }

@@ -159,7 +159,7 @@ func (b *encoderBlock) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
 	return b.Norm2.Forward(g, g.Add(x, b.Drop2.Forward(g, h)))
 }
 
-// BenchmarkEncoderBlock is ANCHORS.md's "block 4×10×512, 8 heads, ff 2048"
+// BenchmarkEncoderBlock is the tutorial's "block 4×10×512, 8 heads, ff 2048"
 // in train mode (p = 0.1): forward, and forward + backward of sum(y·u).
 // Compare with PyTorch at -cpu 1 (one thread).
 func BenchmarkEncoderBlock(b *testing.B) {

@@ -8,10 +8,10 @@
 // gonum's pure-Go Sgemm, on one core and on all cores. It prints a table and
 // writes a JSON file (schema in bench/README.md) that -compare reads back:
 //
-//	go run ./bench                          # a few minutes; table + simdformer-bench-<cpu>.json
+//	go run ./bench                          # a few minutes; table + bench-results/<cpu>.json
 //	go run ./bench -quick                   # under a minute
 //	go run ./bench -filter 'gemm|softmax'   # a subset (regular expression on case names)
-//	go run ./bench -compare bench/results/<cpu>.json simdformer-bench-<cpu>.json -plot compare.png
+//	go run ./bench -compare bench/results/<cpu>.json bench-results/<cpu>.json -plot bench-results/compare.png
 //	go run ./bench -out bench/results       # regenerate the committed results of this machine
 //
 // Flags may come before or after the files of -compare.
@@ -48,6 +48,12 @@ func main() {
 	}
 }
 
+// DefaultDir is where a run writes its results file unless -json or -out
+// says otherwise: a directory of the current directory, ignored by git in
+// this repository (.gitignore), so a run from the repository root leaves no
+// untracked file behind.
+const DefaultDir = "bench-results"
+
 // config holds the parsed command line.
 type config struct {
 	quick, compare, all, markdown, list, noPeak, verbose bool
@@ -70,7 +76,7 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.SetOutput(stderr)
 	fs.BoolVar(&c.quick, "quick", false, "run the quick case set with fewer, shorter repeats (under a minute)")
 	fs.StringVar(&c.filter, "filter", "", "run only cases whose name matches this regular expression")
-	fs.StringVar(&c.jsonPath, "json", "auto", `write results to this JSON file ("auto": simdformer-bench-<cpu>.json; "": none)`)
+	fs.StringVar(&c.jsonPath, "json", "auto", `write results to this JSON file ("auto": bench-results/<cpu>.json; "": none)`)
 	fs.StringVar(&c.outDir, "out", "", "write <cpu>.json, <cpu>.txt, <cpu>.md and <cpu>.png into this directory (the committed results)")
 	fs.StringVar(&c.label, "label", "", "name of this run in comparisons (default: the CPU name)")
 	fs.StringVar(&c.threads, "threads", "", `thread counts to run, e.g. "1,4" (default: 1 and GOMAXPROCS); with -compare: "1", "all" (largest) or "" (every)`)
@@ -196,6 +202,18 @@ func measure(c *config, stdout, stderr io.Writer) (*schema.File, error) {
 	if f.Label == "" {
 		f.Label = m.CPU
 	}
+	if !c.noPeak && needSweep(m.Cache, cs) {
+		// The CPU and the OS hide a cache size (common on virtual
+		// machines): find it from the knees of a copy-bandwidth sweep, so
+		// that GB/s results are compared with the level that holds them.
+		po := peak.Options{Reps: opt.Reps, MinTime: opt.MinTime}
+		if !c.verbose {
+			po.Progress = func(what string) { fmt.Fprintf(stderr, "peak: %s\n", what) }
+		}
+		f.Peak.Sweep = peak.Sweep(po)
+		m.Cache = peak.FillCaches(m.Cache, f.Peak.Sweep)
+		f.Machine.Cache = m.Cache
+	}
 	if !c.noPeak {
 		// Peaks are maxima: more, longer repeats make them robust to a
 		// moment of interference from other processes.
@@ -203,7 +221,9 @@ func measure(c *config, stdout, stderr io.Writer) (*schema.File, error) {
 		if !c.verbose {
 			po.Progress = func(what string) { fmt.Fprintf(stderr, "peak: %s\n", what) }
 		}
+		sweep := f.Peak.Sweep
 		f.Peak = peak.Measure(po)
+		f.Peak.Sweep = sweep
 	}
 	report.Header(stdout, f)
 	fmt.Fprintln(stdout)
@@ -232,20 +252,31 @@ func measure(c *config, stdout, stderr io.Writer) (*schema.File, error) {
 	if path == "auto" {
 		path = ""
 		if c.outDir == "" {
-			path = "simdformer-bench-" + slug + ".json"
+			path = filepath.Join(DefaultDir, slug+".json")
 		}
 	}
 	if path != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
+		}
 		if err := f.WriteFile(path); err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", path)
 		if committed, _ := filepath.Glob(filepath.Join("bench", "results", "*.json")); len(committed) > 0 && len(c.vs) == 0 {
-			fmt.Fprintf(stdout, "compare with the committed results:\n  go run ./bench -compare %s %s -plot compare.png\n",
-				strings.Join(committed, " "), path)
+			fmt.Fprintf(stdout, "compare with the committed results:\n  go run ./bench -compare %s %s -plot %s\n",
+				strings.Join(committed, " "), path, filepath.Join(filepath.Dir(path), "compare.png"))
 		}
 	}
 	return f, nil
+}
+
+// needSweep reports whether a cache size the GB/s cases depend on is
+// unknown: L2, or L3 when some case's working set is larger than L2.
+func needSweep(c schema.Cache, cs []cases.Case) bool {
+	return c.L2 <= 0 || (c.L3 <= 0 && slices.ContainsFunc(cs, func(k cases.Case) bool {
+		return k.Unit == schema.GBps && k.WorkingSet > int64(c.L2)
+	}))
 }
 
 // writeOut writes the committed-results set of files for this machine.

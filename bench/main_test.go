@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/simdformer/simdformer/bench/internal/cases"
 	"github.com/simdformer/simdformer/bench/internal/schema"
 )
 
@@ -128,6 +129,33 @@ func TestCommittedResults(t *testing.T) {
 	for _, p := range files {
 		if _, err := schema.ReadFile(p); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+func TestNeedSweep(t *testing.T) {
+	cs, err := cases.Select(false, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := cases.Select(false, "^softmax/128x512$")
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := schema.Cache{L1D: 48 << 10, L2: 1 << 20, L3: 32 << 20}
+	noL3 := schema.Cache{L1D: 48 << 10, L2: 1 << 20}
+	for _, tc := range []struct {
+		c    schema.Cache
+		cs   []cases.Case
+		want bool
+	}{
+		{known, cs, false},
+		{noL3, cs, true},     // dropout/16384x1024 and friends are past L2
+		{noL3, small, false}, // 512 KiB fits the known L2
+		{schema.Cache{}, small, true},
+	} {
+		if got := needSweep(tc.c, tc.cs); got != tc.want {
+			t.Errorf("needSweep(%+v, %d cases) = %v, want %v", tc.c, len(tc.cs), got, tc.want)
 		}
 	}
 }

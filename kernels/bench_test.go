@@ -10,8 +10,8 @@ import (
 //	go test -run='^$' -bench='Softmax|LayerNorm|Dropout|GELU|Exp|Dot|Sum|Axpy' ./kernels/
 //
 // Row kernels report 8 bytes per element (one float read, one written), the
-// convention of ANCHORS.md, so MB/s compares directly with memcpy and with
-// PyTorch's numbers there. Reductions report 4 bytes per input element.
+// convention of go run ./bench and scripts/bench_torch_rows.py, so MB/s
+// compares directly with memcpy and with PyTorch's numbers. Reductions report 4 bytes per input element.
 // Compare backends side by side in one run (the machine is shared and noisy).
 
 // benchBackends runs fn as "backend=NAME/<shape>" for every backend.

@@ -2,7 +2,11 @@
 
 package kernels
 
-import "github.com/klauspost/cpuid/v2"
+import (
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/simdformer/simdformer/kernels/amd64"
+)
 
 // The CPU features each amd64 tier's code uses, exactly: TestRequiresWithinTier
 // checks them against the "// Requires:" comments Avo writes above every
@@ -12,8 +16,8 @@ import "github.com/klauspost/cpuid/v2"
 // XMM/YMM: the GEMM edge kernels) and VEX-encoded AVX instructions on
 // registers 0-15 (VZEROUPPER, VEXTRACTF128, ...).
 var (
-	avx2Features   = []cpuid.FeatureID{cpuid.AVX, cpuid.AVX2, cpuid.FMA3}
-	avx512Features = []cpuid.FeatureID{cpuid.AVX, cpuid.AVX512F, cpuid.AVX512VL}
+	avx2Features   = amd64.AVX2Features()
+	avx512Features = amd64.AVX512Features()
 )
 
 func initBackends() {

@@ -228,11 +228,12 @@ var gemmLargeKc, gemmLargeMc = 512, 0
 
 // gemmMinWork is the number of FMAs each goroutine must get for a Gemm
 // call to be split (≈ 180 µs on one AVX-512 core). Handing a job to a
-// parked pool worker costs far more than ANCHORS.md's 11 µs in practice:
-// the woken worker is queued on the caller's P, another P steals it only
-// after a delay, and a 2-task split then waits for the late half. Measured
-// on a 2-core Xeon (go test -bench GemmSplit ./kernels): with 2^21 FMAs,
-// 256³ and the 16…160-row products of small transformers ran 1.2–1.7×
+// parked pool worker costs far more in practice than a bare wake-up of an
+// idle core (≈ 11 µs): the woken worker is queued on the caller's P,
+// another P steals it only after a delay, and a 2-task split then waits
+// for the late half. Measured on a 2-core Xeon (go test -bench GemmSplit
+// ./kernels): with 2^21 FMAs, 256³ and the 16…160-row products of small
+// transformers ran 1.2–1.7×
 // slower on 2 threads than on 1; with 2^24 they stay serial, while 512³
 // and up still split (1024³ 1.8–1.9×).
 const gemmMinWork = 1 << 24

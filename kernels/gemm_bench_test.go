@@ -5,10 +5,6 @@ import (
 	"os"
 	"runtime"
 	"testing"
-
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // gemmBenchShape is one benchmarked product: op(A) m×k, op(B) k×n.
@@ -53,15 +49,16 @@ var gemmBenchShapes = []gemmBenchShape{
 	{m: 4096, n: 2048, k: 512, transB: true, big: true}, // QKV-style A·Bᵀ at a large batch
 }
 
-// BenchmarkGemm reports GFLOP/s (2mnk per call) for every backend and for
-// gonum's pure-Go Sgemm (blas32 with the gonum implementation), with one
-// thread (GOMAXPROCS=1 for the run, so gonum is single-threaded too) and
-// with all threads. Run it as
+// BenchmarkGemm reports GFLOP/s (2mnk per call) for every backend, with one
+// thread (GOMAXPROCS=1 for the run) and with all threads. Run it as
 //
 //	go test -run '^$' -bench Gemm -benchtime 20x ./kernels
+//
+// The comparison with gonum's pure-Go Sgemm lives in the bench module (its
+// own go.mod, so the library does not require gonum):
+// go run ./bench -filter gemm -impls avx512,gonum.
 func BenchmarkGemm(b *testing.B) {
-	backends := append(Backends(), "gonum")
-	for _, be := range backends {
+	for _, be := range Backends() {
 		for _, threads := range []int{1, 0} {
 			tname := "threads=1"
 			if threads == 0 {
@@ -97,45 +94,31 @@ func benchGemm(b *testing.B, be string, s gemmBenchShape) {
 	a := randNormal(r, s.m*s.k, 0, 1)
 	bm := randNormal(r, s.k*s.n, 0, 1)
 	c := make([]float32, s.m*s.n)
-	var run func()
-	if be == "gonum" {
-		impl := gonum.Implementation{}
-		blas32.Use(impl)
-		tA, tB := blas.NoTrans, blas.NoTrans
-		if s.transA {
-			tA = blas.Trans
-		}
-		if s.transB {
-			tB = blas.Trans
-		}
-		run = func() { impl.Sgemm(tA, tB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) }
-	} else {
-		prev := Backend()
-		if err := SetBackend(be); err != nil {
-			b.Fatal(err)
-		}
-		defer SetBackend(prev)
-		// Tuning aid: SIMDFORMER_GEMM_BLOCK="kc,mc,nc" overrides the blocking.
-		if env := os.Getenv("SIMDFORMER_GEMM_BLOCK"); env != "" {
-			kr := &cur().gemm
-			saved := *kr
-			fmt.Sscanf(env, "%d,%d,%d", &kr.kc, &kr.mc, &kr.nc)
-			defer func() { *kr = saved }()
-		}
-		// SIMDFORMER_GEMM_LARGE="kc,mc" overrides the blocking of many-row blocks.
-		if env := os.Getenv("SIMDFORMER_GEMM_LARGE"); env != "" {
-			skc, smc := gemmLargeKc, gemmLargeMc
-			fmt.Sscanf(env, "%d,%d", &gemmLargeKc, &gemmLargeMc)
-			defer func() { gemmLargeKc, gemmLargeMc = skc, smc }()
-		}
-		// SIMDFORMER_GEMM_NTKC overrides the depth of the few-row A·Bᵀ kernel's passes.
-		if env := os.Getenv("SIMDFORMER_GEMM_NTKC"); env != "" {
-			saved := gemmNTKc
-			fmt.Sscanf(env, "%d", &gemmNTKc)
-			defer func() { gemmNTKc = saved }()
-		}
-		run = func() { Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) }
+	prev := Backend()
+	if err := SetBackend(be); err != nil {
+		b.Fatal(err)
 	}
+	defer SetBackend(prev)
+	// Tuning aid: SIMDFORMER_GEMM_BLOCK="kc,mc,nc" overrides the blocking.
+	if env := os.Getenv("SIMDFORMER_GEMM_BLOCK"); env != "" {
+		kr := &cur().gemm
+		saved := *kr
+		fmt.Sscanf(env, "%d,%d,%d", &kr.kc, &kr.mc, &kr.nc)
+		defer func() { *kr = saved }()
+	}
+	// SIMDFORMER_GEMM_LARGE="kc,mc" overrides the blocking of many-row blocks.
+	if env := os.Getenv("SIMDFORMER_GEMM_LARGE"); env != "" {
+		skc, smc := gemmLargeKc, gemmLargeMc
+		fmt.Sscanf(env, "%d,%d", &gemmLargeKc, &gemmLargeMc)
+		defer func() { gemmLargeKc, gemmLargeMc = skc, smc }()
+	}
+	// SIMDFORMER_GEMM_NTKC overrides the depth of the few-row A·Bᵀ kernel's passes.
+	if env := os.Getenv("SIMDFORMER_GEMM_NTKC"); env != "" {
+		saved := gemmNTKc
+		fmt.Sscanf(env, "%d", &gemmNTKc)
+		defer func() { gemmNTKc = saved }()
+	}
+	run := func() { Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bm, ldb, 0, c, s.n) }
 	run() // warm up buffers and workers
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -1,4 +1,4 @@
-"""The tutorial's modules (shared/seed tutorial "Dropout in Transformers"), kept with
+"""The tutorial's modules (the tutorial "Dropout in Transformers"), kept with
 their attribute names so that state_dict keys match what PyTorch gives for them.
 Used by golden_transformer.py and torch_load_check.py.
 """

@@ -7,10 +7,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/cases"
-	"golang.org/x/text/language"
-	"golang.org/x/text/unicode/norm"
 )
 
 // AccentMode says whether WordPiece strips accents (Hugging Face's strip_accents).
@@ -304,8 +300,6 @@ func (w *WordPiece) normalWords(text string, f func(string, bool)) {
 		return
 	}
 	text = w.clean(text)
-	var lower cases.Caser
-	haveLower := false
 	for len(text) > 0 {
 		k := strings.IndexByte(text, ' ')
 		if k < 0 {
@@ -322,10 +316,7 @@ func (w *WordPiece) normalWords(text string, f func(string, bool)) {
 			}
 		} else {
 			if w.opts.lowercase() {
-				if !haveLower {
-					lower, haveLower = cases.Lower(language.Und), true // stateful: one per call
-				}
-				chunk = lower.String(chunk)
+				chunk = lower(chunk)
 			}
 			if w.opts.stripAccents() {
 				chunk = stripAccents(chunk)
@@ -383,21 +374,6 @@ func (w *WordPiece) clean(text string) string {
 	}
 	return b.String()
 }
-
-func stripAccents(s string) string {
-	s = norm.NFD.String(s)
-	if strings.IndexFunc(s, isMn) < 0 {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if isMn(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
-
-func isMn(r rune) bool { return r >= 0x300 && unicode.Is(unicode.Mn, r) }
 
 // isBertSpace: tab, LF, CR, the Zs category, and the line and paragraph separators.
 func isBertSpace(r rune) bool {

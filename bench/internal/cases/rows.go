@@ -7,8 +7,8 @@ import (
 	"github.com/simdformer/simdformer/kernels"
 )
 
-// The row kernels at the tutorial's shapes (128×512 is also the shape of the
-// PyTorch figures in shared/ANCHORS.md) and at sizes past the caches.
+// The row kernels at the tutorial's shapes (128×512 is also the shape
+// scripts/bench_torch_rows.py times PyTorch at) and at sizes past the caches.
 func init() {
 	register(
 		rowCase("softmax", 128, 512, 8, true, func(r, c int) func() {

@@ -9,8 +9,7 @@ import (
 	"github.com/simdformer/simdformer/transformer"
 )
 
-// The tutorial's layers (shared/seed; PyTorch figures for the same shapes are
-// in shared/ANCHORS.md), in training mode with dropout 0.1 unless noted.
+// The tutorial's layers, in training mode with dropout 0.1 unless noted.
 // Their Work is the FLOPs of the matrix products (see blockFLOPs), so the
 // GFLOP/s column is a model-FLOPs utilisation and "% of peak" compares with
 // the FMA peak.

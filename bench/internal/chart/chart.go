@@ -41,6 +41,9 @@ const (
 	width     = 11 * vg.Inch
 	barHeight = 7 * vg.Millimeter / 2
 	minPanel  = 1.6 * vg.Inch
+	// Margins around each panel, so that no label touches the image edge.
+	leftMargin  = 8 * vg.Millimeter
+	rightMargin = 4 * vg.Millimeter
 )
 
 // WritePNG draws c to a PNG file at path.
@@ -111,7 +114,10 @@ func WritePNG(path string, c *report.Comparison) error {
 		if err != nil {
 			return err
 		}
-		pl.Draw(draw.Crop(dc, 0, 0, total-top-h, -top-12))
+		// gonum/plot reserves a little less room than the widest case name
+		// takes on the left; the margin keeps every name inside the image
+		// (TestLabelsInsideImage).
+		pl.Draw(draw.Crop(dc, leftMargin, -rightMargin, total-top-h, -top-12))
 		top += h
 	}
 	return atomicfile.WriteFunc(path, 0o644, func(w io.Writer) error {

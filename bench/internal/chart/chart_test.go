@@ -84,3 +84,39 @@ func TestPeakPanelSkipsUnknownPeaks(t *testing.T) {
 		t.Errorf("peak panel %q %v, want 2 cases, first 90%%", ps[2].cases, ps[2].values)
 	}
 }
+
+// TestLabelsInsideImage draws a comparison with long case names (the
+// transformer cases) and checks that nothing is drawn in the outermost
+// columns of the image: a clipped label would touch the edge.
+func TestLabelsInsideImage(t *testing.T) {
+	f := fixture("cpu one", "avx512", 1)
+	long := f.Records[0]
+	long.Case = "transformer/block-32x128x512/forward-backward"
+	f.Records = append(f.Records, long)
+	mem := f.Records[2]
+	mem.Case = "layernorm-backward/128x512"
+	f.Records = append(f.Records, mem)
+	c := report.Compare([]*schema.File{f, fixture("a second CPU with a long name", "neon", 0.5)}, report.CompareOptions{})
+	path := filepath.Join(t.TempDir(), "labels.png")
+	if err := WritePNG(path, c); err != nil {
+		t.Fatal(err)
+	}
+	r, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	img, err := png.Decode(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := img.Bounds()
+	const edge = 3 // pixels
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for _, x := range []int{b.Min.X, b.Min.X + edge - 1, b.Max.X - edge, b.Max.X - 1} {
+			if r, g, bl, _ := img.At(x, y).RGBA(); r != 0xffff || g != 0xffff || bl != 0xffff {
+				t.Fatalf("pixel (%d, %d) at the edge of the %v image is not white: a label is clipped", x, y, b)
+			}
+		}
+	}
+}

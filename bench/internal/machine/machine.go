@@ -29,8 +29,6 @@ func Detect(backend string, backends []string) schema.Machine {
 		Model:          c.Model,
 		Stepping:       c.Stepping,
 		Features:       append([]string(nil), c.FeatureSet()...),
-		PhysicalCores:  c.PhysicalCores,
-		LogicalCores:   c.LogicalCores,
 		ThreadsPerCore: c.ThreadsPerCore,
 		Hypervisor:     c.VM(),
 		NumCPU:         runtime.NumCPU(),
@@ -46,6 +44,14 @@ func Detect(backend string, backends []string) schema.Machine {
 			L2:  max(c.Cache.L2, 0),
 			L3:  max(c.Cache.L3, 0),
 		},
+	}
+	// cpuid counts the cores of the whole package, which on a virtual
+	// machine is the host's (e.g. 254 on a 2-vCPU VM); the CPUs this process
+	// can run on are runtime.NumCPU (its affinity mask).
+	m.LogicalCores = m.NumCPU
+	m.PhysicalCores = m.NumCPU
+	if m.ThreadsPerCore > 1 && m.NumCPU%m.ThreadsPerCore == 0 {
+		m.PhysicalCores = m.NumCPU / m.ThreadsPerCore
 	}
 	if m.Vendor == "VendorUnknown" {
 		m.Vendor = ""

@@ -60,15 +60,13 @@ func fmaGo(iters int) {
 	sink = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7
 }
 
-// ISAs returns the FMA kernels this build and CPU can run, widest last; "go"
-// (the scalar estimate) is used only when there is no other.
+// ISAs returns the FMA peaks Measure takes: "go" (the scalar estimate, the
+// purego backend's tier) and then the SIMD kernels this build and CPU can
+// run, widest last.
 func ISAs() []string {
-	var out []string
+	out := []string{"go"}
 	for _, k := range fmaKernels {
 		out = append(out, k.isa)
-	}
-	if len(out) == 0 {
-		out = append(out, "go")
 	}
 	return out
 }
@@ -110,10 +108,9 @@ func Measure(opt Options) schema.Peak {
 		opt.progress("clock")
 		p.ClockGHz = ClockGHz(opt.Reps, opt.MinTime)
 	}
-	kerns := fmaKernels
-	if len(kerns) == 0 {
-		kerns = []fmaKernel{{isa: "go", flops: 2 * goFMAChains, run: fmaGo, estimate: true}}
-	}
+	// The scalar estimate is the peak of the purego backend's tier (and of
+	// pure-Go peers); the SIMD kernels are each their own backend's.
+	kerns := append([]fmaKernel{{isa: "go", flops: 2 * goFMAChains, run: fmaGo, estimate: true}}, fmaKernels...)
 	for _, t := range opt.Threads {
 		for _, k := range kerns {
 			opt.progress("fma %s, %d thread(s)", k.isa, t)
@@ -128,7 +125,7 @@ func Measure(opt Options) schema.Peak {
 				opt.progress("copy %s %s, %d thread(s)", lv.Name, k.isa, t)
 				gbps := copyRate(opt, k, lv.Bytes, t)
 				if gbps > bestPeak.GBps {
-					bestPeak = schema.CopyPeak{Level: lv.Name, Bytes: lv.Bytes, ISA: k.isa, Threads: t, GBps: gbps}
+					bestPeak = schema.CopyPeak{Level: lv.Name, Bytes: lv.Bytes, Fits: lv.Fits, ISA: k.isa, Threads: t, GBps: gbps}
 				}
 			}
 			p.Copy = append(p.Copy, bestPeak)
@@ -151,13 +148,18 @@ func ClockGHz(reps int, minTime time.Duration) float64 {
 type Level struct {
 	Name  string // "L1", "L2", "L3", "DRAM"
 	Bytes int64  // source plus destination, per thread
+	// Fits is the level's capacity per thread: the largest working set whose
+	// results are compared with this level's bandwidth (0 for DRAM).
+	Fits int64
 }
 
 // Levels returns the copy working sets per thread for a thread count:
 // half of L1D, half of L2, a share of L3 that fits with the other threads
 // (at most 64 MiB, and omitted when not clearly above L2), and a DRAM set of
 // 4× L3 in total, clamped to [64 MiB, 512 MiB] and split among the threads
-// (at least 8 MiB each). Unknown cache sizes get typical defaults.
+// (at least 8 MiB each). Unknown L1D and L2 sizes get typical defaults; an
+// unknown L3 gets no level, and then results between L2 and the DRAM set
+// get no fraction of peak (schema.Peak.CopyPeakFor).
 func Levels(c schema.Cache, threads int) []Level {
 	l1, l2, l3 := int64(c.L1D), int64(c.L2), int64(c.L3)
 	if l1 <= 0 {
@@ -170,12 +172,12 @@ func Levels(c schema.Cache, threads int) []Level {
 		l3 = 0
 	}
 	threads = max(threads, 1)
-	lv := []Level{{"L1", l1 / 2}, {"L2", l2 / 2}}
+	lv := []Level{{"L1", l1 / 2, l1}, {"L2", l2 / 2, l2}}
 	if share := min(l3/2/int64(threads), 64<<20); share >= 2*l2 {
-		lv = append(lv, Level{"L3", share})
+		lv = append(lv, Level{"L3", share, l3 / int64(threads)})
 	}
 	dram := max(min(4*l3, 512<<20), 64<<20) / int64(threads)
-	lv = append(lv, Level{"DRAM", max(dram, 8<<20)})
+	lv = append(lv, Level{"DRAM", max(dram, 8<<20), 0})
 	for i := range lv {
 		lv[i].Bytes &^= 511 // two buffers, each a multiple of 256 bytes (64 floats)
 	}

@@ -113,3 +113,80 @@ func TestLevelsHugeL3(t *testing.T) {
 		t.Errorf("%+v", lv)
 	}
 }
+
+// sweepOf builds a synthetic sweep with the given bandwidth per working set.
+func sweepOf(bw func(bytes int64) float64) []schema.CopyPeak {
+	var out []schema.CopyPeak
+	for b := int64(8 << 10); b <= 256<<20; b *= 2 {
+		for _, x := range []int64{b, b * 1448 / 1024} {
+			out = append(out, schema.CopyPeak{Bytes: x, Threads: 1, GBps: bw(x)})
+		}
+	}
+	return out
+}
+
+func TestKneesAndFillCaches(t *testing.T) {
+	// A 48 KiB L1, 1 MiB L2, 32 MiB L3, then DRAM, with a little noise and
+	// a gradual fall past each cache.
+	hier := func(b int64) float64 {
+		noise := 1 + 0.03*float64((b>>10)%7)/7
+		switch {
+		case b <= 48<<10:
+			return 480 * noise
+		case b <= 1<<20:
+			return 110 * noise
+		case b <= 3<<19:
+			return 60 // half in L2
+		case b <= 32<<20:
+			return 30 * noise
+		case b <= 48<<20:
+			return 20
+		}
+		return 13 * noise
+	}
+	s := sweepOf(hier)
+	knees := Knees(s)
+	if len(knees) != 3 {
+		t.Fatalf("knees %v, want 3", knees)
+	}
+	for i, want := range []int64{48 << 10, 1 << 20, 32 << 20} {
+		if knees[i] < want*2/3 || knees[i] > want*3/2 {
+			t.Errorf("knee %d at %d bytes, want about %d", i, knees[i], want)
+		}
+	}
+	// cpuid knew L1 and L2 but not L3 (this VM): only L3 is measured.
+	c := FillCaches(schema.Cache{L1D: 48 << 10, L2: 1 << 20}, s)
+	if c.L2 != 1<<20 || c.L3 < 20<<20 || c.L3 > 48<<20 || len(c.Measured) != 1 || c.Measured[0] != "l3" {
+		t.Errorf("FillCaches: %+v", c)
+	}
+	// Nothing known but L1: L2 and L3 measured.
+	c = FillCaches(schema.Cache{L1D: 48 << 10}, s)
+	if c.L2 < 700<<10 || c.L2 > 1500<<10 || c.L3 < 20<<20 || len(c.Measured) != 2 {
+		t.Errorf("FillCaches without L2: %+v", c)
+	}
+	// No L3 (L2 straight to DRAM): L3 stays unknown rather than invented.
+	noL3 := sweepOf(func(b int64) float64 {
+		switch {
+		case b <= 64<<10:
+			return 400
+		case b <= 2<<20:
+			return 100
+		}
+		return 15
+	})
+	if c := FillCaches(schema.Cache{L1D: 64 << 10, L2: 2 << 20}, noL3); c.L3 != 0 || len(c.Measured) != 0 {
+		t.Errorf("no L3: %+v", c)
+	}
+}
+
+func TestSweepRuns(t *testing.T) {
+	s := sweep(Options{Reps: 1, MinTime: time.Millisecond}, 8<<10, 64<<10)
+	if len(s) < 5 {
+		t.Fatalf("sweep has %d points", len(s))
+	}
+	for i, p := range s {
+		if !(p.GBps > 0) || p.Bytes%512 != 0 || (i > 0 && p.Bytes <= s[i-1].Bytes) {
+			t.Errorf("point %d: %+v", i, p)
+		}
+	}
+}

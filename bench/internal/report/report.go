@@ -26,16 +26,17 @@ func Header(w io.Writer, f *schema.File) {
 		fmt.Fprintf(w, " (family %d model %d stepping %d)", m.Family, m.Model, m.Stepping)
 	}
 	fmt.Fprintln(w)
-	cores := fmt.Sprintf("%d logical CPUs", m.NumCPU)
-	if m.PhysicalCores > 0 {
-		cores = fmt.Sprintf("%d cores, %d threads", m.PhysicalCores, m.LogicalCores)
+	cores := fmt.Sprintf("%d CPUs usable", m.NumCPU)
+	if m.PhysicalCores > 0 && m.ThreadsPerCore > 1 {
+		cores += fmt.Sprintf(" (%d cores × %d threads)", m.PhysicalCores, m.ThreadsPerCore)
 	}
 	vm := ""
 	if m.Hypervisor {
 		vm = ", virtual machine"
 	}
 	fmt.Fprintf(w, "cores    %s%s; GOMAXPROCS %d; %s/%s %s\n", cores, vm, m.GOMAXPROCS, m.GOOS, m.GOARCH, m.GoVersion)
-	fmt.Fprintf(w, "caches   L1D %s, L2 %s, L3 %s\n", size(m.Cache.L1D), size(m.Cache.L2), size(m.Cache.L3))
+	fmt.Fprintf(w, "caches   L1D %s, L2 %s, L3 %s\n", cacheSize(&m.Cache, "l1d", m.Cache.L1D),
+		cacheSize(&m.Cache, "l2", m.Cache.L2), cacheSize(&m.Cache, "l3", m.Cache.L3))
 	fmt.Fprintf(w, "backend  %s (available: %s)\n", m.Backend, strings.Join(m.Backends, ", "))
 	fmt.Fprintf(w, "features %s\n", simdFeatures(m.Features))
 	p := &f.Peak
@@ -93,12 +94,26 @@ func simdFeatures(fs []string) string {
 	return strings.Join(out, " ")
 }
 
+// cacheSize formats one cache size, saying when it was measured (from the
+// knees of the copy-bandwidth sweep) or is unknown.
+func cacheSize(c *schema.Cache, level string, b int) string {
+	switch {
+	case b <= 0:
+		return "unknown"
+	case slices.Contains(c.Measured, level):
+		return "≈" + size(b) + " (measured)"
+	}
+	return size(b)
+}
+
 func size(b int) string {
 	switch {
 	case b <= 0:
 		return "?"
 	case b >= 1<<20 && b%(1<<20) == 0:
 		return fmt.Sprintf("%d MiB", b>>20)
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20))
 	case b >= 1<<10:
 		return fmt.Sprintf("%d KiB", b>>10)
 	}

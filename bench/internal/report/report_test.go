@@ -166,3 +166,25 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderCoresAndCaches checks the machine lines on a VM that hides
+// things: the usable CPUs (not the host's package), a measured L3 and an
+// unknown one.
+func TestHeaderCoresAndCaches(t *testing.T) {
+	a, _ := fixtures()
+	a.Machine.NumCPU, a.Machine.PhysicalCores, a.Machine.ThreadsPerCore = 2, 2, 1
+	a.Machine.Cache = schema.Cache{L1D: 48 << 10, L2: 1 << 20, L3: 23726080, Measured: []string{"l3"}}
+	var out bytes.Buffer
+	Header(&out, a)
+	for _, want := range []string{"cores    2 CPUs usable;", "caches   L1D 48 KiB, L2 1 MiB, L3 ≈22.6 MiB (measured)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("header lacks %q:\n%s", want, out.String())
+		}
+	}
+	a.Machine.Cache = schema.Cache{L1D: 48 << 10, L2: 1 << 20}
+	out.Reset()
+	Header(&out, a)
+	if !strings.Contains(out.String(), "L3 unknown") {
+		t.Errorf("header with no L3:\n%s", out.String())
+	}
+}

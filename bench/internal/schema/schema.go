@@ -65,12 +65,12 @@ type Machine struct {
 	Stepping       int      `json:"stepping"`         // cpuid stepping (x86) or revision (arm64)
 	Features       []string `json:"features"`         // CPU features, sorted
 	Cache          Cache    `json:"cache"`
-	PhysicalCores  int      `json:"physical_cores"`        // 0 when unknown
-	LogicalCores   int      `json:"logical_cores"`         // 0 when unknown
+	PhysicalCores  int      `json:"physical_cores"`        // cores this process may use; 0 when unknown
+	LogicalCores   int      `json:"logical_cores"`         // hardware threads this process may use; 0 when unknown
 	ThreadsPerCore int      `json:"threads_per_core"`      // 0 when unknown
 	NominalGHz     float64  `json:"nominal_ghz,omitempty"` // base clock reported by the CPU, when it does
 	Hypervisor     bool     `json:"hypervisor,omitempty"`  // running in a virtual machine
-	NumCPU         int      `json:"num_cpu"`               // runtime.NumCPU()
+	NumCPU         int      `json:"num_cpu"`               // runtime.NumCPU(): the CPUs in this process's affinity mask
 	GOMAXPROCS     int      `json:"gomaxprocs"`            // runtime.GOMAXPROCS(0) at start
 	GOOS           string   `json:"goos"`                  // runtime.GOOS
 	GOARCH         string   `json:"goarch"`                // runtime.GOARCH
@@ -82,12 +82,17 @@ type Machine struct {
 }
 
 // Cache gives cache sizes in bytes, per core for L1 and L2 and for the whole
-// package for L3 (as cpuid reports them); 0 means unknown.
+// package for L3; 0 means unknown. They come from cpuid, else from Linux's
+// sysfs, else (L2 and L3, which virtual machines often hide) from the knees
+// of a copy-bandwidth sweep, in which case Measured names them.
 type Cache struct {
 	L1D int `json:"l1d"`
 	L1I int `json:"l1i"`
 	L2  int `json:"l2"`
 	L3  int `json:"l3"`
+	// Measured lists the levels ("l2", "l3") whose size was measured
+	// rather than reported by the CPU or the OS.
+	Measured []string `json:"measured,omitempty"`
 }
 
 // Peak holds the measured limits of the machine.
@@ -99,11 +104,17 @@ type Peak struct {
 	FMA []FMAPeak `json:"fma"`
 	// Copy is the copy bandwidth at working sets sized for each memory level.
 	Copy []CopyPeak `json:"copy"`
+	// Sweep is the one-thread copy bandwidth at growing working sets,
+	// measured when the CPU and the OS did not report every cache size;
+	// its knees give the missing sizes.
+	Sweep []CopyPeak `json:"sweep,omitempty"`
 }
 
 // FMAPeak is a measured float32 FMA throughput.
 type FMAPeak struct {
-	ISA      string  `json:"isa"`     // "avx2", "avx512", "neon" or "go" (scalar Go estimate)
+	// ISA is "avx2", "avx512", "neon" or "go" (scalar Go estimate, the tier
+	// of the purego backend and of pure-Go peers).
+	ISA      string  `json:"isa"`
 	Threads  int     `json:"threads"` // goroutines, each locked to an OS thread
 	GFLOPS   float64 `json:"gflops"`  // best of the repeats; an FMA counts 2 FLOP
 	Estimate bool    `json:"estimate,omitempty"`
@@ -111,8 +122,14 @@ type FMAPeak struct {
 
 // CopyPeak is a measured copy bandwidth.
 type CopyPeak struct {
-	Level   string  `json:"level"`   // "L1", "L2", "L3" or "DRAM"
-	Bytes   int64   `json:"bytes"`   // working set per thread: source plus destination
+	Level string `json:"level"` // "L1", "L2", "L3" or "DRAM" ("" in a sweep)
+	Bytes int64  `json:"bytes"` // working set per thread: source plus destination
+	// Fits is the largest working set per thread that the level holds (its
+	// capacity, L3 split among the threads): results whose working set
+	// fits here and not in a smaller level are compared with this
+	// bandwidth. 0 for DRAM (no limit) and in files written before the
+	// field existed.
+	Fits    int64   `json:"fits,omitempty"`
 	ISA     string  `json:"isa"`     // the kernel used: "avx512", "avx2", "neon" or "go"
 	Threads int     `json:"threads"` // goroutines copying at once, each its own buffers
 	GBps    float64 `json:"gbps"`    // bytes read plus bytes written per second, all threads, best of the repeats
@@ -226,6 +243,16 @@ func Parse(data []byte) (*File, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
+	// Fractions of peak follow this version's rules (each backend against
+	// its own tier, GB/s against the level that holds the working set),
+	// also for files written by an older tool: they are recomputed from the
+	// file's own measured peaks.
+	if len(f.Peak.FMA) > 0 || len(f.Peak.Copy) > 0 {
+		for i := range f.Records {
+			r := &f.Records[i]
+			r.PeakFraction, r.PeakRef = f.Peak.Fraction(r)
+		}
+	}
 	return &f, nil
 }
 
@@ -252,24 +279,40 @@ func (f *File) Find(k Key) *Record {
 	return nil
 }
 
-// FMAPeakFor returns the best FMA peak measured at the given thread count
-// (over ISAs), or nil when none was measured.
-func (p *Peak) FMAPeakFor(threads int) *FMAPeak {
-	var best *FMAPeak
-	for i := range p.FMA {
-		e := &p.FMA[i]
-		if e.Threads == threads && (best == nil || e.GFLOPS > best.GFLOPS) {
-			best = e
-		}
+// Tier returns the FMA peak ISA an implementation is compared with: its
+// own instruction set for the SIMD backends ("avx2", "avx512", "neon") and
+// the scalar Go estimate ("go") for the purego backend and pure-Go peers
+// such as gonum.
+func Tier(impl string) string {
+	switch impl {
+	case "avx2", "avx512", "neon":
+		return impl
 	}
-	return best
+	return "go"
 }
 
-// CopyPeakFor returns the copy peak of the smallest memory level whose
-// working set is at least workingSet bytes, at the given thread count; the
-// largest level when none is that big; nil when none was measured.
+// FMAPeakFor returns the FMA peak of the given ISA measured at the given
+// thread count, or nil when none was measured.
+func (p *Peak) FMAPeakFor(isa string, threads int) *FMAPeak {
+	for i := range p.FMA {
+		if e := &p.FMA[i]; e.Threads == threads && e.ISA == isa {
+			return e
+		}
+	}
+	return nil
+}
+
+// CopyPeakFor returns the copy peak of the memory level that holds a
+// working set of workingSet bytes per thread, at the given thread count: the
+// smallest level whose Fits is at least workingSet, DRAM when none is. For
+// files without Fits, the smallest level whose measured working set is at
+// least workingSet (the largest when none is). Nil when none was measured.
 func (p *Peak) CopyPeakFor(workingSet int64, threads int) *CopyPeak {
 	var fit, largest *CopyPeak
+	haveFits := false
+	for i := range p.Copy {
+		haveFits = haveFits || p.Copy[i].Fits > 0
+	}
 	for i := range p.Copy {
 		e := &p.Copy[i]
 		if e.Threads != threads {
@@ -278,28 +321,50 @@ func (p *Peak) CopyPeakFor(workingSet int64, threads int) *CopyPeak {
 		if largest == nil || e.Bytes > largest.Bytes {
 			largest = e
 		}
-		if e.Bytes >= workingSet && (fit == nil || e.Bytes < fit.Bytes) {
+		capacity := e.Bytes
+		if haveFits {
+			capacity = e.Fits
+		}
+		if capacity >= workingSet && (fit == nil || capacity < fitCap(fit, haveFits)) {
 			fit = e
 		}
 	}
 	if fit != nil {
 		return fit
 	}
+	if haveFits && largest != nil && largest.Fits == 0 && workingSet < largest.Bytes {
+		// Past every cache level measured: DRAM when an L3 level was (or
+		// the working set is as large as the DRAM set); else the level is
+		// unknown (an unmeasured L3 may hold it), and so is the fraction.
+		for i := range p.Copy {
+			if e := &p.Copy[i]; e.Threads == threads && e.Level == "L3" {
+				return largest
+			}
+		}
+		return nil
+	}
 	return largest
+}
+
+func fitCap(e *CopyPeak, haveFits bool) int64 {
+	if haveFits {
+		return e.Fits
+	}
+	return e.Bytes
 }
 
 // Fraction returns r's median rate as a fraction of the matching peak of p,
 // and the peak's name (see Record.PeakRef); 0 and "" when p has none.
-// GFLOP/s are compared with the best FMA peak at r.Threads, GB/s with the
-// copy bandwidth of the memory level that holds r's working set (split
-// among the threads).
+// GFLOP/s are compared with the FMA peak of the implementation's own tier
+// (Tier) at r.Threads, GB/s with the copy bandwidth of the memory level that
+// holds r's working set (split among the threads).
 func (p *Peak) Fraction(r *Record) (float64, string) {
 	if r.Skipped != "" || r.Rate.Median <= 0 {
 		return 0, ""
 	}
 	switch r.Unit {
 	case GFLOPS:
-		if e := p.FMAPeakFor(r.Threads); e != nil && e.GFLOPS > 0 {
+		if e := p.FMAPeakFor(Tier(r.Impl), r.Threads); e != nil && e.GFLOPS > 0 {
 			return r.Rate.Median / e.GFLOPS, fmt.Sprintf("fma/%s/%dt", e.ISA, e.Threads)
 		}
 	case GBps:

@@ -89,6 +89,42 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// TestFractionTiers checks that every implementation is compared with its
+// own tier's FMA peak, and GB/s results with the level their working set
+// fits in (by capacity, so a working set between half a cache and the whole
+// of it is compared with that cache, not with the next level).
+func TestFractionTiers(t *testing.T) {
+	p := Peak{
+		FMA: []FMAPeak{{ISA: "go", Threads: 1, GFLOPS: 10, Estimate: true}, {ISA: "avx2", Threads: 1, GFLOPS: 100},
+			{ISA: "avx512", Threads: 1, GFLOPS: 200}},
+		Copy: []CopyPeak{
+			{Level: "L1", Bytes: 24 << 10, Fits: 48 << 10, Threads: 1, GBps: 400},
+			{Level: "L2", Bytes: 512 << 10, Fits: 1 << 20, Threads: 1, GBps: 100},
+			{Level: "L3", Bytes: 16 << 20, Fits: 32 << 20, Threads: 1, GBps: 50},
+			{Level: "DRAM", Bytes: 128 << 20, Threads: 1, GBps: 20},
+		},
+	}
+	for _, tc := range []struct {
+		r    Record
+		frac float64
+		ref  string
+	}{
+		{Record{Unit: GFLOPS, Impl: "avx2", Threads: 1, Rate: Stats{Median: 50}}, 0.5, "fma/avx2/1t"},
+		{Record{Unit: GFLOPS, Impl: "avx512", Threads: 1, Rate: Stats{Median: 50}}, 0.25, "fma/avx512/1t"},
+		{Record{Unit: GFLOPS, Impl: "purego", Threads: 1, Rate: Stats{Median: 5}}, 0.5, "fma/go/1t"},
+		{Record{Unit: GFLOPS, Impl: "gonum", Threads: 1, Rate: Stats{Median: 5}}, 0.5, "fma/go/1t"},
+		{Record{Unit: GBps, Threads: 1, WorkingSet: 40 << 10, Rate: Stats{Median: 200}}, 0.5, "copy/L1/1t"},
+		{Record{Unit: GBps, Threads: 1, WorkingSet: 768 << 10, Rate: Stats{Median: 50}}, 0.5, "copy/L2/1t"},
+		{Record{Unit: GBps, Threads: 1, WorkingSet: 2 << 20, Rate: Stats{Median: 25}}, 0.5, "copy/L3/1t"},
+		{Record{Unit: GBps, Threads: 1, WorkingSet: 64 << 20, Rate: Stats{Median: 10}}, 0.5, "copy/DRAM/1t"},
+	} {
+		frac, ref := p.Fraction(&tc.r)
+		if frac != tc.frac || ref != tc.ref {
+			t.Errorf("Fraction(%s %s ws=%d) = %v, %q; want %v, %q", tc.r.Impl, tc.r.Unit, tc.r.WorkingSet, frac, ref, tc.frac, tc.ref)
+		}
+	}
+}
+
 func TestFraction(t *testing.T) {
 	p := fixture().Peak
 	for _, tc := range []struct {
@@ -96,9 +132,13 @@ func TestFraction(t *testing.T) {
 		frac float64
 		ref  string
 	}{
-		{Record{Unit: GFLOPS, Threads: 1, Rate: Stats{Median: 50}}, 0.5, "fma/avx2/1t"},
-		{Record{Unit: GFLOPS, Threads: 2, Rate: Stats{Median: 50}}, 0.25, "fma/avx2/2t"},
-		{Record{Unit: GFLOPS, Threads: 4, Rate: Stats{Median: 50}}, 0, ""},
+		{Record{Unit: GFLOPS, Impl: "avx2", Threads: 1, Rate: Stats{Median: 50}}, 0.5, "fma/avx2/1t"},
+		{Record{Unit: GFLOPS, Impl: "avx2", Threads: 2, Rate: Stats{Median: 50}}, 0.25, "fma/avx2/2t"},
+		{Record{Unit: GFLOPS, Impl: "avx2", Threads: 4, Rate: Stats{Median: 50}}, 0, ""},
+		// No AVX-512 or scalar peak in this file: no fraction rather than the
+		// wrong tier's.
+		{Record{Unit: GFLOPS, Impl: "avx512", Threads: 1, Rate: Stats{Median: 50}}, 0, ""},
+		{Record{Unit: GFLOPS, Impl: "purego", Threads: 1, Rate: Stats{Median: 5}}, 0, ""},
 		{Record{Unit: GBps, Threads: 1, WorkingSet: 1000, Rate: Stats{Median: 50}}, 0.25, "copy/L1/1t"},
 		{Record{Unit: GBps, Threads: 1, WorkingSet: 100 << 10, Rate: Stats{Median: 50}}, 0.5, "copy/L2/1t"},
 		{Record{Unit: GBps, Threads: 1, WorkingSet: 1 << 30, Rate: Stats{Median: 10}}, 0.5, "copy/DRAM/1t"},
@@ -108,5 +148,23 @@ func TestFraction(t *testing.T) {
 		if frac != tc.frac || ref != tc.ref {
 			t.Errorf("Fraction(%+v) = %v, %q; want %v, %q", tc.r, frac, ref, tc.frac, tc.ref)
 		}
+	}
+}
+
+// TestFractionUnknownL3 checks that a working set past L2 gets no fraction
+// when no L3 level was measured (an unknown L3 may hold it: comparing it
+// with DRAM bandwidth gave fractions over 100%), and DRAM's when it is as
+// large as the DRAM set.
+func TestFractionUnknownL3(t *testing.T) {
+	p := Peak{Copy: []CopyPeak{
+		{Level: "L1", Bytes: 24 << 10, Fits: 48 << 10, Threads: 1, GBps: 400},
+		{Level: "L2", Bytes: 512 << 10, Fits: 1 << 20, Threads: 1, GBps: 100},
+		{Level: "DRAM", Bytes: 64 << 20, Threads: 1, GBps: 20},
+	}}
+	if f, ref := p.Fraction(&Record{Unit: GBps, Threads: 1, WorkingSet: 1536 << 10, Rate: Stats{Median: 46}}); f != 0 || ref != "" {
+		t.Errorf("1.5 MiB with L3 unknown: %v %q, want no fraction", f, ref)
+	}
+	if f, ref := p.Fraction(&Record{Unit: GBps, Threads: 1, WorkingSet: 128 << 20, Rate: Stats{Median: 10}}); f != 0.5 || ref != "copy/DRAM/1t" {
+		t.Errorf("128 MiB: %v %q", f, ref)
 	}
 }

@@ -196,7 +196,7 @@ var attnJobs freeList[attnJob]
 type attnScratch struct {
 	s, p, dp []float32 // attnBr×attnBc
 	add      []float32 // attnBc
-	m, l     []float32 // attnBr
+	m, l, mt []float32 // attnBr
 	d        []float32 // L (backward: rowsum(dO ∘ O) of one head)
 }
 
@@ -209,6 +209,7 @@ func (s *attnScratch) grow(L int) {
 	s.add = grow(s.add, attnBc)
 	s.m = grow(s.m, attnBr)
 	s.l = grow(s.l, attnBr)
+	s.mt = grow(s.mt, attnBr)
 	s.d = grow(s.d, L)
 }
 
@@ -416,10 +417,10 @@ func base(op AttentionOperand, n, h, t int) int {
 }
 
 // scores computes the score tile of query rows [i0, i0+rows) and keys
-// [j0, j0+w) of head nh into st (row stride attnBc): the Gemm chains
+// [j0, j0+cols) of head nh into s.s (row stride attnBc): the Gemm chains
 // acc = fma(q[l][c], k[s][c], acc), c = 0..DK-1 from +0, then
-// v = acc·scale (+ mask) or -Inf where masked. It returns nothing; the
-// caller reads st.
+// v = acc·scale (+ mask), or -Inf where masked; the NaN-ignoring max of each
+// row goes to s.mt.
 func (a *attnArgs) scores(w *workerScratch, s *attnScratch, nh, i0, rows, j0, cols int) {
 	sh := a.sh
 	n, h := nh/sh.H, nh%sh.H
@@ -432,11 +433,18 @@ func (a *attnArgs) scores(w *workerScratch, s *attnScratch, nh, i0, rows, j0, co
 			b: a.k.Data[base(a.k, n, h, j0):], ldb: a.k.RowStride,
 			c: st, ldc: attnBc}, &w.gemm, 0, rows, 0, cols)
 	}
-	ninf := float32(math.Inf(-1))
 	for r := 0; r < rows; r++ {
 		l := i0 + r
 		row := st[r*attnBc : r*attnBc+cols]
 		add := a.addend(s, n, nh, l, j0, cols)
+		lim := cols
+		if a.causal {
+			lim = max(attnLimit(l, a.off, sh.S)-j0, 0)
+		}
+		if a.ign == nil && a.kpb == nil {
+			s.mt[r] = a.b.attnScoreRow(row, add, a.scale, lim)
+			continue
+		}
 		var ign, kp []bool
 		if a.ign != nil {
 			ign = a.ign[nh*a.ignHS+l*a.ignRS+j0:][:cols]
@@ -444,21 +452,56 @@ func (a *attnArgs) scores(w *workerScratch, s *attnScratch, nh, i0, rows, j0, co
 		if a.kpb != nil {
 			kp = a.kpb[n*sh.S+j0:][:cols]
 		}
-		lim := cols
-		if a.causal {
-			lim = max(attnLimit(l, a.off, sh.S)-j0, 0)
-		}
-		scale := a.scale
-		for c, x := range row {
-			v := float32(x * scale)
-			if add != nil {
+		s.mt[r] = attnScoreRowBools(row, add, ign, kp, a.scale, lim)
+	}
+}
+
+// attnScoreRowGeneric is the canonical score row: v = x·scale (+ add) for
+// j < limit, -Inf beyond; it returns max v (NaN ignored, -Inf when none).
+func attnScoreRowGeneric(row, add []float32, scale float32, limit int) float32 {
+	return attnScoreRowBools(row, add, nil, nil, scale, limit)
+}
+
+// attnScoreRowBools is attnScoreRowGeneric with the boolean masks (true =
+// -Inf) of Ignore and KeyPadding; nil or empty slices mask nothing.
+func attnScoreRowBools(row, add []float32, ign, kp []bool, scale float32, limit int) float32 {
+	ninf := float32(math.Inf(-1))
+	m := ninf
+	for c, x := range row {
+		v := ninf
+		if c < limit && !(len(ign) > 0 && ign[c]) && !(len(kp) > 0 && kp[c]) {
+			v = float32(x * scale)
+			if len(add) > 0 {
 				v = v + add[c]
 			}
-			if c >= lim || (ign != nil && ign[c]) || (kp != nil && kp[c]) {
-				v = ninf
-			}
-			row[c] = v
 		}
+		row[c] = v
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
+// attnExpRowGeneric sets row[j] = exp(row[j] - m) and returns their sum32.
+func attnExpRowGeneric(row []float32, m float32) float32 {
+	var acc [32]float32
+	for j, v := range row {
+		e := exp32(v - m)
+		row[j] = e
+		acc[j&31] = acc[j&31] + e
+	}
+	return tree32(&acc)
+}
+
+// attnGradRowGeneric sets dp[j] = (p[j] * (dp[j] - d)) * scale: the
+// softmax backward of one row given d = rowsum(P ∘ dP).
+func attnGradRowGeneric(dp, p []float32, d, scale float32) {
+	p = p[:len(dp)]
+	for j, y := range p {
+		t := dp[j] - d
+		u := float32(y * t)
+		dp[j] = float32(u * scale)
 	}
 }
 
@@ -516,12 +559,7 @@ func (a *attnArgs) forwardTile(w *workerScratch, s *attnScratch, nh, qt int) {
 		for r := 0; r < rows; r++ {
 			row := s.s[r*attnBc : r*attnBc+cols]
 			prow := pt[r*attnBc : r*attnBc+cols]
-			mt := ninf
-			for _, v := range row {
-				if v > mt {
-					mt = v
-				}
-			}
+			mt := s.mt[r]
 			mold, mnew := m[r], m[r]
 			if mt > mold {
 				mnew = mt
@@ -531,11 +569,7 @@ func (a *attnArgs) forwardTile(w *workerScratch, s *attnScratch, nh, qt int) {
 				continue
 			}
 			alpha := exp32(mold - mnew)
-			for c, v := range row {
-				row[c] = v - mnew
-			}
-			b.exp(row, row)
-			rs := b.sum(row)
+			rs := b.attnExpRow(row, mnew)
 			lsum[r] = float32(lsum[r]*alpha) + rs
 			m[r] = mnew
 			if a.dropout {

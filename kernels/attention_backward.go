@@ -61,10 +61,7 @@ func (a *attnArgs) backwardHead(w *workerScratch, s *attnScratch, nh int) {
 					}
 					continue
 				}
-				for c, v := range row {
-					row[c] = v - m
-				}
-				b.exp(row, row)
+				b.attnExpRow(row, m)
 				b.scale(row, row, 1/st[2*(i0+r)+1])
 				if a.dropout {
 					a.dropoutRow(pd[r*attnBc:r*attnBc+cols], row, nh, i0+r, j0)
@@ -99,13 +96,7 @@ func (a *attnArgs) backwardHead(w *workerScratch, s *attnScratch, nh int) {
 				if a.dropout {
 					a.dropoutRow(dprow, dprow, nh, l, j0)
 				}
-				prow := s.s[r*attnBc : r*attnBc+cols]
-				dl := d[l]
-				for c, y := range prow {
-					t := dprow[c] - dl
-					u := float32(y * t)
-					dprow[c] = float32(u * scale)
-				}
+				b.attnGradRow(dprow, s.s[r*attnBc:r*attnBc+cols], d[l], scale)
 			}
 			if wantQ { // dQ[i] += dS·K
 				gemmBlock(&b.gemm, &gemmArgs{m: rows, n: sh.DK, k: cols, alpha: 1,

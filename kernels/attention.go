@@ -439,7 +439,7 @@ func (a *attnArgs) scores(w *workerScratch, s *attnScratch, nh, i0, rows, j0, co
 		add := a.addend(s, n, nh, l, j0, cols)
 		lim := cols
 		if a.causal {
-			lim = max(attnLimit(l, a.off, sh.S)-j0, 0)
+			lim = min(max(attnLimit(l, a.off, sh.S)-j0, 0), cols)
 		}
 		if a.ign == nil && a.kpb == nil {
 			s.mt[r] = a.b.attnScoreRow(row, add, a.scale, lim)
@@ -463,10 +463,16 @@ func attnScoreRowGeneric(row, add []float32, scale float32, limit int) float32 {
 }
 
 // attnScoreRowBools is attnScoreRowGeneric with the boolean masks (true =
-// -Inf) of Ignore and KeyPadding; nil or empty slices mask nothing.
+// -Inf) of Ignore and KeyPadding; nil or empty slices mask nothing. The max
+// uses the canonical 32-lane layout of Max (lane op m = (v > m) ? v : m,
+// tree keeping the lower lane on ties), so even the sign of a zero max is
+// fixed; NaN scores are skipped.
 func attnScoreRowBools(row, add []float32, ign, kp []bool, scale float32, limit int) float32 {
 	ninf := float32(math.Inf(-1))
-	m := ninf
+	var m [32]float32
+	for l := range m {
+		m[l] = ninf
+	}
 	for c, x := range row {
 		v := ninf
 		if c < limit && !(len(ign) > 0 && ign[c]) && !(len(kp) > 0 && kp[c]) {
@@ -476,11 +482,18 @@ func attnScoreRowBools(row, add []float32, ign, kp []bool, scale float32, limit 
 			}
 		}
 		row[c] = v
-		if v > m {
-			m = v
+		if v > m[c&31] {
+			m[c&31] = v
 		}
 	}
-	return m
+	for w := 16; w >= 1; w /= 2 {
+		for j := 0; j < w; j++ {
+			if m[j+w] > m[j] {
+				m[j] = m[j+w]
+			}
+		}
+	}
+	return m[0]
 }
 
 // attnExpRowGeneric sets row[j] = exp(row[j] - m) and returns their sum32.

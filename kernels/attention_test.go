@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"testing"
+
+	"github.com/simdformer/simdformer/internal/guard"
 )
 
 // attnCase is one attention problem: Q (N, L, qld), K and V (N, S, kld/vld)
@@ -592,6 +595,71 @@ func TestAttentionZeroAllocs(t *testing.T) {
 				t.Errorf("AttentionBackward (workers=%d): %v allocations", w, n)
 			}
 			restore()
+		}
+	})
+}
+
+// TestImplAttentionRows: the attention row entries of every SIMD backend
+// against the pure-Go ones, every tail, special values, every limit kind,
+// with and without the additive mask, in place, and at guard pages.
+func TestImplAttentionRows(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, b *impl) {
+		r := newRand(t)
+		for _, n := range rowSizes() {
+			for _, specials := range []bool{false, true} {
+				x := mixedData(r, n, 4, specials)
+				var zeros []float32
+				if n > 0 {
+					zeros = make([]float32, n)
+					zeros[r.IntN(n)] = float32(math.Copysign(0, -1)) // the sign of a zero max is fixed
+				}
+				for _, add := range [][]float32{nil, mixedData(r, n, 1, specials)} {
+					for _, limit := range []int{n, r.IntN(n + 1), 0} {
+						scale := []float32{1, 0.125, float32(r.Float64() * 3)}[r.IntN(3)]
+						for _, src := range [][]float32{x, zeros} {
+							got, want := clone(src), clone(src)
+							mg := b.attnScoreRow(got, add, scale, limit)
+							mw := generic.attnScoreRow(want, add, scale, limit)
+							requireBitsEqual(t, fmt.Sprintf("attnScoreRow n=%d limit=%d", n, limit), got, want)
+							requireSame(t, fmt.Sprintf("attnScoreRow max n=%d limit=%d", n, limit), mg, mw)
+						}
+					}
+				}
+				for _, m := range []float32{0, 3, float32(r.NormFloat64() * 4), float32(math.Inf(-1))} {
+					got, want := clone(x), clone(x)
+					sg, sw := b.attnExpRow(got, m), generic.attnExpRow(want, m)
+					requireBitsEqual(t, fmt.Sprintf("attnExpRow n=%d m=%v", n, m), got, want)
+					requireSame(t, fmt.Sprintf("attnExpRow sum n=%d m=%v", n, m), sg, sw)
+				}
+				p := mixedData(r, n, 1, specials)
+				d, scale := float32(r.NormFloat64()), float32(r.Float64()*2)
+				got, want := clone(x), clone(x)
+				b.attnGradRow(got, p, d, scale)
+				generic.attnGradRow(want, p, d, scale)
+				requireBitsEqual(t, fmt.Sprintf("attnGradRow n=%d", n), got, want)
+			}
+		}
+		if !guard.Protected {
+			return
+		}
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		for _, head := range []bool{false, true} {
+			f32 := guard.Float32s
+			if head {
+				f32 = guard.Float32sHead
+			}
+			for n := 0; n <= 70; n++ {
+				x, f1 := f32(n)
+				y, f2 := f32(n)
+				copy(x, mixedData(r, n, 2, false))
+				copy(y, mixedData(r, n, 2, false))
+				b.attnScoreRow(x, y, 0.5, n)
+				b.attnScoreRow(x, nil, 0.5, n/2)
+				b.attnExpRow(x, 1)
+				b.attnGradRow(x, y, 0.5, 2)
+				f1()
+				f2()
+			}
 		}
 	})
 }

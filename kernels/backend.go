@@ -52,7 +52,7 @@ type impl struct {
 	softmaxRow func(dst, src, mask []float32, ignore []bool, scale float32, limit int)
 	// dx = scale * y * (dy - dot(y, dy)) for one row.
 	softmaxBackwardRow func(dx, y, dy []float32, scale float32)
-	// Attention rows (attention.go): attnScoreRow sets row[j] = row[j]*scale
+	// Attention rows (attention.go; 0 <= limit <= len(row)): attnScoreRow sets row[j] = row[j]*scale
 	// (+ add[j] when len(add) > 0) for j < limit and -Inf for j >= limit,
 	// returning the NaN-ignoring max (-Inf when none); attnExpRow sets
 	// row[j] = exp(row[j] - m) and returns sum32(row); attnGradRow sets

@@ -76,6 +76,7 @@ func genAll(b *builder) {
 	genExpFamily(b)
 	genDropout(b)
 	genSoftmax(b)
+	genAttention(b)
 	genLayerNorm(b)
 	genGemm(b)
 }

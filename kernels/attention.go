@@ -201,6 +201,8 @@ var attnJobs freeList[attnJob]
 // attnScratch is one worker's tiles.
 type attnScratch struct {
 	s, p, dp []float32 // attnBr×attnBc
+	z        []float32 // attnBr×attnBc (backward with dropout: the keep multipliers)
+	ones     []float32 // attnBc ones
 	add      []float32 // attnBc
 	m, l, mt []float32 // attnBr
 	d        []float32 // L (backward: rowsum(dO ∘ O) of one head)
@@ -208,10 +210,19 @@ type attnScratch struct {
 
 var attnScratches freeList[attnScratch]
 
-func (s *attnScratch) grow(L int) {
+func (s *attnScratch) grow(L int, backward bool) {
+	if backward {
+		s.z = grow(s.z, attnBr*attnBc)
+	}
 	s.s = grow(s.s, attnBr*attnBc)
 	s.p = grow(s.p, attnBr*attnBc)
 	s.dp = grow(s.dp, attnBr*attnBc)
+	if len(s.ones) == 0 {
+		s.ones = make([]float32, attnBc)
+		for i := range s.ones {
+			s.ones[i] = 1
+		}
+	}
 	s.add = grow(s.add, attnBc)
 	s.m = grow(s.m, attnBr)
 	s.l = grow(s.l, attnBr)
@@ -400,7 +411,7 @@ func (a *attnJob) finish() { a.wg.Done() }
 
 func (a *attnJob) run(w *workerScratch) {
 	s := attnScratches.get()
-	s.grow(a.sh.L)
+	s.grow(a.sh.L, a.backward && a.dropout)
 	for {
 		t := int(a.next.Add(1) - 1)
 		if t >= a.tasks {

@@ -46,7 +46,9 @@ func (a *attnArgs) backwardHead(w *workerScratch, s *attnScratch, nh int) {
 				continue
 			}
 			a.scores(w, s, nh, i0, rows, j0, cols)
-			// P = exp(v - m) · (1/ℓ), and its dropped form.
+			// P = exp(v - m) · (1/ℓ), and its dropped form P·z, where the
+			// row z = dropout(1) (keep ? 1/(1-p) : 0) is hashed once for
+			// both uses: x·z has the bits of Dropout(x).
 			pd := s.s
 			if a.dropout {
 				pd = s.p
@@ -64,7 +66,9 @@ func (a *attnArgs) backwardHead(w *workerScratch, s *attnScratch, nh int) {
 				b.attnExpRow(row, m)
 				b.scale(row, row, 1/st[2*(i0+r)+1])
 				if a.dropout {
-					a.dropoutRow(pd[r*attnBc:r*attnBc+cols], row, nh, i0+r, j0)
+					z := s.z[r*attnBc : r*attnBc+cols]
+					a.dropoutRow(z, s.ones[:cols], nh, i0+r, j0)
+					b.mul(pd[r*attnBc:r*attnBc+cols], row, z)
 				}
 			}
 			doi := a.do.Data[base(a.do, n, h, i0):]
@@ -94,7 +98,7 @@ func (a *attnArgs) backwardHead(w *workerScratch, s *attnScratch, nh int) {
 					continue
 				}
 				if a.dropout {
-					a.dropoutRow(dprow, dprow, nh, l, j0)
+					b.mul(dprow, dprow, s.z[r*attnBc:r*attnBc+cols])
 				}
 				b.attnGradRow(dprow, s.s[r*attnBc:r*attnBc+cols], d[l], scale)
 			}

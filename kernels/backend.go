@@ -52,6 +52,14 @@ type impl struct {
 	softmaxRow func(dst, src, mask []float32, ignore []bool, scale float32, limit int)
 	// dx = scale * y * (dy - dot(y, dy)) for one row.
 	softmaxBackwardRow func(dx, y, dy []float32, scale float32)
+	// Attention rows (attention.go; 0 <= limit <= len(row)): attnScoreRow sets row[j] = row[j]*scale
+	// (+ add[j] when len(add) > 0) for j < limit and -Inf for j >= limit,
+	// returning the NaN-ignoring max (-Inf when none); attnExpRow sets
+	// row[j] = exp(row[j] - m) and returns sum32(row); attnGradRow sets
+	// dp[j] = (p[j] * (dp[j] - d)) * scale.
+	attnScoreRow func(row, add []float32, scale float32, limit int) float32
+	attnExpRow   func(row []float32, m float32) float32
+	attnGradRow  func(dp, p []float32, d, scale float32)
 	// One layernorm row. gamma may be nil (no affine); beta may be nil only
 	// when gamma is nil or when the layer has no bias.
 	layerNormRow func(dst, src, gamma, beta []float32, eps float32) (mean, rstd float32)

@@ -25,6 +25,9 @@ func setAVX2Rows(b *impl) {
 	b.dropoutMask = amd64.DropoutMaskAVX2
 	b.softmaxRow = amd64.SoftmaxRowAVX2
 	b.softmaxBackwardRow = amd64.SoftmaxBackwardRowAVX2
+	b.attnScoreRow = amd64.AttnScoreRowAVX2
+	b.attnExpRow = amd64.AttnExpRowAVX2
+	b.attnGradRow = amd64.AttnGradRowAVX2
 	b.layerNormRow = amd64.LayerNormRowAVX2
 	b.layerNormBackwardRow = amd64.LayerNormBackwardRowAVX2
 }
@@ -50,6 +53,9 @@ func setAVX512Rows(b *impl) {
 	b.dropoutMask = amd64.DropoutMaskAVX512
 	b.softmaxRow = amd64.SoftmaxRowAVX512
 	b.softmaxBackwardRow = amd64.SoftmaxBackwardRowAVX512
+	b.attnScoreRow = amd64.AttnScoreRowAVX512
+	b.attnExpRow = amd64.AttnExpRowAVX512
+	b.attnGradRow = amd64.AttnGradRowAVX512
 	b.layerNormRow = amd64.LayerNormRowAVX512
 	b.layerNormBackwardRow = amd64.LayerNormBackwardRowAVX512
 }

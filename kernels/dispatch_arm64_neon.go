@@ -28,6 +28,9 @@ func setNEON(b *impl) {
 	b.dropoutMask = arm64.DropoutMaskNEON
 	b.softmaxRow = arm64.SoftmaxRowNEON
 	b.softmaxBackwardRow = arm64.SoftmaxBackwardRowNEON
+	b.attnScoreRow = arm64.AttnScoreRowNEON
+	b.attnExpRow = arm64.AttnExpRowNEON
+	b.attnGradRow = arm64.AttnGradRowNEON
 	b.layerNormRow = arm64.LayerNormRowNEON
 	b.layerNormBackwardRow = arm64.LayerNormBackwardRowNEON
 }

@@ -14,6 +14,7 @@ var kernelNames = []string{
 	"dot", "sum", "max",
 	"dropout", "dropoutMask",
 	"softmaxRow", "softmaxBackwardRow",
+	"attnScoreRow", "attnExpRow", "attnGradRow",
 	"layerNormRow", "layerNormBackwardRow",
 }
 
@@ -46,6 +47,9 @@ func fillFrom(b, base *impl) {
 	took = orBase(took, "dropoutMask", &b.dropoutMask, base.dropoutMask, b.dropoutMask == nil)
 	took = orBase(took, "softmaxRow", &b.softmaxRow, base.softmaxRow, b.softmaxRow == nil)
 	took = orBase(took, "softmaxBackwardRow", &b.softmaxBackwardRow, base.softmaxBackwardRow, b.softmaxBackwardRow == nil)
+	took = orBase(took, "attnScoreRow", &b.attnScoreRow, base.attnScoreRow, b.attnScoreRow == nil)
+	took = orBase(took, "attnExpRow", &b.attnExpRow, base.attnExpRow, b.attnExpRow == nil)
+	took = orBase(took, "attnGradRow", &b.attnGradRow, base.attnGradRow, b.attnGradRow == nil)
 	took = orBase(took, "layerNormRow", &b.layerNormRow, base.layerNormRow, b.layerNormRow == nil)
 	took = orBase(took, "layerNormBackwardRow", &b.layerNormBackwardRow, base.layerNormBackwardRow, b.layerNormBackwardRow == nil)
 	if b != base {

@@ -25,6 +25,9 @@ var generic = impl{
 	dropoutMask:          dropoutMaskGeneric,
 	softmaxRow:           softmaxRowGeneric,
 	softmaxBackwardRow:   softmaxBackwardRowGeneric,
+	attnScoreRow:         attnScoreRowGeneric,
+	attnExpRow:           attnExpRowGeneric,
+	attnGradRow:          attnGradRowGeneric,
 	layerNormRow:         layerNormRowGeneric,
 	layerNormBackwardRow: layerNormBackwardRowGeneric,
 }

@@ -318,7 +318,7 @@ func TestOverflowValidExtremes(t *testing.T) {
 					}
 					wantDD[j] = float32(probs[j] * m)
 				}
-				requireBitsEqual(t, fmt.Sprintf("Softmax DropDst offset=%d", off), dd, wantDD)
+				requireBitsEqual(t, fmt.Sprintf("SoftmaxDropout drop offset=%d", off), dd, wantDD)
 			})
 		})
 	}

@@ -78,6 +78,7 @@ func genAll(b *builder) {
 	genExpFamily(b)
 	genDropout(b)
 	genSoftmax(b)
+	genAttention(b)
 	genLayerNorm(b)
 	genGemm(b)
 }

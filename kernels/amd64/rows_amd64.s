@@ -5147,6 +5147,568 @@ done_6:
 	VZEROUPPER
 	RET
 
+// func AttnScoreRowAVX2(row []float32, add []float32, scale float32, limit int) float32
+// Requires: AVX
+TEXT ·AttnScoreRowAVX2(SB), NOSPLIT, $0-68
+	MOVQ         row_len+8(FP), AX
+	MOVQ         limit+56(FP), CX
+	MOVQ         row_base+0(FP), DX
+	MOVQ         add_base+24(FP), BX
+	MOVQ         add_len+32(FP), SI
+	VBROADCASTSS scale+48(FP), Y0
+	VBROADCASTSS rows_ff800000<>+0(SB), Y1
+	VMOVAPS      Y1, Y2
+	VMOVAPS      Y1, Y3
+	VMOVAPS      Y1, Y4
+	VMOVAPS      Y1, Y5
+	TESTQ        SI, SI
+	JZ           noadd
+	XORQ         SI, SI
+
+loop_1:
+	MOVQ    CX, DI
+	SUBQ    SI, DI
+	CMPQ    DI, $0x00000020
+	JL      tail_2
+	VMOVUPS (DX)(SI*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMOVUPS (BX)(SI*4), Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, (DX)(SI*4)
+	VMAXPS  Y2, Y6, Y2
+	VMOVUPS 32(DX)(SI*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMOVUPS 32(BX)(SI*4), Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 32(DX)(SI*4)
+	VMAXPS  Y3, Y6, Y3
+	VMOVUPS 64(DX)(SI*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMOVUPS 64(BX)(SI*4), Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(DX)(SI*4)
+	VMAXPS  Y4, Y6, Y4
+	VMOVUPS 96(DX)(SI*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMOVUPS 96(BX)(SI*4), Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 96(DX)(SI*4)
+	VMAXPS  Y5, Y6, Y5
+	ADDQ    $0x00000020, SI
+	JMP     loop_1
+
+tail_2:
+	TESTQ      DI, DI
+	JLE        done_3
+	MOVQ       DI, R8
+	NEGQ       R8
+	LEAQ       rows_tail<>+0(SB), R9
+	VMOVDQU    128(R9)(R8*4), Y6
+	VMASKMOVPS (DX)(SI*4), Y6, Y7
+	VMULPS     Y0, Y7, Y7
+	VMASKMOVPS (BX)(SI*4), Y6, Y8
+	VADDPS     Y8, Y7, Y7
+	VBLENDVPS  Y6, Y7, Y1, Y7
+	VMASKMOVPS Y7, Y6, (DX)(SI*4)
+	VMAXPS     Y2, Y7, Y2
+	CMPQ       DI, $0x00000008
+	JLE        done_3
+	VMOVDQU    160(R9)(R8*4), Y6
+	VMASKMOVPS 32(DX)(SI*4), Y6, Y7
+	VMULPS     Y0, Y7, Y7
+	VMASKMOVPS 32(BX)(SI*4), Y6, Y8
+	VADDPS     Y8, Y7, Y7
+	VBLENDVPS  Y6, Y7, Y1, Y7
+	VMASKMOVPS Y7, Y6, 32(DX)(SI*4)
+	VMAXPS     Y3, Y7, Y3
+	CMPQ       DI, $0x00000010
+	JLE        done_3
+	VMOVDQU    192(R9)(R8*4), Y6
+	VMASKMOVPS 64(DX)(SI*4), Y6, Y7
+	VMULPS     Y0, Y7, Y7
+	VMASKMOVPS 64(BX)(SI*4), Y6, Y8
+	VADDPS     Y8, Y7, Y7
+	VBLENDVPS  Y6, Y7, Y1, Y7
+	VMASKMOVPS Y7, Y6, 64(DX)(SI*4)
+	VMAXPS     Y4, Y7, Y4
+	CMPQ       DI, $0x00000018
+	JLE        done_3
+	VMOVDQU    224(R9)(R8*4), Y6
+	VMASKMOVPS 96(DX)(SI*4), Y6, Y7
+	VMULPS     Y0, Y7, Y7
+	VMASKMOVPS 96(BX)(SI*4), Y6, Y0
+	VADDPS     Y0, Y7, Y7
+	VBLENDVPS  Y6, Y7, Y1, Y0
+	VMASKMOVPS Y0, Y6, 96(DX)(SI*4)
+	VMAXPS     Y5, Y0, Y5
+
+done_3:
+	JMP masked
+
+noadd:
+	XORQ SI, SI
+
+loop_4:
+	MOVQ    CX, BX
+	SUBQ    SI, BX
+	CMPQ    BX, $0x00000020
+	JL      tail_5
+	VMOVUPS (DX)(SI*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMOVUPS Y6, (DX)(SI*4)
+	VMAXPS  Y2, Y6, Y2
+	VMOVUPS 32(DX)(SI*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMOVUPS Y6, 32(DX)(SI*4)
+	VMAXPS  Y3, Y6, Y3
+	VMOVUPS 64(DX)(SI*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMOVUPS Y6, 64(DX)(SI*4)
+	VMAXPS  Y4, Y6, Y4
+	VMOVUPS 96(DX)(SI*4), Y6
+	VMULPS  Y0, Y6, Y6
+	VMOVUPS Y6, 96(DX)(SI*4)
+	VMAXPS  Y5, Y6, Y5
+	ADDQ    $0x00000020, SI
+	JMP     loop_4
+
+tail_5:
+	TESTQ      BX, BX
+	JLE        done_6
+	MOVQ       BX, DI
+	NEGQ       DI
+	LEAQ       rows_tail<>+0(SB), R8
+	VMOVDQU    128(R8)(DI*4), Y6
+	VMASKMOVPS (DX)(SI*4), Y6, Y7
+	VMULPS     Y0, Y7, Y7
+	VBLENDVPS  Y6, Y7, Y1, Y7
+	VMASKMOVPS Y7, Y6, (DX)(SI*4)
+	VMAXPS     Y2, Y7, Y2
+	CMPQ       BX, $0x00000008
+	JLE        done_6
+	VMOVDQU    160(R8)(DI*4), Y6
+	VMASKMOVPS 32(DX)(SI*4), Y6, Y7
+	VMULPS     Y0, Y7, Y7
+	VBLENDVPS  Y6, Y7, Y1, Y7
+	VMASKMOVPS Y7, Y6, 32(DX)(SI*4)
+	VMAXPS     Y3, Y7, Y3
+	CMPQ       BX, $0x00000010
+	JLE        done_6
+	VMOVDQU    192(R8)(DI*4), Y6
+	VMASKMOVPS 64(DX)(SI*4), Y6, Y7
+	VMULPS     Y0, Y7, Y7
+	VBLENDVPS  Y6, Y7, Y1, Y7
+	VMASKMOVPS Y7, Y6, 64(DX)(SI*4)
+	VMAXPS     Y4, Y7, Y4
+	CMPQ       BX, $0x00000018
+	JLE        done_6
+	VMOVDQU    224(R8)(DI*4), Y6
+	VMASKMOVPS 96(DX)(SI*4), Y6, Y7
+	VMULPS     Y0, Y7, Y7
+	VBLENDVPS  Y6, Y7, Y1, Y0
+	VMASKMOVPS Y0, Y6, 96(DX)(SI*4)
+	VMAXPS     Y5, Y0, Y5
+
+done_6:
+masked:
+	SUBQ CX, AX
+	JLE  ret
+	LEAQ (DX)(CX*4), CX
+	XORQ DX, DX
+
+loop_7:
+	MOVQ    AX, BX
+	SUBQ    DX, BX
+	CMPQ    BX, $0x00000020
+	JL      tail_8
+	VMOVUPS Y1, (CX)(DX*4)
+	VMOVUPS Y1, 32(CX)(DX*4)
+	VMOVUPS Y1, 64(CX)(DX*4)
+	VMOVUPS Y1, 96(CX)(DX*4)
+	ADDQ    $0x00000020, DX
+	JMP     loop_7
+
+tail_8:
+	TESTQ      BX, BX
+	JLE        done_9
+	MOVQ       BX, AX
+	NEGQ       AX
+	LEAQ       rows_tail<>+0(SB), SI
+	VMOVDQU    128(SI)(AX*4), Y0
+	VMASKMOVPS Y1, Y0, (CX)(DX*4)
+	CMPQ       BX, $0x00000008
+	JLE        done_9
+	VMOVDQU    160(SI)(AX*4), Y0
+	VMASKMOVPS Y1, Y0, 32(CX)(DX*4)
+	CMPQ       BX, $0x00000010
+	JLE        done_9
+	VMOVDQU    192(SI)(AX*4), Y0
+	VMASKMOVPS Y1, Y0, 64(CX)(DX*4)
+	CMPQ       BX, $0x00000018
+	JLE        done_9
+	VMOVDQU    224(SI)(AX*4), Y0
+	VMASKMOVPS Y1, Y0, 96(CX)(DX*4)
+
+done_9:
+ret:
+	VMAXPS       Y2, Y4, Y2
+	VMAXPS       Y3, Y5, Y3
+	VMAXPS       Y2, Y3, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VMAXPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VMAXPS       X0, X1, X0
+	VMOVSHDUP    X0, X1
+	VMAXSS       X0, X1, X0
+	VMOVSS       X0, ret+64(FP)
+	VZEROUPPER
+	RET
+
+// func AttnExpRowAVX2(row []float32, m float32) float32
+// Requires: AVX, AVX2, FMA3
+TEXT ·AttnExpRowAVX2(SB), NOSPLIT, $0-36
+	MOVQ         row_len+8(FP), AX
+	MOVQ         row_base+0(FP), CX
+	VBROADCASTSS m+24(FP), Y0
+	VBROADCASTSS rows_42b0c0a5<>+0(SB), Y1
+	VBROADCASTSS rows_c2aeac50<>+0(SB), Y2
+	VBROADCASTSS rows_4b400000<>+0(SB), Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	XORQ         DX, DX
+
+loop_1:
+	MOVQ         AX, BX
+	SUBQ         DX, BX
+	CMPQ         BX, $0x00000020
+	JL           tail_2
+	VMOVUPS      (CX)(DX*4), Y8
+	VSUBPS       Y0, Y8, Y8
+	VMOVAPS      Y3, Y10
+	VMINPS       Y8, Y1, Y9
+	VMAXPS       Y9, Y2, Y9
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y9, Y10
+	VSUBPS       Y3, Y10, Y11
+	VFMADD231PS  rows_bf318000<>+0(SB), Y11, Y9
+	VFMADD231PS  rows_395e8083<>+0(SB), Y11, Y9
+	VBROADCASTSS rows_39506967<>+0(SB), Y12
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3c088908<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3f000000<>+0(SB), Y9, Y12
+	VMULPS       Y9, Y9, Y11
+	VFMADD213PS  Y9, Y11, Y12
+	VADDPS       rows_3f800000<>+0(SB), Y12, Y12
+	VPSUBD       rows_4b3fff81<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VCMPPS       $0x01, Y2, Y8, Y8
+	VANDNPS      Y12, Y8, Y12
+	VMOVUPS      Y12, (CX)(DX*4)
+	VADDPS       Y12, Y4, Y4
+	VMOVUPS      32(CX)(DX*4), Y8
+	VSUBPS       Y0, Y8, Y8
+	VMOVAPS      Y3, Y10
+	VMINPS       Y8, Y1, Y9
+	VMAXPS       Y9, Y2, Y9
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y9, Y10
+	VSUBPS       Y3, Y10, Y11
+	VFMADD231PS  rows_bf318000<>+0(SB), Y11, Y9
+	VFMADD231PS  rows_395e8083<>+0(SB), Y11, Y9
+	VBROADCASTSS rows_39506967<>+0(SB), Y12
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3c088908<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3f000000<>+0(SB), Y9, Y12
+	VMULPS       Y9, Y9, Y11
+	VFMADD213PS  Y9, Y11, Y12
+	VADDPS       rows_3f800000<>+0(SB), Y12, Y12
+	VPSUBD       rows_4b3fff81<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VCMPPS       $0x01, Y2, Y8, Y8
+	VANDNPS      Y12, Y8, Y12
+	VMOVUPS      Y12, 32(CX)(DX*4)
+	VADDPS       Y12, Y5, Y5
+	VMOVUPS      64(CX)(DX*4), Y8
+	VSUBPS       Y0, Y8, Y8
+	VMOVAPS      Y3, Y10
+	VMINPS       Y8, Y1, Y9
+	VMAXPS       Y9, Y2, Y9
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y9, Y10
+	VSUBPS       Y3, Y10, Y11
+	VFMADD231PS  rows_bf318000<>+0(SB), Y11, Y9
+	VFMADD231PS  rows_395e8083<>+0(SB), Y11, Y9
+	VBROADCASTSS rows_39506967<>+0(SB), Y12
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3c088908<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3f000000<>+0(SB), Y9, Y12
+	VMULPS       Y9, Y9, Y11
+	VFMADD213PS  Y9, Y11, Y12
+	VADDPS       rows_3f800000<>+0(SB), Y12, Y12
+	VPSUBD       rows_4b3fff81<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VCMPPS       $0x01, Y2, Y8, Y8
+	VANDNPS      Y12, Y8, Y12
+	VMOVUPS      Y12, 64(CX)(DX*4)
+	VADDPS       Y12, Y6, Y6
+	VMOVUPS      96(CX)(DX*4), Y8
+	VSUBPS       Y0, Y8, Y8
+	VMOVAPS      Y3, Y10
+	VMINPS       Y8, Y1, Y9
+	VMAXPS       Y9, Y2, Y9
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y9, Y10
+	VSUBPS       Y3, Y10, Y11
+	VFMADD231PS  rows_bf318000<>+0(SB), Y11, Y9
+	VFMADD231PS  rows_395e8083<>+0(SB), Y11, Y9
+	VBROADCASTSS rows_39506967<>+0(SB), Y12
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3c088908<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y9, Y12
+	VFMADD213PS  rows_3f000000<>+0(SB), Y9, Y12
+	VMULPS       Y9, Y9, Y11
+	VFMADD213PS  Y9, Y11, Y12
+	VADDPS       rows_3f800000<>+0(SB), Y12, Y12
+	VPSUBD       rows_4b3fff81<>+0(SB), Y10, Y10
+	VPSLLD       $0x17, Y10, Y10
+	VMULPS       Y10, Y12, Y12
+	VCMPPS       $0x01, Y2, Y8, Y8
+	VANDNPS      Y12, Y8, Y12
+	VMOVUPS      Y12, 96(CX)(DX*4)
+	VADDPS       Y12, Y7, Y7
+	ADDQ         $0x00000020, DX
+	JMP          loop_1
+
+tail_2:
+	TESTQ        BX, BX
+	JLE          done_3
+	MOVQ         BX, AX
+	NEGQ         AX
+	LEAQ         rows_tail<>+0(SB), SI
+	VMOVDQU      128(SI)(AX*4), Y8
+	VMASKMOVPS   (CX)(DX*4), Y8, Y9
+	VSUBPS       Y0, Y9, Y9
+	VMOVAPS      Y3, Y11
+	VMINPS       Y9, Y1, Y10
+	VMAXPS       Y10, Y2, Y10
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y10, Y11
+	VSUBPS       Y3, Y11, Y12
+	VFMADD231PS  rows_bf318000<>+0(SB), Y12, Y10
+	VFMADD231PS  rows_395e8083<>+0(SB), Y12, Y10
+	VBROADCASTSS rows_39506967<>+0(SB), Y13
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y10, Y13
+	VFMADD213PS  rows_3c088908<>+0(SB), Y10, Y13
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y10, Y13
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y10, Y13
+	VFMADD213PS  rows_3f000000<>+0(SB), Y10, Y13
+	VMULPS       Y10, Y10, Y12
+	VFMADD213PS  Y10, Y12, Y13
+	VADDPS       rows_3f800000<>+0(SB), Y13, Y13
+	VPSUBD       rows_4b3fff81<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y13, Y13
+	VCMPPS       $0x01, Y2, Y9, Y9
+	VANDNPS      Y13, Y9, Y13
+	VMASKMOVPS   Y13, Y8, (CX)(DX*4)
+	VANDPS       Y8, Y13, Y13
+	VADDPS       Y13, Y4, Y4
+	CMPQ         BX, $0x00000008
+	JLE          done_3
+	VMOVDQU      160(SI)(AX*4), Y8
+	VMASKMOVPS   32(CX)(DX*4), Y8, Y9
+	VSUBPS       Y0, Y9, Y9
+	VMOVAPS      Y3, Y11
+	VMINPS       Y9, Y1, Y10
+	VMAXPS       Y10, Y2, Y10
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y10, Y11
+	VSUBPS       Y3, Y11, Y12
+	VFMADD231PS  rows_bf318000<>+0(SB), Y12, Y10
+	VFMADD231PS  rows_395e8083<>+0(SB), Y12, Y10
+	VBROADCASTSS rows_39506967<>+0(SB), Y13
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y10, Y13
+	VFMADD213PS  rows_3c088908<>+0(SB), Y10, Y13
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y10, Y13
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y10, Y13
+	VFMADD213PS  rows_3f000000<>+0(SB), Y10, Y13
+	VMULPS       Y10, Y10, Y12
+	VFMADD213PS  Y10, Y12, Y13
+	VADDPS       rows_3f800000<>+0(SB), Y13, Y13
+	VPSUBD       rows_4b3fff81<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y13, Y13
+	VCMPPS       $0x01, Y2, Y9, Y9
+	VANDNPS      Y13, Y9, Y13
+	VMASKMOVPS   Y13, Y8, 32(CX)(DX*4)
+	VANDPS       Y8, Y13, Y13
+	VADDPS       Y13, Y5, Y5
+	CMPQ         BX, $0x00000010
+	JLE          done_3
+	VMOVDQU      192(SI)(AX*4), Y8
+	VMASKMOVPS   64(CX)(DX*4), Y8, Y9
+	VSUBPS       Y0, Y9, Y9
+	VMOVAPS      Y3, Y11
+	VMINPS       Y9, Y1, Y10
+	VMAXPS       Y10, Y2, Y10
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y10, Y11
+	VSUBPS       Y3, Y11, Y12
+	VFMADD231PS  rows_bf318000<>+0(SB), Y12, Y10
+	VFMADD231PS  rows_395e8083<>+0(SB), Y12, Y10
+	VBROADCASTSS rows_39506967<>+0(SB), Y13
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y10, Y13
+	VFMADD213PS  rows_3c088908<>+0(SB), Y10, Y13
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y10, Y13
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y10, Y13
+	VFMADD213PS  rows_3f000000<>+0(SB), Y10, Y13
+	VMULPS       Y10, Y10, Y12
+	VFMADD213PS  Y10, Y12, Y13
+	VADDPS       rows_3f800000<>+0(SB), Y13, Y13
+	VPSUBD       rows_4b3fff81<>+0(SB), Y11, Y11
+	VPSLLD       $0x17, Y11, Y11
+	VMULPS       Y11, Y13, Y13
+	VCMPPS       $0x01, Y2, Y9, Y9
+	VANDNPS      Y13, Y9, Y13
+	VMASKMOVPS   Y13, Y8, 64(CX)(DX*4)
+	VANDPS       Y8, Y13, Y13
+	VADDPS       Y13, Y6, Y6
+	CMPQ         BX, $0x00000018
+	JLE          done_3
+	VMOVDQU      224(SI)(AX*4), Y8
+	VMASKMOVPS   96(CX)(DX*4), Y8, Y9
+	VSUBPS       Y0, Y9, Y9
+	VMOVAPS      Y3, Y0
+	VMINPS       Y9, Y1, Y1
+	VMAXPS       Y1, Y2, Y1
+	VFMADD231PS  rows_3fb8aa3b<>+0(SB), Y1, Y0
+	VSUBPS       Y3, Y0, Y3
+	VFMADD231PS  rows_bf318000<>+0(SB), Y3, Y1
+	VFMADD231PS  rows_395e8083<>+0(SB), Y3, Y1
+	VBROADCASTSS rows_39506967<>+0(SB), Y10
+	VFMADD213PS  rows_3ab743ce<>+0(SB), Y1, Y10
+	VFMADD213PS  rows_3c088908<>+0(SB), Y1, Y10
+	VFMADD213PS  rows_3d2aa9c1<>+0(SB), Y1, Y10
+	VFMADD213PS  rows_3e2aaaaa<>+0(SB), Y1, Y10
+	VFMADD213PS  rows_3f000000<>+0(SB), Y1, Y10
+	VMULPS       Y1, Y1, Y3
+	VFMADD213PS  Y1, Y3, Y10
+	VADDPS       rows_3f800000<>+0(SB), Y10, Y10
+	VPSUBD       rows_4b3fff81<>+0(SB), Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y0, Y10, Y10
+	VCMPPS       $0x01, Y2, Y9, Y0
+	VANDNPS      Y10, Y0, Y10
+	VMASKMOVPS   Y10, Y8, 96(CX)(DX*4)
+	VANDPS       Y8, Y10, Y10
+	VADDPS       Y10, Y7, Y7
+
+done_3:
+	VADDPS       Y6, Y4, Y4
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPS       X0, X4, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func AttnGradRowAVX2(dp []float32, p []float32, d float32, scale float32)
+// Requires: AVX
+TEXT ·AttnGradRowAVX2(SB), NOSPLIT, $0-56
+	MOVQ         dp_len+8(FP), AX
+	MOVQ         dp_base+0(FP), CX
+	MOVQ         p_base+24(FP), DX
+	VBROADCASTSS d+48(FP), Y0
+	VBROADCASTSS scale+52(FP), Y1
+	XORQ         BX, BX
+
+loop_1:
+	MOVQ    AX, SI
+	SUBQ    BX, SI
+	CMPQ    SI, $0x00000020
+	JL      tail_2
+	VMOVUPS (CX)(BX*4), Y2
+	VSUBPS  Y0, Y2, Y2
+	VMOVUPS (DX)(BX*4), Y3
+	VMULPS  Y3, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, (CX)(BX*4)
+	VMOVUPS 32(CX)(BX*4), Y2
+	VSUBPS  Y0, Y2, Y2
+	VMOVUPS 32(DX)(BX*4), Y3
+	VMULPS  Y3, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 32(CX)(BX*4)
+	VMOVUPS 64(CX)(BX*4), Y2
+	VSUBPS  Y0, Y2, Y2
+	VMOVUPS 64(DX)(BX*4), Y3
+	VMULPS  Y3, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 64(CX)(BX*4)
+	VMOVUPS 96(CX)(BX*4), Y2
+	VSUBPS  Y0, Y2, Y2
+	VMOVUPS 96(DX)(BX*4), Y3
+	VMULPS  Y3, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS Y2, 96(CX)(BX*4)
+	ADDQ    $0x00000020, BX
+	JMP     loop_1
+
+tail_2:
+	TESTQ      SI, SI
+	JLE        done_3
+	MOVQ       SI, AX
+	NEGQ       AX
+	LEAQ       rows_tail<>+0(SB), DI
+	VMOVDQU    128(DI)(AX*4), Y2
+	VMASKMOVPS (CX)(BX*4), Y2, Y3
+	VSUBPS     Y0, Y3, Y3
+	VMASKMOVPS (DX)(BX*4), Y2, Y4
+	VMULPS     Y4, Y3, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS Y3, Y2, (CX)(BX*4)
+	CMPQ       SI, $0x00000008
+	JLE        done_3
+	VMOVDQU    160(DI)(AX*4), Y2
+	VMASKMOVPS 32(CX)(BX*4), Y2, Y3
+	VSUBPS     Y0, Y3, Y3
+	VMASKMOVPS 32(DX)(BX*4), Y2, Y4
+	VMULPS     Y4, Y3, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS Y3, Y2, 32(CX)(BX*4)
+	CMPQ       SI, $0x00000010
+	JLE        done_3
+	VMOVDQU    192(DI)(AX*4), Y2
+	VMASKMOVPS 64(CX)(BX*4), Y2, Y3
+	VSUBPS     Y0, Y3, Y3
+	VMASKMOVPS 64(DX)(BX*4), Y2, Y4
+	VMULPS     Y4, Y3, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS Y3, Y2, 64(CX)(BX*4)
+	CMPQ       SI, $0x00000018
+	JLE        done_3
+	VMOVDQU    224(DI)(AX*4), Y2
+	VMASKMOVPS 96(CX)(BX*4), Y2, Y3
+	VSUBPS     Y0, Y3, Y3
+	VMASKMOVPS 96(DX)(BX*4), Y2, Y0
+	VMULPS     Y0, Y3, Y3
+	VMULPS     Y1, Y3, Y3
+	VMASKMOVPS Y3, Y2, 96(CX)(BX*4)
+
+done_3:
+	VZEROUPPER
+	RET
+
 // func LayerNormRowAVX2(dst []float32, src []float32, gamma []float32, beta []float32, eps float32) (mean float32, rstd float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·LayerNormRowAVX2(SB), NOSPLIT, $0-112
@@ -10329,6 +10891,429 @@ tail_5:
 	VMOVUPS   Z2, K1, 192(DX)(DI*4)
 
 done_6:
+	VZEROUPPER
+	RET
+
+// func AttnScoreRowAVX512(row []float32, add []float32, scale float32, limit int) float32
+// Requires: AVX, AVX512F
+TEXT ·AttnScoreRowAVX512(SB), NOSPLIT, $0-68
+	MOVQ         row_len+8(FP), AX
+	MOVQ         limit+56(FP), DX
+	MOVQ         row_base+0(FP), BX
+	MOVQ         add_base+24(FP), SI
+	MOVQ         add_len+32(FP), CX
+	VBROADCASTSS scale+48(FP), Z0
+	VBROADCASTSS rows_ff800000<>+0(SB), Z1
+	VMOVAPS      Z1, Z2
+	VMOVAPS      Z1, Z3
+	TESTQ        CX, CX
+	JZ           noadd
+	XORQ         DI, DI
+
+loop_1:
+	MOVQ    DX, R8
+	SUBQ    DI, R8
+	CMPQ    R8, $0x00000020
+	JL      tail_2
+	VMOVUPS (BX)(DI*4), Z4
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS (SI)(DI*4), Z5
+	VADDPS  Z5, Z4, Z4
+	VMOVUPS Z4, (BX)(DI*4)
+	VMAXPS  Z2, Z4, Z2
+	VMOVUPS 64(BX)(DI*4), Z4
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS 64(SI)(DI*4), Z5
+	VADDPS  Z5, Z4, Z4
+	VMOVUPS Z4, 64(BX)(DI*4)
+	VMAXPS  Z3, Z4, Z3
+	ADDQ    $0x00000020, DI
+	JMP     loop_1
+
+tail_2:
+	TESTQ     R8, R8
+	JLE       done_3
+	MOVQ      R8, CX
+	MOVQ      $-1, R9
+	SHLQ      CL, R9
+	NOTQ      R9
+	KMOVW     R9, K1
+	VMOVUPS.Z (BX)(DI*4), K1, Z4
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS.Z (SI)(DI*4), K1, Z5
+	VADDPS    Z5, Z4, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z4, K1, Z5
+	VMOVUPS   Z5, K1, (BX)(DI*4)
+	VMAXPS    Z2, Z5, Z2
+	CMPQ      R8, $0x00000010
+	JLE       done_3
+	SHRQ      $0x10, R9
+	KMOVW     R9, K1
+	VMOVUPS.Z 64(BX)(DI*4), K1, Z4
+	VMULPS    Z0, Z4, Z4
+	VMOVUPS.Z 64(SI)(DI*4), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVAPS   Z1, Z0
+	VMOVAPS   Z4, K1, Z0
+	VMOVUPS   Z0, K1, 64(BX)(DI*4)
+	VMAXPS    Z3, Z0, Z3
+
+done_3:
+	JMP masked
+
+noadd:
+	XORQ DI, DI
+
+loop_4:
+	MOVQ    DX, SI
+	SUBQ    DI, SI
+	CMPQ    SI, $0x00000020
+	JL      tail_5
+	VMOVUPS (BX)(DI*4), Z4
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, (BX)(DI*4)
+	VMAXPS  Z2, Z4, Z2
+	VMOVUPS 64(BX)(DI*4), Z4
+	VMULPS  Z0, Z4, Z4
+	VMOVUPS Z4, 64(BX)(DI*4)
+	VMAXPS  Z3, Z4, Z3
+	ADDQ    $0x00000020, DI
+	JMP     loop_4
+
+tail_5:
+	TESTQ     SI, SI
+	JLE       done_6
+	MOVQ      SI, CX
+	MOVQ      $-1, R8
+	SHLQ      CL, R8
+	NOTQ      R8
+	KMOVW     R8, K1
+	VMOVUPS.Z (BX)(DI*4), K1, Z4
+	VMULPS    Z0, Z4, Z4
+	VMOVAPS   Z1, Z5
+	VMOVAPS   Z4, K1, Z5
+	VMOVUPS   Z5, K1, (BX)(DI*4)
+	VMAXPS    Z2, Z5, Z2
+	CMPQ      SI, $0x00000010
+	JLE       done_6
+	SHRQ      $0x10, R8
+	KMOVW     R8, K1
+	VMOVUPS.Z 64(BX)(DI*4), K1, Z4
+	VMULPS    Z0, Z4, Z4
+	VMOVAPS   Z1, Z0
+	VMOVAPS   Z4, K1, Z0
+	VMOVUPS   Z0, K1, 64(BX)(DI*4)
+	VMAXPS    Z3, Z0, Z3
+
+done_6:
+masked:
+	SUBQ DX, AX
+	JLE  ret
+	LEAQ (BX)(DX*4), DX
+	XORQ BX, BX
+
+loop_7:
+	MOVQ    AX, SI
+	SUBQ    BX, SI
+	CMPQ    SI, $0x00000040
+	JL      tail_8
+	VMOVUPS Z1, (DX)(BX*4)
+	VMOVUPS Z1, 64(DX)(BX*4)
+	VMOVUPS Z1, 128(DX)(BX*4)
+	VMOVUPS Z1, 192(DX)(BX*4)
+	ADDQ    $0x00000040, BX
+	JMP     loop_7
+
+tail_8:
+	TESTQ   SI, SI
+	JLE     done_9
+	MOVQ    SI, CX
+	MOVQ    $-1, AX
+	SHLQ    CL, AX
+	NOTQ    AX
+	KMOVW   AX, K1
+	VMOVUPS Z1, K1, (DX)(BX*4)
+	CMPQ    SI, $0x00000010
+	JLE     done_9
+	SHRQ    $0x10, AX
+	KMOVW   AX, K1
+	VMOVUPS Z1, K1, 64(DX)(BX*4)
+	CMPQ    SI, $0x00000020
+	JLE     done_9
+	SHRQ    $0x10, AX
+	KMOVW   AX, K1
+	VMOVUPS Z1, K1, 128(DX)(BX*4)
+	CMPQ    SI, $0x00000030
+	JLE     done_9
+	SHRQ    $0x10, AX
+	KMOVW   AX, K1
+	VMOVUPS Z1, K1, 192(DX)(BX*4)
+
+done_9:
+ret:
+	VMAXPS        Z2, Z3, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VMAXPS        Y2, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VMAXPS        X0, X1, X0
+	VMOVHLPS      X0, X0, X1
+	VMAXPS        X0, X1, X0
+	VMOVSHDUP     X0, X1
+	VMAXSS        X0, X1, X0
+	VMOVSS        X0, ret+64(FP)
+	VZEROUPPER
+	RET
+
+// func AttnExpRowAVX512(row []float32, m float32) float32
+// Requires: AVX, AVX512F
+TEXT ·AttnExpRowAVX512(SB), NOSPLIT, $0-36
+	MOVQ         row_len+8(FP), CX
+	MOVQ         row_base+0(FP), AX
+	VBROADCASTSS m+24(FP), Z0
+	VBROADCASTSS rows_42b0c0a5<>+0(SB), Z1
+	VBROADCASTSS rows_c2aeac50<>+0(SB), Z2
+	VBROADCASTSS rows_3fb8aa3b<>+0(SB), Z3
+	VBROADCASTSS rows_4b400000<>+0(SB), Z4
+	VBROADCASTSS rows_bf318000<>+0(SB), Z5
+	VBROADCASTSS rows_395e8083<>+0(SB), Z6
+	VBROADCASTSS rows_39506967<>+0(SB), Z7
+	VBROADCASTSS rows_3ab743ce<>+0(SB), Z8
+	VBROADCASTSS rows_3c088908<>+0(SB), Z9
+	VBROADCASTSS rows_3d2aa9c1<>+0(SB), Z10
+	VBROADCASTSS rows_3e2aaaaa<>+0(SB), Z11
+	VBROADCASTSS rows_3f000000<>+0(SB), Z12
+	VBROADCASTSS rows_3f800000<>+0(SB), Z13
+	VBROADCASTSS rows_4b3fff81<>+0(SB), Z14
+	VPXORD       Z15, Z15, Z15
+	VPXORD       Z16, Z16, Z16
+	XORQ         DX, DX
+
+loop_1:
+	MOVQ        CX, BX
+	SUBQ        DX, BX
+	CMPQ        BX, $0x00000020
+	JL          tail_2
+	VMOVUPS     (AX)(DX*4), Z17
+	VSUBPS      Z0, Z17, Z17
+	VMOVUPS     64(AX)(DX*4), Z18
+	VSUBPS      Z0, Z18, Z18
+	VMOVAPS     Z4, Z21
+	VMOVAPS     Z4, Z22
+	VMINPS      Z17, Z1, Z19
+	VMINPS      Z18, Z1, Z20
+	VMAXPS      Z19, Z2, Z19
+	VMAXPS      Z20, Z2, Z20
+	VFMADD231PS Z3, Z19, Z21
+	VFMADD231PS Z3, Z20, Z22
+	VSUBPS      Z4, Z21, Z23
+	VSUBPS      Z4, Z22, Z24
+	VFMADD231PS Z5, Z23, Z19
+	VFMADD231PS Z5, Z24, Z20
+	VFMADD231PS Z6, Z23, Z19
+	VFMADD231PS Z6, Z24, Z20
+	VMOVAPS     Z7, Z25
+	VMOVAPS     Z7, Z26
+	VFMADD213PS Z8, Z19, Z25
+	VFMADD213PS Z8, Z20, Z26
+	VFMADD213PS Z9, Z19, Z25
+	VFMADD213PS Z9, Z20, Z26
+	VFMADD213PS Z10, Z19, Z25
+	VFMADD213PS Z10, Z20, Z26
+	VFMADD213PS Z11, Z19, Z25
+	VFMADD213PS Z11, Z20, Z26
+	VFMADD213PS Z12, Z19, Z25
+	VFMADD213PS Z12, Z20, Z26
+	VMULPS      Z19, Z19, Z23
+	VMULPS      Z20, Z20, Z24
+	VFMADD213PS Z19, Z23, Z25
+	VFMADD213PS Z20, Z24, Z26
+	VADDPS      Z13, Z25, Z25
+	VADDPS      Z13, Z26, Z26
+	VPSUBD      Z14, Z21, Z21
+	VPSLLD      $0x17, Z21, Z21
+	VPSUBD      Z14, Z22, Z22
+	VPSLLD      $0x17, Z22, Z22
+	VMULPS      Z21, Z25, Z25
+	VMULPS      Z22, Z26, Z26
+	VCMPPS      $0x05, Z2, Z17, K1
+	VMOVAPS.Z   Z25, K1, Z25
+	VCMPPS      $0x05, Z2, Z18, K1
+	VMOVAPS.Z   Z26, K1, Z26
+	VMOVUPS     Z25, (AX)(DX*4)
+	VADDPS      Z25, Z15, Z15
+	VMOVUPS     Z26, 64(AX)(DX*4)
+	VADDPS      Z26, Z16, Z16
+	ADDQ        $0x00000020, DX
+	JMP         loop_1
+
+tail_2:
+	TESTQ       BX, BX
+	JLE         done_3
+	MOVQ        BX, CX
+	MOVQ        $-1, SI
+	SHLQ        CL, SI
+	NOTQ        SI
+	KMOVW       SI, K1
+	VMOVUPS.Z   (AX)(DX*4), K1, Z17
+	VSUBPS      Z0, Z17, Z17
+	VMOVAPS     Z4, Z19
+	VMINPS      Z17, Z1, Z18
+	VMAXPS      Z18, Z2, Z18
+	VFMADD231PS Z3, Z18, Z19
+	VSUBPS      Z4, Z19, Z20
+	VFMADD231PS Z5, Z20, Z18
+	VFMADD231PS Z6, Z20, Z18
+	VMOVAPS     Z7, Z21
+	VFMADD213PS Z8, Z18, Z21
+	VFMADD213PS Z9, Z18, Z21
+	VFMADD213PS Z10, Z18, Z21
+	VFMADD213PS Z11, Z18, Z21
+	VFMADD213PS Z12, Z18, Z21
+	VMULPS      Z18, Z18, Z20
+	VFMADD213PS Z18, Z20, Z21
+	VADDPS      Z13, Z21, Z21
+	VPSUBD      Z14, Z19, Z19
+	VPSLLD      $0x17, Z19, Z19
+	VMULPS      Z19, Z21, Z21
+	VCMPPS      $0x05, Z2, Z17, K2
+	VMOVAPS.Z   Z21, K2, Z21
+	VMOVUPS     Z21, K1, (AX)(DX*4)
+	VMOVAPS.Z   Z21, K1, Z21
+	VADDPS      Z21, Z15, Z15
+	CMPQ        BX, $0x00000010
+	JLE         done_3
+	SHRQ        $0x10, SI
+	KMOVW       SI, K1
+	VMOVUPS.Z   64(AX)(DX*4), K1, Z17
+	VSUBPS      Z0, Z17, Z17
+	VMOVAPS     Z4, Z0
+	VMINPS      Z17, Z1, Z1
+	VMAXPS      Z1, Z2, Z1
+	VFMADD231PS Z3, Z1, Z0
+	VSUBPS      Z4, Z0, Z3
+	VFMADD231PS Z5, Z3, Z1
+	VFMADD231PS Z6, Z3, Z1
+	VMOVAPS     Z7, Z3
+	VFMADD213PS Z8, Z1, Z3
+	VFMADD213PS Z9, Z1, Z3
+	VFMADD213PS Z10, Z1, Z3
+	VFMADD213PS Z11, Z1, Z3
+	VFMADD213PS Z12, Z1, Z3
+	VMULPS      Z1, Z1, Z4
+	VFMADD213PS Z1, Z4, Z3
+	VADDPS      Z13, Z3, Z3
+	VPSUBD      Z14, Z0, Z0
+	VPSLLD      $0x17, Z0, Z0
+	VMULPS      Z0, Z3, Z3
+	VCMPPS      $0x05, Z2, Z17, K2
+	VMOVAPS.Z   Z3, K2, Z3
+	VMOVUPS     Z3, K1, 64(AX)(DX*4)
+	VMOVAPS.Z   Z3, K1, Z3
+	VADDPS      Z3, Z16, Z16
+
+done_3:
+	VADDPS        Z16, Z15, Z15
+	VEXTRACTF64X4 $0x01, Z15, Y0
+	VADDPS        Y0, Y15, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func AttnGradRowAVX512(dp []float32, p []float32, d float32, scale float32)
+// Requires: AVX, AVX512F
+TEXT ·AttnGradRowAVX512(SB), NOSPLIT, $0-56
+	MOVQ         dp_len+8(FP), CX
+	MOVQ         dp_base+0(FP), AX
+	MOVQ         p_base+24(FP), DX
+	VBROADCASTSS d+48(FP), Z0
+	VBROADCASTSS scale+52(FP), Z1
+	XORQ         BX, BX
+
+loop_1:
+	MOVQ    CX, SI
+	SUBQ    BX, SI
+	CMPQ    SI, $0x00000040
+	JL      tail_2
+	VMOVUPS (AX)(BX*4), Z2
+	VSUBPS  Z0, Z2, Z2
+	VMOVUPS (DX)(BX*4), Z3
+	VMULPS  Z3, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, (AX)(BX*4)
+	VMOVUPS 64(AX)(BX*4), Z2
+	VSUBPS  Z0, Z2, Z2
+	VMOVUPS 64(DX)(BX*4), Z3
+	VMULPS  Z3, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, 64(AX)(BX*4)
+	VMOVUPS 128(AX)(BX*4), Z2
+	VSUBPS  Z0, Z2, Z2
+	VMOVUPS 128(DX)(BX*4), Z3
+	VMULPS  Z3, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, 128(AX)(BX*4)
+	VMOVUPS 192(AX)(BX*4), Z2
+	VSUBPS  Z0, Z2, Z2
+	VMOVUPS 192(DX)(BX*4), Z3
+	VMULPS  Z3, Z2, Z2
+	VMULPS  Z1, Z2, Z2
+	VMOVUPS Z2, 192(AX)(BX*4)
+	ADDQ    $0x00000040, BX
+	JMP     loop_1
+
+tail_2:
+	TESTQ     SI, SI
+	JLE       done_3
+	MOVQ      SI, CX
+	MOVQ      $-1, DI
+	SHLQ      CL, DI
+	NOTQ      DI
+	KMOVW     DI, K1
+	VMOVUPS.Z (AX)(BX*4), K1, Z2
+	VSUBPS    Z0, Z2, Z2
+	VMOVUPS.Z (DX)(BX*4), K1, Z3
+	VMULPS    Z3, Z2, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, (AX)(BX*4)
+	CMPQ      SI, $0x00000010
+	JLE       done_3
+	SHRQ      $0x10, DI
+	KMOVW     DI, K1
+	VMOVUPS.Z 64(AX)(BX*4), K1, Z2
+	VSUBPS    Z0, Z2, Z2
+	VMOVUPS.Z 64(DX)(BX*4), K1, Z3
+	VMULPS    Z3, Z2, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, 64(AX)(BX*4)
+	CMPQ      SI, $0x00000020
+	JLE       done_3
+	SHRQ      $0x10, DI
+	KMOVW     DI, K1
+	VMOVUPS.Z 128(AX)(BX*4), K1, Z2
+	VSUBPS    Z0, Z2, Z2
+	VMOVUPS.Z 128(DX)(BX*4), K1, Z3
+	VMULPS    Z3, Z2, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, 128(AX)(BX*4)
+	CMPQ      SI, $0x00000030
+	JLE       done_3
+	SHRQ      $0x10, DI
+	KMOVW     DI, K1
+	VMOVUPS.Z 192(AX)(BX*4), K1, Z2
+	VSUBPS    Z0, Z2, Z2
+	VMOVUPS.Z 192(DX)(BX*4), K1, Z0
+	VMULPS    Z0, Z2, Z2
+	VMULPS    Z1, Z2, Z2
+	VMOVUPS   Z2, K1, 192(AX)(BX*4)
+
+done_3:
 	VZEROUPPER
 	RET
 

@@ -106,6 +106,26 @@ func SoftmaxRowAVX2(dst []float32, src []float32, mask []float32, ignore []bool,
 //go:noescape
 func SoftmaxBackwardRowAVX2(dx []float32, y []float32, dy []float32, scale float32)
 
+// AttnScoreRowAVX2 sets row[j] = row[j]*scale (+ add[j] when len(add) > 0) for
+// j < limit and -Inf for limit <= j < len(row), and returns the max by the
+// canonical 32-lane layout (NaN skipped, -Inf when none)
+// (kernels/attention.go, attnScoreRowGeneric).
+//
+//go:noescape
+func AttnScoreRowAVX2(row []float32, add []float32, scale float32, limit int) float32
+
+// AttnExpRowAVX2 sets row[j] = exp(row[j] - m) (the canonical exp) and returns
+// sum32(row) (kernels/attention.go, attnExpRowGeneric).
+//
+//go:noescape
+func AttnExpRowAVX2(row []float32, m float32) float32
+
+// AttnGradRowAVX2 sets dp[j] = (p[j] * (dp[j] - d)) * scale over len(dp)
+// elements (kernels/attention.go, attnGradRowGeneric).
+//
+//go:noescape
+func AttnGradRowAVX2(dp []float32, p []float32, d float32, scale float32)
+
 // LayerNormRowAVX2 normalizes one row (kernels/layernorm.go,
 // layerNormRowGeneric): mean = sum32(x)/n, var = dot32(x-mean, x-mean)/n, rstd
 // = 1/sqrt(var+eps), dst = t or t*gamma or fma(t, gamma, beta) with t =
@@ -222,6 +242,26 @@ func SoftmaxRowAVX512(dst []float32, src []float32, mask []float32, ignore []boo
 //
 //go:noescape
 func SoftmaxBackwardRowAVX512(dx []float32, y []float32, dy []float32, scale float32)
+
+// AttnScoreRowAVX512 sets row[j] = row[j]*scale (+ add[j] when len(add) > 0)
+// for j < limit and -Inf for limit <= j < len(row), and returns the max by the
+// canonical 32-lane layout (NaN skipped, -Inf when none)
+// (kernels/attention.go, attnScoreRowGeneric).
+//
+//go:noescape
+func AttnScoreRowAVX512(row []float32, add []float32, scale float32, limit int) float32
+
+// AttnExpRowAVX512 sets row[j] = exp(row[j] - m) (the canonical exp) and
+// returns sum32(row) (kernels/attention.go, attnExpRowGeneric).
+//
+//go:noescape
+func AttnExpRowAVX512(row []float32, m float32) float32
+
+// AttnGradRowAVX512 sets dp[j] = (p[j] * (dp[j] - d)) * scale over len(dp)
+// elements (kernels/attention.go, attnGradRowGeneric).
+//
+//go:noescape
+func AttnGradRowAVX512(dp []float32, p []float32, d float32, scale float32)
 
 // LayerNormRowAVX512 normalizes one row (kernels/layernorm.go,
 // layerNormRowGeneric): mean = sum32(x)/n, var = dot32(x-mean, x-mean)/n, rstd

@@ -3667,6 +3667,739 @@ one_6:
 done_7:
 	RET
 
+// func AttnScoreRowNEON(row, add []float32, scale float32, limit int) float32
+TEXT ·AttnScoreRowNEON(SB), NOSPLIT, $128-68
+	MOVD row_base+0(FP), R0
+	MOVD add_base+24(FP), R2
+	MOVD limit+56(FP), R4
+	MOVD row_len+8(FP), R5
+	MOVD add_len+32(FP), R6
+	MOVD $scratch-128(SP), R8
+	SUB R4, R5, R10
+	FMOVS scale+48(FP), F12
+	VDUP V12.S[0], V12.S4
+	MOVW $0xff800000, R16
+	VDUP R16, V13.S4
+	VMOV V13.B16, V16.B16
+	VMOV V13.B16, V17.B16
+	VMOV V13.B16, V18.B16
+	VMOV V13.B16, V19.B16
+	VMOV V13.B16, V20.B16
+	VMOV V13.B16, V21.B16
+	VMOV V13.B16, V22.B16
+	VMOV V13.B16, V23.B16
+	CBZ R6, noadd_1
+
+red_3:
+	CMP $32, R4
+	BLT rvec_4
+	FMOVQ 0(R0), F0
+	FMOVQ 16(R0), F3
+	FMOVQ 32(R0), F6
+	FMOVQ 48(R0), F9
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2cdc63 // fmul v3.4s, v3.4s, v12.4s
+	WORD $0x6e2cdcc6 // fmul v6.4s, v6.4s, v12.4s
+	WORD $0x6e2cdd29 // fmul v9.4s, v9.4s, v12.4s
+	FMOVQ 0(R2), F1
+	FMOVQ 16(R2), F4
+	FMOVQ 32(R2), F7
+	FMOVQ 48(R2), F10
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	WORD $0x4e27d4c6 // fadd v6.4s, v6.4s, v7.4s
+	WORD $0x4e2ad529 // fadd v9.4s, v9.4s, v10.4s
+	FMOVQ F0, 0(R0)
+	FMOVQ F3, 16(R0)
+	FMOVQ F6, 32(R0)
+	FMOVQ F9, 48(R0)
+	WORD $0x6eb0e402 // fcmgt v2.4s, v0.4s, v16.4s
+	WORD $0x6eb1e465 // fcmgt v5.4s, v3.4s, v17.4s
+	WORD $0x6eb2e4c8 // fcmgt v8.4s, v6.4s, v18.4s
+	WORD $0x6eb3e52b // fcmgt v11.4s, v9.4s, v19.4s
+	VBIT V2.B16, V0.B16, V16.B16
+	VBIT V5.B16, V3.B16, V17.B16
+	VBIT V8.B16, V6.B16, V18.B16
+	VBIT V11.B16, V9.B16, V19.B16
+	FMOVQ 64(R0), F0
+	FMOVQ 80(R0), F3
+	FMOVQ 96(R0), F6
+	FMOVQ 112(R0), F9
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2cdc63 // fmul v3.4s, v3.4s, v12.4s
+	WORD $0x6e2cdcc6 // fmul v6.4s, v6.4s, v12.4s
+	WORD $0x6e2cdd29 // fmul v9.4s, v9.4s, v12.4s
+	FMOVQ 64(R2), F1
+	FMOVQ 80(R2), F4
+	FMOVQ 96(R2), F7
+	FMOVQ 112(R2), F10
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	WORD $0x4e27d4c6 // fadd v6.4s, v6.4s, v7.4s
+	WORD $0x4e2ad529 // fadd v9.4s, v9.4s, v10.4s
+	FMOVQ F0, 64(R0)
+	FMOVQ F3, 80(R0)
+	FMOVQ F6, 96(R0)
+	FMOVQ F9, 112(R0)
+	WORD $0x6eb4e402 // fcmgt v2.4s, v0.4s, v20.4s
+	WORD $0x6eb5e465 // fcmgt v5.4s, v3.4s, v21.4s
+	WORD $0x6eb6e4c8 // fcmgt v8.4s, v6.4s, v22.4s
+	WORD $0x6eb7e52b // fcmgt v11.4s, v9.4s, v23.4s
+	VBIT V2.B16, V0.B16, V20.B16
+	VBIT V5.B16, V3.B16, V21.B16
+	VBIT V8.B16, V6.B16, V22.B16
+	VBIT V11.B16, V9.B16, V23.B16
+	ADD $128, R0
+	ADD $128, R2
+	SUB $32, R4
+	B red_3
+
+rvec_4:
+	FSTPQ (F16, F17), 0(R8)
+	FSTPQ (F18, F19), 32(R8)
+	FSTPQ (F20, F21), 64(R8)
+	FSTPQ (F22, F23), 96(R8)
+	MOVD R8, R9
+
+rvec_4a:
+	CMP $4, R4
+	BLT rone_5
+	FMOVQ 0(R9), F24
+	FMOVQ 0(R0), F0
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVQ 0(R2), F1
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 0(R0)
+	WORD $0x6eb8e402 // fcmgt v2.4s, v0.4s, v24.4s
+	VBIT V2.B16, V0.B16, V24.B16
+	FMOVQ F24, 0(R9)
+	ADD $16, R9
+	ADD $16, R0
+	ADD $16, R2
+	SUB $4, R4
+	B rvec_4a
+
+rone_5:
+	CBZ R4, rdone_6
+	FMOVS 0(R9), F24
+	FMOVS 0(R0), F0
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVS 0(R2), F1
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	FMOVS F0, 0(R0)
+	WORD $0x6eb8e402 // fcmgt v2.4s, v0.4s, v24.4s
+	VBIT V2.B16, V0.B16, V24.B16
+	FMOVS F24, 0(R9)
+	ADD $4, R9
+	ADD $4, R0
+	ADD $4, R2
+	SUB $1, R4
+	B rone_5
+
+rdone_6:
+	FLDPQ 0(R8), (F16, F17)
+	FLDPQ 32(R8), (F18, F19)
+	FLDPQ 64(R8), (F20, F21)
+	FLDPQ 96(R8), (F22, F23)
+	B p1done_2
+
+noadd_1:
+
+red_7:
+	CMP $32, R4
+	BLT rvec_8
+	FMOVQ 0(R0), F0
+	FMOVQ 16(R0), F3
+	FMOVQ 32(R0), F6
+	FMOVQ 48(R0), F9
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2cdc63 // fmul v3.4s, v3.4s, v12.4s
+	WORD $0x6e2cdcc6 // fmul v6.4s, v6.4s, v12.4s
+	WORD $0x6e2cdd29 // fmul v9.4s, v9.4s, v12.4s
+	FMOVQ F0, 0(R0)
+	FMOVQ F3, 16(R0)
+	FMOVQ F6, 32(R0)
+	FMOVQ F9, 48(R0)
+	WORD $0x6eb0e401 // fcmgt v1.4s, v0.4s, v16.4s
+	WORD $0x6eb1e464 // fcmgt v4.4s, v3.4s, v17.4s
+	WORD $0x6eb2e4c7 // fcmgt v7.4s, v6.4s, v18.4s
+	WORD $0x6eb3e52a // fcmgt v10.4s, v9.4s, v19.4s
+	VBIT V1.B16, V0.B16, V16.B16
+	VBIT V4.B16, V3.B16, V17.B16
+	VBIT V7.B16, V6.B16, V18.B16
+	VBIT V10.B16, V9.B16, V19.B16
+	FMOVQ 64(R0), F0
+	FMOVQ 80(R0), F3
+	FMOVQ 96(R0), F6
+	FMOVQ 112(R0), F9
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x6e2cdc63 // fmul v3.4s, v3.4s, v12.4s
+	WORD $0x6e2cdcc6 // fmul v6.4s, v6.4s, v12.4s
+	WORD $0x6e2cdd29 // fmul v9.4s, v9.4s, v12.4s
+	FMOVQ F0, 64(R0)
+	FMOVQ F3, 80(R0)
+	FMOVQ F6, 96(R0)
+	FMOVQ F9, 112(R0)
+	WORD $0x6eb4e401 // fcmgt v1.4s, v0.4s, v20.4s
+	WORD $0x6eb5e464 // fcmgt v4.4s, v3.4s, v21.4s
+	WORD $0x6eb6e4c7 // fcmgt v7.4s, v6.4s, v22.4s
+	WORD $0x6eb7e52a // fcmgt v10.4s, v9.4s, v23.4s
+	VBIT V1.B16, V0.B16, V20.B16
+	VBIT V4.B16, V3.B16, V21.B16
+	VBIT V7.B16, V6.B16, V22.B16
+	VBIT V10.B16, V9.B16, V23.B16
+	ADD $128, R0
+	SUB $32, R4
+	B red_7
+
+rvec_8:
+	FSTPQ (F16, F17), 0(R8)
+	FSTPQ (F18, F19), 32(R8)
+	FSTPQ (F20, F21), 64(R8)
+	FSTPQ (F22, F23), 96(R8)
+	MOVD R8, R9
+
+rvec_8a:
+	CMP $4, R4
+	BLT rone_9
+	FMOVQ 0(R9), F24
+	FMOVQ 0(R0), F0
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVQ F0, 0(R0)
+	WORD $0x6eb8e401 // fcmgt v1.4s, v0.4s, v24.4s
+	VBIT V1.B16, V0.B16, V24.B16
+	FMOVQ F24, 0(R9)
+	ADD $16, R9
+	ADD $16, R0
+	SUB $4, R4
+	B rvec_8a
+
+rone_9:
+	CBZ R4, rdone_10
+	FMOVS 0(R9), F24
+	FMOVS 0(R0), F0
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	FMOVS F0, 0(R0)
+	WORD $0x6eb8e401 // fcmgt v1.4s, v0.4s, v24.4s
+	VBIT V1.B16, V0.B16, V24.B16
+	FMOVS F24, 0(R9)
+	ADD $4, R9
+	ADD $4, R0
+	SUB $1, R4
+	B rone_9
+
+rdone_10:
+	FLDPQ 0(R8), (F16, F17)
+	FLDPQ 32(R8), (F18, F19)
+	FLDPQ 64(R8), (F20, F21)
+	FLDPQ 96(R8), (F22, F23)
+
+p1done_2:
+
+loop_14:
+	CMP $16, R10
+	BLT vec_11
+	FMOVQ F13, 0(R0)
+	FMOVQ F13, 16(R0)
+	FMOVQ F13, 32(R0)
+	FMOVQ F13, 48(R0)
+	ADD $64, R0
+	SUB $16, R10
+	B loop_14
+
+vec_11:
+	CMP $4, R10
+	BLT one_12
+	FMOVQ F13, 0(R0)
+	ADD $16, R0
+	SUB $4, R10
+	B vec_11
+
+one_12:
+	CBZ R10, done_13
+	FMOVS F13, 0(R0)
+	ADD $4, R0
+	SUB $1, R10
+	B one_12
+
+done_13:
+	WORD $0x6eb0e69c // fcmgt v28.4s, v20.4s, v16.4s
+	VBIT V28.B16, V20.B16, V16.B16
+	WORD $0x6eb1e6bc // fcmgt v28.4s, v21.4s, v17.4s
+	VBIT V28.B16, V21.B16, V17.B16
+	WORD $0x6eb2e6dc // fcmgt v28.4s, v22.4s, v18.4s
+	VBIT V28.B16, V22.B16, V18.B16
+	WORD $0x6eb3e6fc // fcmgt v28.4s, v23.4s, v19.4s
+	VBIT V28.B16, V23.B16, V19.B16
+	WORD $0x6eb0e65c // fcmgt v28.4s, v18.4s, v16.4s
+	VBIT V28.B16, V18.B16, V16.B16
+	WORD $0x6eb1e67c // fcmgt v28.4s, v19.4s, v17.4s
+	VBIT V28.B16, V19.B16, V17.B16
+	WORD $0x6eb0e63c // fcmgt v28.4s, v17.4s, v16.4s
+	VBIT V28.B16, V17.B16, V16.B16
+	VEXT $8, V16.B16, V16.B16, V27.B16
+	WORD $0x6eb0e77c // fcmgt v28.4s, v27.4s, v16.4s
+	VBIT V28.B16, V27.B16, V16.B16
+	VEXT $4, V16.B16, V16.B16, V27.B16
+	WORD $0x6eb0e77c // fcmgt v28.4s, v27.4s, v16.4s
+	VBIT V28.B16, V27.B16, V16.B16
+	FMOVS F16, ret+64(FP)
+	RET
+
+// func AttnExpRowNEON(row []float32, m float32) float32
+TEXT ·AttnExpRowNEON(SB), NOSPLIT, $128-36
+	MOVD row_base+0(FP), R0
+	MOVD row_len+8(FP), R11
+	MOVD $scratch-128(SP), R8
+	FMOVS m+24(FP), F12
+	VDUP V12.S[0], V12.S4
+	MOVW $0x42b0c0a5, R16
+	VDUP R16, V25.S4
+	MOVW $0xc2aeac50, R16
+	VDUP R16, V26.S4
+	MOVW $0x4b400000, R16
+	VDUP R16, V27.S4
+	MOVW $0x3f800000, R16
+	VDUP R16, V28.S4
+	MOVW $0x4b3fff81, R16
+	VDUP R16, V29.S4
+	MOVD $ExpNEON_k0<>(SB), R16
+	FMOVQ 0(R16), F30
+	FMOVQ 16(R16), F31
+	FMOVQ 32(R16), F13
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+
+red_1:
+	CMP $32, R11
+	BLT rvec_2
+	FMOVQ 0(R0), F0
+	FMOVQ 16(R0), F6
+	WORD $0x4eacd400 // fsub v0.4s, v0.4s, v12.4s
+	WORD $0x4eacd4c6 // fsub v6.4s, v6.4s, v12.4s
+	WORD $0x4eb9f402 // fmin v2.4s, v0.4s, v25.4s
+	WORD $0x4eb9f4c8 // fmin v8.4s, v6.4s, v25.4s
+	WORD $0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	WORD $0x4e3af508 // fmax v8.4s, v8.4s, v26.4s
+	VMOV V27.B16, V3.B16
+	VMOV V27.B16, V9.B16
+	WORD $0x4f9e1043 // fmla v3.4s, v2.4s, v30.s[0]
+	WORD $0x4f9e1109 // fmla v9.4s, v8.4s, v30.s[0]
+	WORD $0x4ebbd464 // fsub v4.4s, v3.4s, v27.4s
+	WORD $0x4ebbd52a // fsub v10.4s, v9.4s, v27.4s
+	WORD $0x4fbe1082 // fmla v2.4s, v4.4s, v30.s[1]
+	WORD $0x4fbe1148 // fmla v8.4s, v10.4s, v30.s[1]
+	WORD $0x4f9e1882 // fmla v2.4s, v4.4s, v30.s[2]
+	WORD $0x4f9e1948 // fmla v8.4s, v10.4s, v30.s[2]
+	VDUP V31.S[0], V5.S4
+	VDUP V31.S[0], V11.S4
+	WORD $0x4fbe1845 // fmla v5.4s, v2.4s, v30.s[3]
+	WORD $0x4fbe190b // fmla v11.4s, v8.4s, v30.s[3]
+	VDUP V31.S[1], V4.S4
+	VDUP V31.S[1], V10.S4
+	VFMLA V2.S4, V5.S4, V4.S4
+	VFMLA V8.S4, V11.S4, V10.S4
+	VDUP V31.S[2], V5.S4
+	VDUP V31.S[2], V11.S4
+	VFMLA V2.S4, V4.S4, V5.S4
+	VFMLA V8.S4, V10.S4, V11.S4
+	VDUP V31.S[3], V4.S4
+	VDUP V31.S[3], V10.S4
+	VFMLA V2.S4, V5.S4, V4.S4
+	VFMLA V8.S4, V11.S4, V10.S4
+	VDUP V13.S[0], V5.S4
+	VDUP V13.S[0], V11.S4
+	VFMLA V2.S4, V4.S4, V5.S4
+	VFMLA V8.S4, V10.S4, V11.S4
+	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
+	WORD $0x6e28dd0a // fmul v10.4s, v8.4s, v8.4s
+	VMOV V2.B16, V1.B16
+	VMOV V8.B16, V7.B16
+	VFMLA V4.S4, V5.S4, V1.S4
+	VFMLA V10.S4, V11.S4, V7.S4
+	WORD $0x4e3cd421 // fadd v1.4s, v1.4s, v28.4s
+	WORD $0x4e3cd4e7 // fadd v7.4s, v7.4s, v28.4s
+	VSUB V29.S4, V3.S4, V4.S4
+	VSUB V29.S4, V9.S4, V10.S4
+	VSHL $23, V4.S4, V4.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e24dc21 // fmul v1.4s, v1.4s, v4.4s
+	WORD $0x6e2adce7 // fmul v7.4s, v7.4s, v10.4s
+	WORD $0x6ea0e744 // fcmgt v4.4s, v26.4s, v0.4s
+	WORD $0x6ea6e74a // fcmgt v10.4s, v26.4s, v6.4s
+	WORD $0x4e641c21 // bic v1.16b, v1.16b, v4.16b
+	WORD $0x4e6a1ce7 // bic v7.16b, v7.16b, v10.16b
+	FMOVQ F1, 0(R0)
+	FMOVQ F7, 16(R0)
+	WORD $0x4e21d610 // fadd v16.4s, v16.4s, v1.4s
+	WORD $0x4e27d631 // fadd v17.4s, v17.4s, v7.4s
+	FMOVQ 32(R0), F0
+	FMOVQ 48(R0), F6
+	WORD $0x4eacd400 // fsub v0.4s, v0.4s, v12.4s
+	WORD $0x4eacd4c6 // fsub v6.4s, v6.4s, v12.4s
+	WORD $0x4eb9f402 // fmin v2.4s, v0.4s, v25.4s
+	WORD $0x4eb9f4c8 // fmin v8.4s, v6.4s, v25.4s
+	WORD $0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	WORD $0x4e3af508 // fmax v8.4s, v8.4s, v26.4s
+	VMOV V27.B16, V3.B16
+	VMOV V27.B16, V9.B16
+	WORD $0x4f9e1043 // fmla v3.4s, v2.4s, v30.s[0]
+	WORD $0x4f9e1109 // fmla v9.4s, v8.4s, v30.s[0]
+	WORD $0x4ebbd464 // fsub v4.4s, v3.4s, v27.4s
+	WORD $0x4ebbd52a // fsub v10.4s, v9.4s, v27.4s
+	WORD $0x4fbe1082 // fmla v2.4s, v4.4s, v30.s[1]
+	WORD $0x4fbe1148 // fmla v8.4s, v10.4s, v30.s[1]
+	WORD $0x4f9e1882 // fmla v2.4s, v4.4s, v30.s[2]
+	WORD $0x4f9e1948 // fmla v8.4s, v10.4s, v30.s[2]
+	VDUP V31.S[0], V5.S4
+	VDUP V31.S[0], V11.S4
+	WORD $0x4fbe1845 // fmla v5.4s, v2.4s, v30.s[3]
+	WORD $0x4fbe190b // fmla v11.4s, v8.4s, v30.s[3]
+	VDUP V31.S[1], V4.S4
+	VDUP V31.S[1], V10.S4
+	VFMLA V2.S4, V5.S4, V4.S4
+	VFMLA V8.S4, V11.S4, V10.S4
+	VDUP V31.S[2], V5.S4
+	VDUP V31.S[2], V11.S4
+	VFMLA V2.S4, V4.S4, V5.S4
+	VFMLA V8.S4, V10.S4, V11.S4
+	VDUP V31.S[3], V4.S4
+	VDUP V31.S[3], V10.S4
+	VFMLA V2.S4, V5.S4, V4.S4
+	VFMLA V8.S4, V11.S4, V10.S4
+	VDUP V13.S[0], V5.S4
+	VDUP V13.S[0], V11.S4
+	VFMLA V2.S4, V4.S4, V5.S4
+	VFMLA V8.S4, V10.S4, V11.S4
+	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
+	WORD $0x6e28dd0a // fmul v10.4s, v8.4s, v8.4s
+	VMOV V2.B16, V1.B16
+	VMOV V8.B16, V7.B16
+	VFMLA V4.S4, V5.S4, V1.S4
+	VFMLA V10.S4, V11.S4, V7.S4
+	WORD $0x4e3cd421 // fadd v1.4s, v1.4s, v28.4s
+	WORD $0x4e3cd4e7 // fadd v7.4s, v7.4s, v28.4s
+	VSUB V29.S4, V3.S4, V4.S4
+	VSUB V29.S4, V9.S4, V10.S4
+	VSHL $23, V4.S4, V4.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e24dc21 // fmul v1.4s, v1.4s, v4.4s
+	WORD $0x6e2adce7 // fmul v7.4s, v7.4s, v10.4s
+	WORD $0x6ea0e744 // fcmgt v4.4s, v26.4s, v0.4s
+	WORD $0x6ea6e74a // fcmgt v10.4s, v26.4s, v6.4s
+	WORD $0x4e641c21 // bic v1.16b, v1.16b, v4.16b
+	WORD $0x4e6a1ce7 // bic v7.16b, v7.16b, v10.16b
+	FMOVQ F1, 32(R0)
+	FMOVQ F7, 48(R0)
+	WORD $0x4e21d652 // fadd v18.4s, v18.4s, v1.4s
+	WORD $0x4e27d673 // fadd v19.4s, v19.4s, v7.4s
+	FMOVQ 64(R0), F0
+	FMOVQ 80(R0), F6
+	WORD $0x4eacd400 // fsub v0.4s, v0.4s, v12.4s
+	WORD $0x4eacd4c6 // fsub v6.4s, v6.4s, v12.4s
+	WORD $0x4eb9f402 // fmin v2.4s, v0.4s, v25.4s
+	WORD $0x4eb9f4c8 // fmin v8.4s, v6.4s, v25.4s
+	WORD $0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	WORD $0x4e3af508 // fmax v8.4s, v8.4s, v26.4s
+	VMOV V27.B16, V3.B16
+	VMOV V27.B16, V9.B16
+	WORD $0x4f9e1043 // fmla v3.4s, v2.4s, v30.s[0]
+	WORD $0x4f9e1109 // fmla v9.4s, v8.4s, v30.s[0]
+	WORD $0x4ebbd464 // fsub v4.4s, v3.4s, v27.4s
+	WORD $0x4ebbd52a // fsub v10.4s, v9.4s, v27.4s
+	WORD $0x4fbe1082 // fmla v2.4s, v4.4s, v30.s[1]
+	WORD $0x4fbe1148 // fmla v8.4s, v10.4s, v30.s[1]
+	WORD $0x4f9e1882 // fmla v2.4s, v4.4s, v30.s[2]
+	WORD $0x4f9e1948 // fmla v8.4s, v10.4s, v30.s[2]
+	VDUP V31.S[0], V5.S4
+	VDUP V31.S[0], V11.S4
+	WORD $0x4fbe1845 // fmla v5.4s, v2.4s, v30.s[3]
+	WORD $0x4fbe190b // fmla v11.4s, v8.4s, v30.s[3]
+	VDUP V31.S[1], V4.S4
+	VDUP V31.S[1], V10.S4
+	VFMLA V2.S4, V5.S4, V4.S4
+	VFMLA V8.S4, V11.S4, V10.S4
+	VDUP V31.S[2], V5.S4
+	VDUP V31.S[2], V11.S4
+	VFMLA V2.S4, V4.S4, V5.S4
+	VFMLA V8.S4, V10.S4, V11.S4
+	VDUP V31.S[3], V4.S4
+	VDUP V31.S[3], V10.S4
+	VFMLA V2.S4, V5.S4, V4.S4
+	VFMLA V8.S4, V11.S4, V10.S4
+	VDUP V13.S[0], V5.S4
+	VDUP V13.S[0], V11.S4
+	VFMLA V2.S4, V4.S4, V5.S4
+	VFMLA V8.S4, V10.S4, V11.S4
+	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
+	WORD $0x6e28dd0a // fmul v10.4s, v8.4s, v8.4s
+	VMOV V2.B16, V1.B16
+	VMOV V8.B16, V7.B16
+	VFMLA V4.S4, V5.S4, V1.S4
+	VFMLA V10.S4, V11.S4, V7.S4
+	WORD $0x4e3cd421 // fadd v1.4s, v1.4s, v28.4s
+	WORD $0x4e3cd4e7 // fadd v7.4s, v7.4s, v28.4s
+	VSUB V29.S4, V3.S4, V4.S4
+	VSUB V29.S4, V9.S4, V10.S4
+	VSHL $23, V4.S4, V4.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e24dc21 // fmul v1.4s, v1.4s, v4.4s
+	WORD $0x6e2adce7 // fmul v7.4s, v7.4s, v10.4s
+	WORD $0x6ea0e744 // fcmgt v4.4s, v26.4s, v0.4s
+	WORD $0x6ea6e74a // fcmgt v10.4s, v26.4s, v6.4s
+	WORD $0x4e641c21 // bic v1.16b, v1.16b, v4.16b
+	WORD $0x4e6a1ce7 // bic v7.16b, v7.16b, v10.16b
+	FMOVQ F1, 64(R0)
+	FMOVQ F7, 80(R0)
+	WORD $0x4e21d694 // fadd v20.4s, v20.4s, v1.4s
+	WORD $0x4e27d6b5 // fadd v21.4s, v21.4s, v7.4s
+	FMOVQ 96(R0), F0
+	FMOVQ 112(R0), F6
+	WORD $0x4eacd400 // fsub v0.4s, v0.4s, v12.4s
+	WORD $0x4eacd4c6 // fsub v6.4s, v6.4s, v12.4s
+	WORD $0x4eb9f402 // fmin v2.4s, v0.4s, v25.4s
+	WORD $0x4eb9f4c8 // fmin v8.4s, v6.4s, v25.4s
+	WORD $0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	WORD $0x4e3af508 // fmax v8.4s, v8.4s, v26.4s
+	VMOV V27.B16, V3.B16
+	VMOV V27.B16, V9.B16
+	WORD $0x4f9e1043 // fmla v3.4s, v2.4s, v30.s[0]
+	WORD $0x4f9e1109 // fmla v9.4s, v8.4s, v30.s[0]
+	WORD $0x4ebbd464 // fsub v4.4s, v3.4s, v27.4s
+	WORD $0x4ebbd52a // fsub v10.4s, v9.4s, v27.4s
+	WORD $0x4fbe1082 // fmla v2.4s, v4.4s, v30.s[1]
+	WORD $0x4fbe1148 // fmla v8.4s, v10.4s, v30.s[1]
+	WORD $0x4f9e1882 // fmla v2.4s, v4.4s, v30.s[2]
+	WORD $0x4f9e1948 // fmla v8.4s, v10.4s, v30.s[2]
+	VDUP V31.S[0], V5.S4
+	VDUP V31.S[0], V11.S4
+	WORD $0x4fbe1845 // fmla v5.4s, v2.4s, v30.s[3]
+	WORD $0x4fbe190b // fmla v11.4s, v8.4s, v30.s[3]
+	VDUP V31.S[1], V4.S4
+	VDUP V31.S[1], V10.S4
+	VFMLA V2.S4, V5.S4, V4.S4
+	VFMLA V8.S4, V11.S4, V10.S4
+	VDUP V31.S[2], V5.S4
+	VDUP V31.S[2], V11.S4
+	VFMLA V2.S4, V4.S4, V5.S4
+	VFMLA V8.S4, V10.S4, V11.S4
+	VDUP V31.S[3], V4.S4
+	VDUP V31.S[3], V10.S4
+	VFMLA V2.S4, V5.S4, V4.S4
+	VFMLA V8.S4, V11.S4, V10.S4
+	VDUP V13.S[0], V5.S4
+	VDUP V13.S[0], V11.S4
+	VFMLA V2.S4, V4.S4, V5.S4
+	VFMLA V8.S4, V10.S4, V11.S4
+	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
+	WORD $0x6e28dd0a // fmul v10.4s, v8.4s, v8.4s
+	VMOV V2.B16, V1.B16
+	VMOV V8.B16, V7.B16
+	VFMLA V4.S4, V5.S4, V1.S4
+	VFMLA V10.S4, V11.S4, V7.S4
+	WORD $0x4e3cd421 // fadd v1.4s, v1.4s, v28.4s
+	WORD $0x4e3cd4e7 // fadd v7.4s, v7.4s, v28.4s
+	VSUB V29.S4, V3.S4, V4.S4
+	VSUB V29.S4, V9.S4, V10.S4
+	VSHL $23, V4.S4, V4.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e24dc21 // fmul v1.4s, v1.4s, v4.4s
+	WORD $0x6e2adce7 // fmul v7.4s, v7.4s, v10.4s
+	WORD $0x6ea0e744 // fcmgt v4.4s, v26.4s, v0.4s
+	WORD $0x6ea6e74a // fcmgt v10.4s, v26.4s, v6.4s
+	WORD $0x4e641c21 // bic v1.16b, v1.16b, v4.16b
+	WORD $0x4e6a1ce7 // bic v7.16b, v7.16b, v10.16b
+	FMOVQ F1, 96(R0)
+	FMOVQ F7, 112(R0)
+	WORD $0x4e21d6d6 // fadd v22.4s, v22.4s, v1.4s
+	WORD $0x4e27d6f7 // fadd v23.4s, v23.4s, v7.4s
+	ADD $128, R0
+	SUB $32, R11
+	B red_1
+
+rvec_2:
+	FSTPQ (F16, F17), 0(R8)
+	FSTPQ (F18, F19), 32(R8)
+	FSTPQ (F20, F21), 64(R8)
+	FSTPQ (F22, F23), 96(R8)
+	MOVD R8, R9
+
+rvec_2a:
+	CMP $4, R11
+	BLT rone_3
+	FMOVQ 0(R9), F24
+	FMOVQ 0(R0), F0
+	WORD $0x4eacd400 // fsub v0.4s, v0.4s, v12.4s
+	WORD $0x4eb9f402 // fmin v2.4s, v0.4s, v25.4s
+	WORD $0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VMOV V27.B16, V3.B16
+	WORD $0x4f9e1043 // fmla v3.4s, v2.4s, v30.s[0]
+	WORD $0x4ebbd464 // fsub v4.4s, v3.4s, v27.4s
+	WORD $0x4fbe1082 // fmla v2.4s, v4.4s, v30.s[1]
+	WORD $0x4f9e1882 // fmla v2.4s, v4.4s, v30.s[2]
+	VDUP V31.S[0], V5.S4
+	WORD $0x4fbe1845 // fmla v5.4s, v2.4s, v30.s[3]
+	VDUP V31.S[1], V4.S4
+	VFMLA V2.S4, V5.S4, V4.S4
+	VDUP V31.S[2], V5.S4
+	VFMLA V2.S4, V4.S4, V5.S4
+	VDUP V31.S[3], V4.S4
+	VFMLA V2.S4, V5.S4, V4.S4
+	VDUP V13.S[0], V5.S4
+	VFMLA V2.S4, V4.S4, V5.S4
+	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V4.S4, V5.S4, V1.S4
+	WORD $0x4e3cd421 // fadd v1.4s, v1.4s, v28.4s
+	VSUB V29.S4, V3.S4, V4.S4
+	VSHL $23, V4.S4, V4.S4
+	WORD $0x6e24dc21 // fmul v1.4s, v1.4s, v4.4s
+	WORD $0x6ea0e744 // fcmgt v4.4s, v26.4s, v0.4s
+	WORD $0x4e641c21 // bic v1.16b, v1.16b, v4.16b
+	FMOVQ F1, 0(R0)
+	WORD $0x4e21d718 // fadd v24.4s, v24.4s, v1.4s
+	FMOVQ F24, 0(R9)
+	ADD $16, R9
+	ADD $16, R0
+	SUB $4, R11
+	B rvec_2a
+
+rone_3:
+	CBZ R11, rdone_4
+	FMOVS 0(R9), F24
+	FMOVS 0(R0), F0
+	WORD $0x4eacd400 // fsub v0.4s, v0.4s, v12.4s
+	WORD $0x4eb9f402 // fmin v2.4s, v0.4s, v25.4s
+	WORD $0x4e3af442 // fmax v2.4s, v2.4s, v26.4s
+	VMOV V27.B16, V3.B16
+	WORD $0x4f9e1043 // fmla v3.4s, v2.4s, v30.s[0]
+	WORD $0x4ebbd464 // fsub v4.4s, v3.4s, v27.4s
+	WORD $0x4fbe1082 // fmla v2.4s, v4.4s, v30.s[1]
+	WORD $0x4f9e1882 // fmla v2.4s, v4.4s, v30.s[2]
+	VDUP V31.S[0], V5.S4
+	WORD $0x4fbe1845 // fmla v5.4s, v2.4s, v30.s[3]
+	VDUP V31.S[1], V4.S4
+	VFMLA V2.S4, V5.S4, V4.S4
+	VDUP V31.S[2], V5.S4
+	VFMLA V2.S4, V4.S4, V5.S4
+	VDUP V31.S[3], V4.S4
+	VFMLA V2.S4, V5.S4, V4.S4
+	VDUP V13.S[0], V5.S4
+	VFMLA V2.S4, V4.S4, V5.S4
+	WORD $0x6e22dc44 // fmul v4.4s, v2.4s, v2.4s
+	VMOV V2.B16, V1.B16
+	VFMLA V4.S4, V5.S4, V1.S4
+	WORD $0x4e3cd421 // fadd v1.4s, v1.4s, v28.4s
+	VSUB V29.S4, V3.S4, V4.S4
+	VSHL $23, V4.S4, V4.S4
+	WORD $0x6e24dc21 // fmul v1.4s, v1.4s, v4.4s
+	WORD $0x6ea0e744 // fcmgt v4.4s, v26.4s, v0.4s
+	WORD $0x4e641c21 // bic v1.16b, v1.16b, v4.16b
+	FMOVS F1, 0(R0)
+	WORD $0x4e21d718 // fadd v24.4s, v24.4s, v1.4s
+	FMOVS F24, 0(R9)
+	ADD $4, R9
+	ADD $4, R0
+	SUB $1, R11
+	B rone_3
+
+rdone_4:
+	FLDPQ 0(R8), (F16, F17)
+	FLDPQ 32(R8), (F18, F19)
+	FLDPQ 64(R8), (F20, F21)
+	FLDPQ 96(R8), (F22, F23)
+	WORD $0x4e34d610 // fadd v16.4s, v16.4s, v20.4s
+	WORD $0x4e35d631 // fadd v17.4s, v17.4s, v21.4s
+	WORD $0x4e36d652 // fadd v18.4s, v18.4s, v22.4s
+	WORD $0x4e37d673 // fadd v19.4s, v19.4s, v23.4s
+	WORD $0x4e32d610 // fadd v16.4s, v16.4s, v18.4s
+	WORD $0x4e33d631 // fadd v17.4s, v17.4s, v19.4s
+	WORD $0x4e31d610 // fadd v16.4s, v16.4s, v17.4s
+	VEXT $8, V16.B16, V16.B16, V14.B16
+	WORD $0x4e2ed610 // fadd v16.4s, v16.4s, v14.4s
+	VEXT $4, V16.B16, V16.B16, V14.B16
+	WORD $0x4e2ed610 // fadd v16.4s, v16.4s, v14.4s
+	FMOVS F16, ret+32(FP)
+	RET
+
+// func AttnGradRowNEON(dp, p []float32, d, scale float32)
+TEXT ·AttnGradRowNEON(SB), NOSPLIT, $0-56
+	MOVD dp_base+0(FP), R0
+	MOVD p_base+24(FP), R1
+	MOVD dp_len+8(FP), R3
+	FMOVS d+48(FP), F25
+	VDUP V25.S[0], V25.S4
+	FMOVS scale+52(FP), F26
+	VDUP V26.S[0], V26.S4
+
+loop_4:
+	CMP $16, R3
+	BLT vec_1
+	FMOVQ 0(R0), F0
+	FMOVQ 16(R0), F2
+	FMOVQ 32(R0), F4
+	FMOVQ 48(R0), F6
+	FMOVQ 0(R1), F1
+	FMOVQ 16(R1), F3
+	FMOVQ 32(R1), F5
+	FMOVQ 48(R1), F7
+	WORD $0x4eb9d400 // fsub v0.4s, v0.4s, v25.4s
+	WORD $0x4eb9d442 // fsub v2.4s, v2.4s, v25.4s
+	WORD $0x4eb9d484 // fsub v4.4s, v4.4s, v25.4s
+	WORD $0x4eb9d4c6 // fsub v6.4s, v6.4s, v25.4s
+	WORD $0x6e20dc20 // fmul v0.4s, v1.4s, v0.4s
+	WORD $0x6e22dc62 // fmul v2.4s, v3.4s, v2.4s
+	WORD $0x6e24dca4 // fmul v4.4s, v5.4s, v4.4s
+	WORD $0x6e26dce6 // fmul v6.4s, v7.4s, v6.4s
+	WORD $0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	WORD $0x6e3adc42 // fmul v2.4s, v2.4s, v26.4s
+	WORD $0x6e3adc84 // fmul v4.4s, v4.4s, v26.4s
+	WORD $0x6e3adcc6 // fmul v6.4s, v6.4s, v26.4s
+	FMOVQ F0, 0(R0)
+	FMOVQ F2, 16(R0)
+	FMOVQ F4, 32(R0)
+	FMOVQ F6, 48(R0)
+	ADD $64, R0
+	ADD $64, R1
+	SUB $16, R3
+	B loop_4
+
+vec_1:
+	CMP $4, R3
+	BLT one_2
+	FMOVQ 0(R0), F0
+	FMOVQ 0(R1), F1
+	WORD $0x4eb9d400 // fsub v0.4s, v0.4s, v25.4s
+	WORD $0x6e20dc20 // fmul v0.4s, v1.4s, v0.4s
+	WORD $0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	FMOVQ F0, 0(R0)
+	ADD $16, R0
+	ADD $16, R1
+	SUB $4, R3
+	B vec_1
+
+one_2:
+	CBZ R3, done_3
+	FMOVS 0(R0), F0
+	FMOVS 0(R1), F1
+	WORD $0x4eb9d400 // fsub v0.4s, v0.4s, v25.4s
+	WORD $0x6e20dc20 // fmul v0.4s, v1.4s, v0.4s
+	WORD $0x6e3adc00 // fmul v0.4s, v0.4s, v26.4s
+	FMOVS F0, 0(R0)
+	ADD $4, R0
+	ADD $4, R1
+	SUB $1, R3
+	B one_2
+
+done_3:
+	RET
+
 // func LayerNormRowNEON(dst, src, gamma, beta []float32, eps float32) (mean, rstd float32)
 TEXT ·LayerNormRowNEON(SB), NOSPLIT, $128-112
 	MOVD dst_base+0(FP), R0

@@ -109,6 +109,24 @@ func SoftmaxRowNEON(dst, src, mask []float32, ignore []bool, scale float32, limi
 //go:noescape
 func SoftmaxBackwardRowNEON(dx, y, dy []float32, scale float32)
 
+// AttnScoreRowNEON sets row[j] = row[j]*scale (+ add[j] when len(add) > 0) for
+// j < limit and -Inf for limit <= j < len(row), and returns the max by the canonical
+// 32-lane layout (lanes m = (v > m) ? v : m, NaN skipped, -Inf when none).
+//
+//go:noescape
+func AttnScoreRowNEON(row, add []float32, scale float32, limit int) float32
+
+// AttnExpRowNEON sets row[j] = exp(row[j] - m) (the canonical exp) and returns
+// sum32(row).
+//
+//go:noescape
+func AttnExpRowNEON(row []float32, m float32) float32
+
+// AttnGradRowNEON sets dp[j] = (p[j] * (dp[j] - d)) * scale over len(dp) elements.
+//
+//go:noescape
+func AttnGradRowNEON(dp, p []float32, d, scale float32)
+
 // LayerNormRowNEON normalizes one row (kernels' layerNormRow): mean = sum32(src)/n,
 // rstd = 1/sqrt(dot32(d, d)/n + eps) with d = src - mean, t = d*rstd, and
 // dst = t, t*gamma or fma(t, gamma, beta) as gamma and beta are nil (len 0) or not.

@@ -36,6 +36,7 @@ func main() {
 		t.genReduce()
 		t.genDropout()
 		t.genSoftmax()
+		t.genAttention()
 		t.genLayerNorm()
 	}
 	Generate()

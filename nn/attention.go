@@ -149,11 +149,8 @@ func (g *Graph) attention(q, k, v *Tensor, qv, kv, vv headView, N, L, S, H, dk, 
 		}
 	}
 	if rec {
-		nd := g.record(attentionBackward, ctx, q, k, v)
-		nd.save[0] = probs
-		nd.i = [12]int{N, L, S, H, dk, dv, qv.off, qv.ld, kv.off, kv.ld, vv.off, vv.ld}
-		nd.f[0], nd.f[1] = scale, opt.Dropout
-		nd.seed = opt.Seed
+		*record(g, &g.recs.attention, ctx) = attentionRec{q: q, k: k, v: v, qv: qv, kv: kv, vv: vv,
+			N: N, L: L, S: S, H: H, dk: dk, dv: dv, scale: scale, p: opt.Dropout, seed: opt.Seed, probs: probs}
 	}
 	return ctx, weights
 }
@@ -175,12 +172,24 @@ func checkMaskLen(name string, got int, present bool, shared, full, L, S, N, H i
 	}
 }
 
-func attentionBackward(g *Graph, nd *node) {
-	q, k, v := nd.in[0], nd.in[1], nd.in[2]
-	N, L, S, H, dk, dv := nd.i[0], nd.i[1], nd.i[2], nd.i[3], nd.i[4], nd.i[5]
-	qv, kv, vv := headView{nd.i[6], nd.i[7]}, headView{nd.i[8], nd.i[9]}, headView{nd.i[10], nd.i[11]}
-	scale, p, seed := nd.f[0], nd.f[1], nd.seed
-	probs, dctx := nd.save[0], nd.out.Grad
+// attentionRec: probs holds the undropped probabilities of every (batch,
+// head), (N·H, L, S); the dropout mask is regenerated from seed with
+// offset (n·H + h)·L·S.
+type attentionRec struct {
+	q, k, v            *Tensor
+	qv, kv, vv         headView
+	N, L, S, H, dk, dv int
+	scale, p           float32
+	seed               uint64
+	probs              []float32
+}
+
+func (r *attentionRec) backward(g *Graph, out *Tensor) {
+	q, k, v := r.q, r.k, r.v
+	N, L, S, H, dk, dv := r.N, r.L, r.S, r.H, r.dk, r.dv
+	qv, kv, vv := r.qv, r.kv, r.vv
+	scale, p, seed := r.scale, r.p, r.seed
+	probs, dctx := r.probs, out.Grad
 	LS, Ev := L*S, H*dv
 	var dq, dk_, dv_ []float32
 	if q.RequiresGrad {

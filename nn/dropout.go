@@ -82,17 +82,22 @@ func (g *Graph) Dropout(x *Tensor, p float32, seed uint64, inplace bool) *Tensor
 	}
 	kernels.Dropout(out.Data, x.Data, p, seed, 0)
 	if g.recording(x) {
-		n := g.record(dropoutBackward, out, x)
-		n.f[0], n.seed = p, seed
+		*record(g, &g.recs.dropout, out) = dropoutRec{x, p, seed}
 	}
 	return out
 }
 
-func dropoutBackward(g *Graph, n *node) {
-	x := n.in[0]
-	dst, done := g.gradInPlace(x, n.out)
-	kernels.Dropout(dst, n.out.Grad, n.f[0], n.seed, 0) // y = x·m/(1-p) is linear: dx = dy·m/(1-p)
-	done(g, x, dst)
+// dropoutRec: the mask is regenerated from (seed, flat index), never stored.
+type dropoutRec struct {
+	x    *Tensor
+	p    float32
+	seed uint64
+}
+
+func (r *dropoutRec) backward(g *Graph, out *Tensor) {
+	dst, done := g.gradInPlace(r.x, out)
+	kernels.Dropout(dst, out.Grad, r.p, r.seed, 0) // y = x·m/(1-p) is linear: dx = dy·m/(1-p)
+	done(g, r.x, dst)
 }
 
 // BlockDropout drops whole contiguous blocks of inner elements (channels,
@@ -110,8 +115,7 @@ func (g *Graph) BlockDropout(x *Tensor, p float32, seed uint64, inner int, scale
 	out := g.newTensor(x.Shape...)
 	blockScale(out.Data, x.Data, p, seed, inner, scale)
 	if g.recording(x) {
-		n := g.record(blockDropoutBackward, out, x)
-		n.f[0], n.seed, n.i[0], n.i[1] = p, seed, inner, b2i(scale)
+		*record(g, &g.recs.block, out) = blockDropoutRec{x: x, p: p, seed: seed, inner: inner, scale: scale}
 	}
 	return out
 }
@@ -130,11 +134,19 @@ func blockScale(dst, src []float32, p float32, seed uint64, inner int, scale boo
 	}
 }
 
-func blockDropoutBackward(g *Graph, n *node) {
-	x := n.in[0]
-	dst, done := g.gradInPlace(x, n.out)
-	blockScale(dst, n.out.Grad, n.f[0], n.seed, n.i[0], n.i[1] == 1)
-	done(g, x, dst)
+// blockDropoutRec: block u of inner elements is kept iff DropoutKeep(seed, u, p).
+type blockDropoutRec struct {
+	x     *Tensor
+	p     float32
+	seed  uint64
+	inner int
+	scale bool
+}
+
+func (r *blockDropoutRec) backward(g *Graph, out *Tensor) {
+	dst, done := g.gradInPlace(r.x, out)
+	blockScale(dst, out.Grad, r.p, r.seed, r.inner, r.scale)
+	done(g, r.x, dst)
 }
 
 // LockedDropout is variational dropout for x of shape (N, L, D): one mask
@@ -147,8 +159,7 @@ func (g *Graph) LockedDropout(x *Tensor, p float32, seed uint64) *Tensor {
 	out := g.newTensor(x.Shape...)
 	lockedApply(g, out.Data, x.Data, x.Shape, p, seed)
 	if g.recording(x) {
-		n := g.record(lockedBackward, out, x)
-		n.f[0], n.seed = p, seed
+		*record(g, &g.recs.locked, out) = lockedDropoutRec{x, p, seed}
 	}
 	return out
 }
@@ -172,11 +183,17 @@ func lockedApply(g *Graph, dst, src []float32, shape []int, p float32, seed uint
 	}
 }
 
-func lockedBackward(g *Graph, n *node) {
-	x := n.in[0]
-	dst, done := g.gradInPlace(x, n.out)
-	lockedApply(g, dst, n.out.Grad, x.Shape, n.f[0], n.seed)
-	done(g, x, dst)
+// lockedDropoutRec: the (N, 1, D) mask is regenerated from seed.
+type lockedDropoutRec struct {
+	x    *Tensor
+	p    float32
+	seed uint64
+}
+
+func (r *lockedDropoutRec) backward(g *Graph, out *Tensor) {
+	dst, done := g.gradInPlace(r.x, out)
+	lockedApply(g, dst, out.Grad, r.x.Shape, r.p, r.seed)
+	done(g, r.x, dst)
 }
 
 // selu's negative saturation value α (AlphaDropout drops to -α·a·(1-p)).
@@ -214,8 +231,7 @@ func (g *Graph) AlphaDropout(x *Tensor, p float32, seed uint64, inner int) *Tens
 		}
 	}
 	if g.recording(x) {
-		n := g.record(alphaBackward, out, x)
-		n.f[0], n.seed, n.i[0] = p, seed, inner
+		*record(g, &g.recs.alpha, out) = alphaDropoutRec{x: x, p: p, seed: seed, inner: inner}
 	}
 	return out
 }
@@ -232,15 +248,23 @@ func (g *Graph) alphaMask(units int, p float32, seed uint64) []uint64 {
 	return mask
 }
 
-func alphaBackward(g *Graph, n *node) {
-	x, p, inner := n.in[0], n.f[0], n.i[0]
-	dst, done := g.gradInPlace(x, n.out)
-	dy := n.out.Grad
+// alphaDropoutRec: unit u of inner elements is kept per the seed's bit mask.
+type alphaDropoutRec struct {
+	x     *Tensor
+	p     float32
+	seed  uint64
+	inner int
+}
+
+func (r *alphaDropoutRec) backward(g *Graph, out *Tensor) {
+	x, p, inner := r.x, r.p, r.inner
+	dst, done := g.gradInPlace(x, out)
+	dy := out.Grad
 	if p == 1 {
 		clear(dst)
 	} else {
 		a, _, _ := alphaParams(p)
-		mask := g.alphaMask(len(dy)/inner, p, n.seed)
+		mask := g.alphaMask(len(dy)/inner, p, r.seed)
 		for u := 0; u*inner < len(dy); u++ {
 			f := float32(0)
 			if mask[u/64]>>(u%64)&1 != 0 {

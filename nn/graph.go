@@ -23,7 +23,8 @@ type Graph struct {
 	NoGrad bool
 
 	nodes []node
-	tens  []*Tensor // Tensor structs handed out since Reset are tens[:nt]
+	recs  recordPools // one pool per record type, reused after Reset
+	tens  []*Tensor   // Tensor structs handed out since Reset are tens[:nt]
 	nt    int
 	free  map[int][][]float32 // pooled buffers by exact length
 	used  [][]float32         // buffers handed out since Reset
@@ -31,20 +32,11 @@ type Graph struct {
 	words []uint64            // scratch for dropout bit masks
 }
 
-// node is one recorded operation. bw is a plain function (never a closure),
-// so recording allocates nothing; the fields carry what that op's backward
-// needs.
+// node is one recorded operation: its output and the typed record of what
+// its backward needs (see records.go).
 type node struct {
-	bw   func(g *Graph, n *node)
-	out  *Tensor
-	in   [3]*Tensor
-	save [3][]float32
-	i    [12]int
-	f    [4]float32
-	seed uint64
-	off  uint64
-	ids  []int
-	t    *Tensor // an extra tensor (e.g. a probability target)
+	out *Tensor
+	rec backwarder
 }
 
 // NewGraph returns an empty graph that records operations.
@@ -61,6 +53,7 @@ func (g *Graph) Reset() {
 	}
 	clear(g.nodes)
 	g.nodes = g.nodes[:0]
+	g.recs.reset()
 	for _, t := range g.tens[:g.nt] {
 		*t = Tensor{}
 	}
@@ -183,17 +176,6 @@ func (g *Graph) Zeros(shape ...int) *Tensor {
 	return g.tensor(g.allocZero(numel(shape)), shape...)
 }
 
-// record appends a node producing out from the inputs and marks out as
-// requiring a gradient. The returned pointer is valid until the next record.
-func (g *Graph) record(bw func(*Graph, *node), out *Tensor, in ...*Tensor) *node {
-	g.nodes = append(g.nodes, node{bw: bw, out: out})
-	n := &g.nodes[len(g.nodes)-1]
-	copy(n.in[:], in)
-	out.RequiresGrad = true
-	out.g = g
-	return n
-}
-
 // Backward seeds dL/dloss = 1 for the one-element tensor loss and walks the
 // tape in reverse, accumulating into the Grad of every leaf that requires a
 // gradient. Calling it twice without Reset accumulates twice into the
@@ -228,7 +210,7 @@ func (g *Graph) BackwardWith(out *Tensor, grad []float32) {
 	for i := len(g.nodes) - 1; i >= 0; i-- {
 		n := &g.nodes[i]
 		if n.out.Grad != nil {
-			n.bw(g, n)
+			n.rec.backward(g, n.out)
 		}
 	}
 }

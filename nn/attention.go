@@ -368,7 +368,7 @@ func (m *MultiheadAttention) Forward(g *Graph, query, key, value *Tensor, opt At
 	ao := AttentionOptions{Mask: opt.AttnMask, BoolMask: opt.AttnMaskBool, KeyPadding: opt.KeyPaddingMask,
 		KeyPaddingFloat: opt.KeyPaddingMaskFloat, Causal: opt.Causal, NeedWeights: opt.NeedWeights}
 	if m.Active() {
-		ao.Dropout, ao.Seed = m.P, m.Next("MultiheadAttention")
+		ao.Dropout, ao.Seed = m.P, m.Next(g, "MultiheadAttention")
 	}
 	var ctx *Tensor
 	d := E / H

@@ -7,20 +7,26 @@ import (
 	"github.com/simdformer/simdformer/kernels"
 )
 
-// DropoutSite is the state of one place that drops: the drop probability,
-// the mode and the seed stream. Every dropping module embeds it (and so
-// implements Trainable and Stochastic); other packages may embed it too.
+// DropoutSite is the configuration of one place that drops: the drop
+// probability, the mode and the site's seed. Every dropping module embeds it
+// (and so implements Trainable and Stochastic); other packages may embed it
+// too.
 //
-// Call number c of an active site uses kernel seed CallSeed(Seed, c) with
-// element offset 0, so masks are fresh on every call and reproducible.
+// A site holds no per-call state: the counter that makes masks fresh lives
+// in the Graph (see Graph.SetSeed). The c-th active call of the site during
+// a graph's pass uses kernel seed MaskSeed(Seed, g.Seed(), g.Step(), c) with
+// element offset 0. Forward only reads the site, so one model can run in
+// several goroutines at once, each with its own graph (training mode and
+// Monte-Carlo dropout included); changing P, the mode or Seed while another
+// goroutine runs Forward is a data race.
 type DropoutSite struct {
 	// P is the drop probability in [0, 1]; it may be changed between steps
 	// (dropout schedules). A value outside [0, 1] panics at Forward.
 	P float32
 	// AlwaysOn keeps the site active in Eval mode (Monte-Carlo dropout).
 	AlwaysOn bool
-	// Seed identifies the site's stream; Calls counts its active calls.
-	Seed, Calls uint64
+	// Seed identifies the site's stream.
+	Seed uint64
 
 	eval bool // the zero value is training mode, like a new torch module
 }
@@ -48,22 +54,93 @@ func (s *DropoutSite) Training() bool { return !s.eval }
 // SetAlwaysOn sets AlwaysOn (Monte-Carlo dropout).
 func (s *DropoutSite) SetAlwaysOn(on bool) { s.AlwaysOn = on }
 
-// Reseed sets the site's seed and restarts its call counter.
-func (s *DropoutSite) Reseed(seed uint64) { s.Seed, s.Calls = seed, 0 }
+// Reseed sets the site's seed.
+func (s *DropoutSite) Reseed(seed uint64) { s.Seed = seed }
 
 // Active reports whether a Forward now drops: in training mode or AlwaysOn,
 // and P > 0.
 func (s *DropoutSite) Active() bool { return (!s.eval || s.AlwaysOn) && s.P != 0 }
 
-// Next validates P, advances the call counter and returns the kernel seed of
-// this call. Call it once per active Forward.
-func (s *DropoutSite) Next(op string) uint64 {
+// Next validates P and returns the kernel seed of this call of the site on
+// g: MaskSeed(s.Seed, g.Seed(), g.Step(), c) where c counts the site's
+// earlier active calls in g's current pass (see Graph.SetSeed). Call it once
+// per active Forward; op names the caller in the panic for a bad P.
+//
+// A nil g has no pass to count in: each call is a pass of its own, at the
+// next step of one process-wide counter (atomic, so race-free; ManualSeed
+// restarts it at 0). Masks drawn through nil graphs are fresh on every call
+// and reproducible in a single goroutine, but depend on the scheduling when
+// several goroutines draw at once: give each goroutine a graph for that.
+func (s *DropoutSite) Next(g *Graph, op string) uint64 {
 	if err := checkP(op, s.P); err != nil {
 		panic(err.Error())
 	}
-	seed := CallSeed(s.Seed, s.Calls)
-	s.Calls++
-	return seed
+	if g == nil {
+		return MaskSeed(s.Seed, 0, nilStep.Add(1)-1, 0)
+	}
+	return MaskSeed(s.Seed, g.seed, g.step, g.siteCall(s))
+}
+
+// siteCall returns how many times site drew a mask on g since Reset and
+// counts this call. A pass has few sites, so a linear scan is cheap and
+// allocates nothing once warm.
+func (g *Graph) siteCall(site *DropoutSite) uint32 {
+	g.drew = true
+	for i := range g.calls {
+		if g.calls[i].site == site {
+			c := g.calls[i].n
+			g.calls[i].n++
+			return c
+		}
+	}
+	g.calls = append(g.calls, siteCount{site, 1})
+	return 0
+}
+
+// siteCount is a dropout site's number of calls in the current pass.
+type siteCount struct {
+	site *DropoutSite
+	n    uint32
+}
+
+// SetSeed sets g's dropout seed and restarts its step at 0. Masks depend
+// only on (site seed, graph seed, step, call index within the pass), never
+// on other graphs or goroutines: give each goroutine that shares a model
+// in training mode (or for Monte-Carlo dropout) its own graph and seed, and
+// its masks are reproducible whatever the scheduling. The default seed 0
+// keeps the site streams as they are.
+func (g *Graph) SetSeed(seed uint64) {
+	g.seed, g.step, g.drew = seed, 0, false
+	clear(g.calls)
+	g.calls = g.calls[:0]
+}
+
+// Seed returns g's dropout seed (see SetSeed).
+func (g *Graph) Seed() uint64 {
+	if g == nil {
+		return 0
+	}
+	return g.seed
+}
+
+// Step returns the dropout step of g's current pass. It starts at 0 and
+// Reset advances it when the pass drew at least one dropout mask, so each
+// training step (or Monte-Carlo sample) draws fresh masks. Together with
+// Seed it is the whole dropout state of a run: save it to resume exactly.
+func (g *Graph) Step() uint64 {
+	if g == nil {
+		return 0
+	}
+	return g.step
+}
+
+// SetStep sets the dropout step of the current pass (and of the passes that
+// follow it, which count on from it), e.g. to resume a run or to draw the
+// masks of a chosen step again.
+func (g *Graph) SetStep(step uint64) {
+	g.step, g.drew = step, false
+	clear(g.calls)
+	g.calls = g.calls[:0]
 }
 
 // Dropout returns x with each element zeroed with probability p and the
@@ -297,7 +374,7 @@ func (d *Dropout) Forward(g *Graph, x *Tensor) *Tensor {
 	if !d.Active() {
 		return x
 	}
-	return g.Dropout(x, d.P, d.Next("Dropout"), d.Inplace)
+	return g.Dropout(x, d.P, d.Next(g, "Dropout"), d.Inplace)
 }
 
 // Visit lists nothing (dropout has no parameters).
@@ -338,7 +415,7 @@ func (d *ChannelDropout) Forward(g *Graph, x *Tensor) *Tensor {
 	if !d.Active() {
 		return x
 	}
-	return g.BlockDropout(x, d.P, d.Next("ChannelDropout"), numel(x.Shape[r-d.Spatial:]), true)
+	return g.BlockDropout(x, d.P, d.Next(g, "ChannelDropout"), numel(x.Shape[r-d.Spatial:]), true)
 }
 
 // Visit lists nothing.
@@ -376,7 +453,7 @@ func (d *AlphaDropout) Forward(g *Graph, x *Tensor) *Tensor {
 		}
 		inner = numel(x.Shape[2:])
 	}
-	return g.AlphaDropout(x, d.P, d.Next("AlphaDropout"), inner)
+	return g.AlphaDropout(x, d.P, d.Next(g, "AlphaDropout"), inner)
 }
 
 // Visit lists nothing.
@@ -404,7 +481,7 @@ func (d *DropPath) Forward(g *Graph, x *Tensor) *Tensor {
 	if !d.Active() || len(x.Data) == 0 {
 		return x
 	}
-	return g.BlockDropout(x, d.P, d.Next("DropPath"), len(x.Data)/x.Shape[0], d.ScaleByKeep)
+	return g.BlockDropout(x, d.P, d.Next(g, "DropPath"), len(x.Data)/x.Shape[0], d.ScaleByKeep)
 }
 
 // Visit lists nothing.
@@ -430,7 +507,7 @@ func (d *LockedDropout) Forward(g *Graph, x *Tensor) *Tensor {
 	if !d.Active() {
 		return x
 	}
-	return g.LockedDropout(x, d.P, d.Next("LockedDropout"))
+	return g.LockedDropout(x, d.P, d.Next(g, "LockedDropout"))
 }
 
 // Visit lists nothing.

@@ -30,6 +30,12 @@ type Graph struct {
 	used  [][]float32         // buffers handed out since Reset
 	bools []bool              // scratch for combined boolean masks
 	words []uint64            // scratch for dropout bit masks
+
+	// The dropout stream (see SetSeed): seed and step of the current pass,
+	// whether it drew a mask, and each site's calls in it.
+	seed, step uint64
+	drew       bool
+	calls      []siteCount
 }
 
 // node is one recorded operation: its output and the typed record of what
@@ -54,6 +60,12 @@ func (g *Graph) Reset() {
 	clear(g.nodes)
 	g.nodes = g.nodes[:0]
 	g.recs.reset()
+	if g.drew {
+		g.step++
+		g.drew = false
+	}
+	clear(g.calls)
+	g.calls = g.calls[:0]
 	for _, t := range g.tens[:g.nt] {
 		*t = Tensor{}
 	}

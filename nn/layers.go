@@ -205,7 +205,7 @@ func (e *Embedding) Forward(g *Graph, ids []int, shape ...int) *Tensor {
 	}
 	p, seed := float32(0), uint64(0)
 	if e.Active() {
-		p, seed = e.P, e.Next("Embedding")
+		p, seed = e.P, e.Next(g, "Embedding")
 	}
 	out := g.newTensor(append(s, dim)...)
 	w := e.Weight.Data

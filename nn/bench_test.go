@@ -121,6 +121,20 @@ func TestTrainStepAllocs(t *testing.T) {
 	if a := testing.AllocsPerRun(20, step); a > 0 {
 		t.Errorf("a warm training step made %v allocations, want 0", a)
 	}
+	// The same with graph-local gradients added into the parameters.
+	g.LocalGrads = true
+	local := func() {
+		g.Reset()
+		loss := ce.Forward(g, m.Forward(g, ids), labels)
+		opt.ZeroGrad()
+		loss.Backward()
+		g.AccumulateGrads()
+		opt.Step()
+	}
+	local()
+	if a := testing.AllocsPerRun(20, local); a > 0 {
+		t.Errorf("a warm LocalGrads training step made %v allocations, want 0", a)
+	}
 }
 
 // encoderBlock is the tutorial's post-norm encoder block built from nn
@@ -159,7 +173,7 @@ func (b *encoderBlock) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
 	return b.Norm2.Forward(g, g.Add(x, b.Drop2.Forward(g, h)))
 }
 
-// BenchmarkEncoderBlock is ANCHORS.md's "block 4×10×512, 8 heads, ff 2048"
+// BenchmarkEncoderBlock is the reference "block 4×10×512, 8 heads, ff 2048"
 // in train mode (p = 0.1): forward, and forward + backward of sum(y·u).
 // Compare with PyTorch at -cpu 1 (one thread).
 func BenchmarkEncoderBlock(b *testing.B) {

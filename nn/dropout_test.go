@@ -199,7 +199,7 @@ func TestChannelDropout(t *testing.T) {
 }
 
 func TestAlphaDropout(t *testing.T) {
-	// SEMANTICS.md 2.3: at p=0.2, a=0.87890, kept shift +0.30904, dropped −1.23616.
+	// PyTorch's alpha dropout at p=0.2, a=0.87890, kept shift +0.30904, dropped −1.23616.
 	r := newRand(21)
 	const n = 1 << 16
 	x := randTensor(r, 1, n)

@@ -22,6 +22,16 @@ type Graph struct {
 	// keep no activations for backward (inference, evaluation).
 	NoGrad bool
 
+	// LocalGrads makes Backward accumulate the gradients of leaf tensors
+	// (parameters, inputs with RequiresGrad) into buffers owned by the graph
+	// instead of into their Grad. Several goroutines can then run forward
+	// and Backward on one shared model at once, each with its own graph:
+	// nothing they write is shared. Read a leaf's gradient with Grad, and add
+	// them all into the leaves' Grad with AccumulateGrads — from one
+	// goroutine at a time, before Reset (which returns the buffers to the
+	// pool).
+	LocalGrads bool
+
 	nodes []node
 	recs  recordPools // one pool per record type, reused after Reset
 	tens  []*Tensor   // Tensor structs handed out since Reset are tens[:nt]
@@ -36,6 +46,16 @@ type Graph struct {
 	seed, step uint64
 	drew       bool
 	calls      []siteCount
+
+	leaves []leafGrad // LocalGrads: the leaves' gradients in this pass
+}
+
+// leafGrad is a leaf's gradient buffer under LocalGrads. A view (the rows
+// of a parameter, see rows) aliases part of its parent's buffer.
+type leafGrad struct {
+	t    *Tensor
+	buf  []float32
+	view bool
 }
 
 // node is one recorded operation: its output and the typed record of what
@@ -66,6 +86,8 @@ func (g *Graph) Reset() {
 	}
 	clear(g.calls)
 	g.calls = g.calls[:0]
+	clear(g.leaves)
+	g.leaves = g.leaves[:0]
 	for _, t := range g.tens[:g.nt] {
 		*t = Tensor{}
 	}
@@ -231,6 +253,9 @@ func (g *Graph) BackwardWith(out *Tensor, grad []float32) {
 // uninitialised buffer that the caller must overwrite completely (the first
 // contribution to an intermediate); otherwise the caller adds to it.
 func (g *Graph) gradDst(t *Tensor) (buf []float32, fresh bool) {
+	if t.g == nil && g.LocalGrads {
+		return g.localGrad(t), false
+	}
 	if t.Grad != nil {
 		return t.Grad, false
 	}
@@ -285,3 +310,49 @@ func (g *Graph) passThrough(in, out *Tensor) {
 }
 
 func noop(*Graph, *Tensor, []float32) {}
+
+// localGrad returns the LocalGrads buffer of leaf t (zeroed when new). A
+// pass touches few leaves, so a linear scan is cheap and allocates nothing
+// once warm.
+func (g *Graph) localGrad(t *Tensor) []float32 {
+	for i := range g.leaves {
+		if g.leaves[i].t == t {
+			return g.leaves[i].buf
+		}
+	}
+	b := g.allocZero(len(t.Data))
+	g.leaves = append(g.leaves, leafGrad{t: t, buf: b})
+	return b
+}
+
+// Grad returns the gradient of leaf t that Backward accumulated in g under
+// LocalGrads (nil when this pass gave t none). It is valid until Reset.
+func (g *Graph) Grad(t *Tensor) []float32 {
+	for i := range g.leaves {
+		if g.leaves[i].t == t {
+			return g.leaves[i].buf
+		}
+	}
+	return nil
+}
+
+// AccumulateGrads adds every leaf gradient g holds under LocalGrads into
+// the leaf's Grad (allocating a missing Grad) and zeroes g's buffers, so a
+// second call adds nothing. It writes the shared Grad: call it from one
+// goroutine at a time (under a mutex, or after the workers finished; in a
+// fixed order of graphs for reproducible sums).
+func (g *Graph) AccumulateGrads() {
+	if g == nil {
+		return
+	}
+	for _, l := range g.leaves {
+		if l.view {
+			continue
+		}
+		if l.t.Grad == nil {
+			l.t.Grad = make([]float32, len(l.t.Data))
+		}
+		kernels.Add(l.t.Grad, l.t.Grad, l.buf)
+		clear(l.buf)
+	}
+}

@@ -20,7 +20,7 @@ func keys(m nn.Module) string {
 }
 
 // TestStateDictKeys: the named-parameter walk yields PyTorch's state_dict
-// keys, in order (SEMANTICS.md 2.4, 2.6, 2.7).
+// keys, in order.
 func TestStateDictKeys(t *testing.T) {
 	for _, tc := range []struct {
 		m    nn.Module

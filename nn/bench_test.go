@@ -53,7 +53,7 @@ func (m *tinyModel) Visit(param func(string, *nn.Tensor), child func(string, nn.
 func (m *tinyModel) Forward(g *nn.Graph, ids []int) *nn.Tensor {
 	x := m.Emb.Forward(g, ids, m.N, m.L)
 	h := m.Norm1.Forward(g, x)
-	a, _ := m.Attn.Forward(g, h, h, h, nn.AttnOptions{Causal: true})
+	a, _ := m.Attn.Forward(g, h, h, h, nn.AttentionOptions{Causal: true})
 	x = g.Add(x, m.Drop1.Forward(g, a))
 	h = m.FF2.Forward(g, m.DropFF.Forward(g, g.GELU(m.FF1.Forward(g, m.Norm2.Forward(g, x)))))
 	x = g.Add(x, h)
@@ -167,7 +167,7 @@ func (b *encoderBlock) Visit(param func(string, *nn.Tensor), child func(string, 
 }
 
 func (b *encoderBlock) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
-	a, _ := b.Attn.Forward(g, x, x, x, nn.AttnOptions{})
+	a, _ := b.Attn.Forward(g, x, x, x, nn.AttentionOptions{})
 	x = b.Norm1.Forward(g, g.Add(x, b.Drop1.Forward(g, a)))
 	h := b.FF2.Forward(g, b.Drop.Forward(g, g.ReLU(b.FF1.Forward(g, x))))
 	return b.Norm2.Forward(g, g.Add(x, b.Drop2.Forward(g, h)))

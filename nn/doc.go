@@ -50,7 +50,7 @@
 //	lin := nn.Must(nn.NewLinear(784, 10, true))
 //	y := lin.Forward(g, x)                      // x (..., 784) -> (..., 10)
 //	mha := nn.Must(nn.NewMultiheadAttention(nn.MHAConfig{EmbedDim: 64, NumHeads: 4, Dropout: 0.1}))
-//	out, _ := mha.Forward(g, x, x, x, nn.AttnOptions{Causal: true})
+//	out, _ := mha.Forward(g, x, x, x, nn.AttentionOptions{Causal: true})
 //
 // Layers: [Linear], [ReLU], [GELU] (exact and tanh), [LayerNorm],
 // [Embedding] (padding index, max_norm, word dropout), [MultiheadAttention]

@@ -143,20 +143,32 @@ func (g *Graph) SetStep(step uint64) {
 	g.calls = g.calls[:0]
 }
 
-// Dropout returns x with each element zeroed with probability p and the
-// kept ones scaled by 1/(1-p), the mask given by the counter-based kernel
-// under seed (element index = flat position). p = 0 copies, p = 1 gives
-// zeros. With inplace the result is written into x.Data (shared), which is
-// safe when x's producer does not need its own output for backward (Linear,
-// LayerNorm, Add, ReLU and GELU need only their inputs; Softmax needs its
-// output). It panics if p is outside [0, 1].
-func (g *Graph) Dropout(x *Tensor, p float32, seed uint64, inplace bool) *Tensor {
-	var out *Tensor
-	if inplace {
-		out = g.tensor(x.Data, x.Shape...)
-	} else {
-		out = g.newTensor(x.Shape...)
-	}
+// Drop is one dropout draw, the argument of every dropout operation of a
+// Graph: the drop probability P in [0, 1] and the kernel seed of the mask
+// (a module gets it from DropoutSite.Next). The zero value drops nothing.
+type Drop struct {
+	P    float32
+	Seed uint64
+}
+
+// Dropout returns x with each element zeroed with probability d.P and the
+// kept ones scaled by 1/(1-d.P), the mask given by the counter-based kernel
+// under d.Seed (element index = flat position). P = 0 copies, P = 1 gives
+// zeros. It panics if P is outside [0, 1].
+func (g *Graph) Dropout(x *Tensor, d Drop) *Tensor {
+	return g.dropout(x, d, g.newTensor(x.Shape...))
+}
+
+// DropoutInPlace is Dropout writing its result into x.Data (shared with the
+// result), which is safe when x's producer does not need its own output for
+// backward (Linear, LayerNorm, Add, ReLU and GELU need only their inputs;
+// Softmax needs its output) and nothing else reads x afterwards.
+func (g *Graph) DropoutInPlace(x *Tensor, d Drop) *Tensor {
+	return g.dropout(x, d, g.tensor(x.Data, x.Shape...))
+}
+
+func (g *Graph) dropout(x *Tensor, d Drop, out *Tensor) *Tensor {
+	p, seed := d.P, d.Seed
 	kernels.Dropout(out.Data, x.Data, p, seed, 0)
 	if g.recording(x) {
 		*record(g, &g.recs.dropout, out) = dropoutRec{x, p, seed}
@@ -177,12 +189,20 @@ func (r *dropoutRec) backward(g *Graph, out *Tensor) {
 	done(g, r.x, dst)
 }
 
-// BlockDropout drops whole contiguous blocks of inner elements (channels,
-// samples): block u is kept iff kernels.DropoutKeep(seed, u, p), and kept
-// blocks are scaled by 1/(1-p) when scale is set (by 1 otherwise). It is
+// BlockOptions shape a BlockDropout: blocks of Size contiguous elements,
+// kept ones scaled by 1/(1-P) unless NoScale.
+type BlockOptions struct {
+	Size    int
+	NoScale bool
+}
+
+// BlockDropout drops whole contiguous blocks of opt.Size elements
+// (channels, samples): block u is kept iff kernels.DropoutKeep(d.Seed, u,
+// d.P), and kept blocks are scaled by 1/(1-P) (by 1 with opt.NoScale). It is
 // the core of Dropout1d/2d (block = one channel's spatial extent) and
 // DropPath (block = one sample).
-func (g *Graph) BlockDropout(x *Tensor, p float32, seed uint64, inner int, scale bool) *Tensor {
+func (g *Graph) BlockDropout(x *Tensor, d Drop, opt BlockOptions) *Tensor {
+	p, seed, inner, scale := d.P, d.Seed, opt.Size, !opt.NoScale
 	if err := checkP("BlockDropout", p); err != nil {
 		panic(err.Error())
 	}
@@ -228,8 +248,9 @@ func (r *blockDropoutRec) backward(g *Graph, out *Tensor) {
 
 // LockedDropout is variational dropout for x of shape (N, L, D): one mask
 // of shape (N, 1, D) shared by all L positions (element (n, l, d) uses mask
-// index n·D + d), scaled by 1/(1-p).
-func (g *Graph) LockedDropout(x *Tensor, p float32, seed uint64) *Tensor {
+// index n·D + d under d.Seed), scaled by 1/(1-d.P).
+func (g *Graph) LockedDropout(x *Tensor, d Drop) *Tensor {
+	p, seed := d.P, d.Seed
 	if len(x.Shape) != 3 {
 		panic(shapeErr("LockedDropout", "x", x.Shape, "(N, L, D)"))
 	}
@@ -277,11 +298,13 @@ func (r *lockedDropoutRec) backward(g *Graph, out *Tensor) {
 const seluAlpha = 1.7580993408473766
 
 // AlphaDropout is PyTorch's alpha dropout for SELU networks, on blocks of
-// inner elements (1: per element, AlphaDropout; the spatial size:
-// FeatureAlphaDropout). With a = 1/√((α²p+1)(1-p)), kept values become
-// a·x + α·a·p and dropped ones -α·a·(1-p), keeping zero mean and unit
-// variance; p = 1 gives zeros.
-func (g *Graph) AlphaDropout(x *Tensor, p float32, seed uint64, inner int) *Tensor {
+// block elements (1: per element, AlphaDropout; the spatial size:
+// FeatureAlphaDropout), unit u kept per bit u of the mask under d.Seed.
+// With p = d.P and a = 1/√((α²p+1)(1-p)), kept values become a·x + α·a·p
+// and dropped ones -α·a·(1-p), keeping zero mean and unit variance; p = 1
+// gives zeros.
+func (g *Graph) AlphaDropout(x *Tensor, d Drop, block int) *Tensor {
+	p, seed, inner := d.P, d.Seed, block
 	if err := checkP("AlphaDropout", p); err != nil {
 		panic(err.Error())
 	}
@@ -356,7 +379,7 @@ func (r *alphaDropoutRec) backward(g *Graph, out *Tensor) {
 // Dropout is nn.Dropout: in training mode (or AlwaysOn) each element is
 // zeroed with probability P and kept ones are scaled by 1/(1-P); otherwise
 // it is the identity (Forward returns x itself). Inplace writes into x (see
-// Graph.Dropout for when that is safe).
+// Graph.DropoutInPlace for when that is safe).
 type Dropout struct {
 	DropoutSite
 	Inplace bool
@@ -374,7 +397,11 @@ func (d *Dropout) Forward(g *Graph, x *Tensor) *Tensor {
 	if !d.Active() {
 		return x
 	}
-	return g.Dropout(x, d.P, d.Next(g, "Dropout"), d.Inplace)
+	drop := Drop{P: d.P, Seed: d.Next(g, "Dropout")}
+	if d.Inplace {
+		return g.DropoutInPlace(x, drop)
+	}
+	return g.Dropout(x, drop)
 }
 
 // Visit lists nothing (dropout has no parameters).
@@ -415,7 +442,7 @@ func (d *ChannelDropout) Forward(g *Graph, x *Tensor) *Tensor {
 	if !d.Active() {
 		return x
 	}
-	return g.BlockDropout(x, d.P, d.Next(g, "ChannelDropout"), numel(x.Shape[r-d.Spatial:]), true)
+	return g.BlockDropout(x, Drop{P: d.P, Seed: d.Next(g, "ChannelDropout")}, BlockOptions{Size: numel(x.Shape[r-d.Spatial:])})
 }
 
 // Visit lists nothing.
@@ -453,7 +480,7 @@ func (d *AlphaDropout) Forward(g *Graph, x *Tensor) *Tensor {
 		}
 		inner = numel(x.Shape[2:])
 	}
-	return g.AlphaDropout(x, d.P, d.Next(g, "AlphaDropout"), inner)
+	return g.AlphaDropout(x, Drop{P: d.P, Seed: d.Next(g, "AlphaDropout")}, inner)
 }
 
 // Visit lists nothing.
@@ -481,7 +508,7 @@ func (d *DropPath) Forward(g *Graph, x *Tensor) *Tensor {
 	if !d.Active() || len(x.Data) == 0 {
 		return x
 	}
-	return g.BlockDropout(x, d.P, d.Next(g, "DropPath"), len(x.Data)/x.Shape[0], d.ScaleByKeep)
+	return g.BlockDropout(x, Drop{P: d.P, Seed: d.Next(g, "DropPath")}, BlockOptions{Size: len(x.Data) / x.Shape[0], NoScale: !d.ScaleByKeep})
 }
 
 // Visit lists nothing.
@@ -507,7 +534,7 @@ func (d *LockedDropout) Forward(g *Graph, x *Tensor) *Tensor {
 	if !d.Active() {
 		return x
 	}
-	return g.LockedDropout(x, d.P, d.Next(g, "LockedDropout"))
+	return g.LockedDropout(x, Drop{P: d.P, Seed: d.Next(g, "LockedDropout")})
 }
 
 // Visit lists nothing.

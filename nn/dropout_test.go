@@ -339,12 +339,12 @@ func TestAttentionDropoutAndMasking(t *testing.T) {
 		}
 		return
 	}
-	_, w := m.Forward(nil, x, x, x, nn.AttnOptions{NeedWeights: true, PerHeadWeights: true})
+	_, w := m.Forward(nil, x, x, x, nn.AttentionOptions{NeedWeights: true, PerHeadWeights: true})
 	if lo, hi := rowSums(w); lo > 0.99 && hi < 1.01 {
 		t.Error("training-mode weights should be dropped out (rows not summing to 1)")
 	}
 	nn.Eval(m)
-	_, w = m.Forward(nil, x, x, x, nn.AttnOptions{NeedWeights: true})
+	_, w = m.Forward(nil, x, x, x, nn.AttentionOptions{NeedWeights: true})
 	if lo, hi := rowSums(w); lo < 0.9999 || hi > 1.0001 {
 		t.Errorf("eval weights: row sums in [%v, %v], want 1", lo, hi)
 	}
@@ -352,7 +352,7 @@ func TestAttentionDropoutAndMasking(t *testing.T) {
 	// output projection's bias, zero gradient.
 	pad := []bool{true, true, true, true, true, true, false, false, false, false, false, false}
 	g := nn.NewGraph()
-	out, w := m.Forward(g, x, x, x, nn.AttnOptions{NeedWeights: true, KeyPaddingMask: pad})
+	out, w := m.Forward(g, x, x, x, nn.AttentionOptions{NeedWeights: true, KeyPadding: pad})
 	for i, v := range w.Data[:36] {
 		if v != 0 {
 			t.Fatalf("weights of a fully masked batch: [%d] = %v", i, v)
@@ -376,7 +376,7 @@ func TestAttentionDropoutP1(t *testing.T) {
 	m := nn.Must(nn.NewMultiheadAttention(nn.MHAConfig{EmbedDim: 8, NumHeads: 2, Dropout: 1}))
 	x := randTensor(newRand(4), 1, 2, 5, 8)
 	g := nn.NewGraph()
-	out, w := m.Forward(g, x, x, x, nn.AttnOptions{NeedWeights: true, Causal: true})
+	out, w := m.Forward(g, x, x, x, nn.AttentionOptions{NeedWeights: true, Causal: true})
 	if countZeros(w.Data) != len(w.Data) {
 		t.Error("p=1: returned weights not all zero")
 	}
@@ -410,7 +410,7 @@ func TestLockedDropoutDefinition(t *testing.T) {
 	x.Data[3], x.Data[40] = float32(math.NaN()), float32(math.Inf(-1))
 	x.RequiresGrad = true
 	g := nn.NewGraph()
-	y := g.LockedDropout(x, 0.3, 99)
+	y := g.LockedDropout(x, nn.Drop{P: 0.3, Seed: 99})
 	up := make([]float32, N*L*D)
 	for i := range up {
 		up[i] = float32(i%5) - 2

@@ -77,10 +77,22 @@ func beta(fresh bool) float32 {
 	return 1
 }
 
+// Trans selects which operands of MatMul are transposed: NoTrans, TransA,
+// TransB or TransA|TransB.
+type Trans uint8
+
+const (
+	NoTrans Trans = 0
+	TransA  Trans = 1 << 0 // use aᵀ (the last two dimensions swapped)
+	TransB  Trans = 1 << 1 // use bᵀ
+)
+
 // MatMul returns op(a)·op(b), where op transposes the last two dimensions
-// when the flag is set. a and b are 2-D, or 3-D with the same batch size
-// (a batched product), or a is 3-D and b 2-D (b shared by every batch).
-func (g *Graph) MatMul(a, b *Tensor, transA, transB bool) *Tensor {
+// of the operands that t names (g.MatMul(q, k, nn.TransB) is q·kᵀ). a and
+// b are 2-D, or 3-D with the same batch size (a batched product), or a is
+// 3-D and b 2-D (b shared by every batch).
+func (g *Graph) MatMul(a, b *Tensor, t Trans) *Tensor {
+	transA, transB := t&TransA != 0, t&TransB != 0
 	ra, rb := len(a.Shape), len(b.Shape)
 	bad := ra < 2 || ra > 3 || rb < 2 || rb > 3 || (ra == 2 && rb == 3) || (ra == 3 && rb == 3 && a.Shape[0] != b.Shape[0])
 	var m, k, k2, nn int

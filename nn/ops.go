@@ -351,20 +351,19 @@ func (g *Graph) Softmax(x *Tensor) *Tensor {
 // SoftmaxWith returns the softmax over the last dimension with the fused
 // kernel's options (scale, additive Mask, Ignore, Causal; the rows are all
 // leading dimensions flattened). With opt.Dropout > 0 the result is the
-// dropped-out probabilities (opt.DropDst is ignored; the mask is regenerated
-// from (opt.Seed, opt.Offset) in backward, never stored). A fully masked row
-// gives zeros and zero gradient.
+// dropped-out probabilities (kernels.SoftmaxDropout, element index
+// opt.Offset + flat position under opt.Seed; the mask is regenerated in
+// backward, never stored). A fully masked row gives zeros and zero gradient.
 func (g *Graph) SoftmaxWith(x *Tensor, opt kernels.SoftmaxOptions) *Tensor {
 	rows, cols := rowsCols("Softmax", x)
 	y := g.newTensor(x.Shape...)
 	out := y
 	if opt.Dropout != 0 {
 		out = g.newTensor(x.Shape...)
-		opt.DropDst = out.Data
+		kernels.SoftmaxDropout(y.Data, out.Data, x.Data, rows, cols, opt)
 	} else {
-		opt.DropDst = nil
+		kernels.Softmax(y.Data, x.Data, rows, cols, opt)
 	}
-	kernels.Softmax(y.Data, x.Data, rows, cols, opt)
 	if g.recording(x) {
 		*record(g, &g.recs.softmax, out) = softmaxRec{x: x, y: y.Data, rows: rows, cols: cols,
 			scale: opt.Scale, p: opt.Dropout, seed: opt.Seed, offset: opt.Offset}

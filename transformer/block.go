@@ -178,12 +178,12 @@ func (f ffKeys) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module))
 // Forward applies the block to x (batch, seq, embed), with the causal mask
 // when b.Causal is set.
 func (b *Block) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
-	return b.ForwardMasked(g, x, nn.AttnOptions{})
+	return b.ForwardMasked(g, x, nn.AttentionOptions{})
 }
 
 // ForwardMasked is Forward with attention masks (an additive or boolean
 // attn_mask, a key-padding mask). b.Causal adds the causal mask to them.
-func (b *Block) ForwardMasked(g *nn.Graph, x *nn.Tensor, opt nn.AttnOptions) *nn.Tensor {
+func (b *Block) ForwardMasked(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
 	if len(x.Shape) != 3 || x.Shape[2] != b.Attn.EmbedDim {
 		panic(fmt.Sprintf("transformer: Block.Forward: input shape %v, want (batch, seq, %d)", x.Shape, b.Attn.EmbedDim))
 	}
@@ -210,7 +210,7 @@ func (b *Block) ForwardMasked(g *nn.Graph, x *nn.Tensor, opt nn.AttnOptions) *nn
 func (b *Block) forwardFirst(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
 	n, d := x.Shape[0], x.Shape[2]
 	first := func(t *nn.Tensor) *nn.Tensor { return g.Reshape(g.Select(t, 1, 0), n, 1, d) }
-	opt := nn.AttnOptions{Causal: b.Causal} // position 0 sees key 0 only when causal
+	opt := nn.AttentionOptions{Causal: b.Causal} // position 0 sees key 0 only when causal
 	if b.NormFirst {
 		h := b.Norm1.Forward(g, x)
 		a, _ := b.Attn.Forward(g, first(h), h, h, opt)

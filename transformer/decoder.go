@@ -80,8 +80,8 @@ func (d *DecoderBlock) Forward(g *nn.Graph, x, memory *nn.Tensor, tgtPadding, me
 		panic(fmt.Sprintf("transformer: DecoderBlock.Forward: x %v and memory %v, want (batch, len, %d) each",
 			x.Shape, memory.Shape, d.SelfAttn.EmbedDim))
 	}
-	self := nn.AttnOptions{Causal: true, KeyPaddingMask: tgtPadding}
-	cross := nn.AttnOptions{KeyPaddingMask: memoryPadding}
+	self := nn.AttentionOptions{Causal: true, KeyPadding: tgtPadding}
+	cross := nn.AttentionOptions{KeyPadding: memoryPadding}
 	if d.NormFirst {
 		h := d.Norm1.Forward(g, x)
 		a, _ := d.SelfAttn.Forward(g, h, h, h, self)

@@ -42,11 +42,11 @@ func dropPathRate(rate float32, i, n int) float32 {
 
 // Forward applies every block to x (batch, seq, embed).
 func (e *Encoder) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
-	return e.ForwardMasked(g, x, nn.AttnOptions{})
+	return e.ForwardMasked(g, x, nn.AttentionOptions{})
 }
 
 // ForwardMasked applies every block with the same attention masks.
-func (e *Encoder) ForwardMasked(g *nn.Graph, x *nn.Tensor, opt nn.AttnOptions) *nn.Tensor {
+func (e *Encoder) ForwardMasked(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
 	for _, b := range e.Blocks {
 		x = b.ForwardMasked(g, x, opt)
 	}

@@ -167,7 +167,7 @@ func TestGoldenMaskedBlock(t *testing.T) {
 				return
 			}
 			checkModuleCase(t, gd, b, func(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
-				return b.ForwardMasked(g, x, nn.AttnOptions{AttnMask: mask})
+				return b.ForwardMasked(g, x, nn.AttentionOptions{Mask: mask})
 			})
 		})
 	}
@@ -193,10 +193,10 @@ func TestGoldenEncoderLayer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var opt nn.AttnOptions
+			var opt nn.AttentionOptions
 			if c.masked {
-				opt.AttnMask = gd.get(t, "input.src_mask").F32
-				opt.KeyPaddingMask = gd.bools(t, "input.src_key_padding_mask")
+				opt.Mask = gd.get(t, "input.src_mask").F32
+				opt.KeyPadding = gd.bools(t, "input.src_key_padding_mask")
 			}
 			checkModuleCase(t, gd, b, func(g *nn.Graph, x *nn.Tensor) *nn.Tensor { return b.ForwardMasked(g, x, opt) })
 		})

@@ -82,7 +82,7 @@ func (m *Seq2Seq) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module
 // srcPadding (batch·srcLen, true = padding) may be nil.
 func (m *Seq2Seq) Encode(g *nn.Graph, src []int, srcPadding []bool, batch, srcLen int) *nn.Tensor {
 	x := m.EmbedDropout.Forward(g, embed(g, m.SrcEmbedding, m.PosEmbedding, src, batch, srcLen))
-	return m.Encoder.ForwardMasked(g, x, nn.AttnOptions{KeyPaddingMask: srcPadding})
+	return m.Encoder.ForwardMasked(g, x, nn.AttentionOptions{KeyPadding: srcPadding})
 }
 
 // Decode returns the logits (batch, tgtLen, vocab) of the next token after

@@ -24,7 +24,7 @@ func TestGoldenTorchEncoder(t *testing.T) {
 		t.Fatal(err)
 	}
 	kpm := gd.bools(t, "input.src_key_padding_mask")
-	opt := nn.AttnOptions{KeyPaddingMask: kpm}
+	opt := nn.AttentionOptions{KeyPadding: kpm}
 	checkModuleCase(t, gd, e, func(g *nn.Graph, x *nn.Tensor) *nn.Tensor { return e.ForwardMasked(g, x, opt) })
 
 	// PyTorch's inference fast path (nested tensors) pads the layers'
@@ -92,7 +92,7 @@ func TestTorchEncoderMatchesBlocks(t *testing.T) {
 	for i := range x.Data {
 		x.Data[i] = float32(i%13)/7 - 0.8
 	}
-	opt := nn.AttnOptions{Causal: true, KeyPaddingMask: []bool{false, false, false, false, false, false, true, true}}
+	opt := nn.AttentionOptions{Causal: true, KeyPadding: []bool{false, false, false, false, false, false, true, true}}
 	y := e.ForwardMasked(nil, x, opt)
 	h := x
 	for _, b := range e.Layers.Blocks {
@@ -240,7 +240,7 @@ func ExampleNewTorchEncoder() {
 		false, false, false, false, false, false,
 		false, false, false, false, true, true,
 	}
-	y := enc.ForwardMasked(nil, x, nn.AttnOptions{KeyPaddingMask: padding})
+	y := enc.ForwardMasked(nil, x, nn.AttentionOptions{KeyPadding: padding})
 	params := nn.NamedParameters(enc)
 	fmt.Println(y.Shape)
 	fmt.Println(len(params), params[0].Name, params[len(params)-1].Name)

@@ -152,14 +152,14 @@ func maskedAttention() {
 	}
 	block := nn.Must(transformer.TutorialBlock(embedDim, numHeads, ffDim, 0.1))
 	x := randn(2, seqLength, embedDim)
-	output := block.ForwardMasked(nil, x, nn.AttnOptions{AttnMask: mask})
+	output := block.ForwardMasked(nil, x, nn.AttentionOptions{Mask: mask})
 	fmt.Println("Causal mask:", formatTensor(mask, []int{seqLength, seqLength}))
 	fmt.Printf("Masked output shape: %v\n", output.Shape)
 
 	// The same block with Causal set needs no mask tensor; in eval mode the
 	// two forms give the same numbers.
 	nn.Eval(block)
-	withMask := block.ForwardMasked(nil, x, nn.AttnOptions{AttnMask: mask}).Data
+	withMask := block.ForwardMasked(nil, x, nn.AttentionOptions{Mask: mask}).Data
 	block.Causal = true
 	causal := block.Forward(nil, x).Data
 	diff := 0.0

@@ -7,16 +7,18 @@ import (
 )
 
 // Graph is the autograd tape and the memory pool of one forward/backward
-// pass. Operations (its methods) compute their result, and when an input
-// requires a gradient and NoGrad is false they record a node holding what
-// backward needs. Backward replays the nodes in reverse.
+// pass, and the dropout stream of its passes (SetSeed, Step). Operations
+// (its methods) compute their result, and when an input requires a gradient
+// and NoGrad is false they record a node: the output and a typed record of
+// what backward needs. Backward replays the nodes in reverse.
 //
 // Tensors a graph returns, and their gradients, live in the graph's pool and
 // stay valid until Reset, which returns every buffer to the pool; the next
 // pass reuses them, so a steady training loop allocates no tensor storage.
 //
 // A nil *Graph is valid everywhere: it records nothing and allocates results
-// with make. A Graph is not safe for concurrent use.
+// with make. A Graph is not safe for concurrent use: use one per goroutine
+// (see the package documentation's Concurrency section).
 type Graph struct {
 	// NoGrad disables recording: operations compute their results only and
 	// keep no activations for backward (inference, evaluation).

@@ -82,7 +82,7 @@ func beta(fresh bool) float32 {
 type Trans uint8
 
 const (
-	NoTrans Trans = 0
+	NoTrans Trans = 0      // a·b
 	TransA  Trans = 1 << 0 // use aᵀ (the last two dimensions swapped)
 	TransB  Trans = 1 << 1 // use bᵀ
 )

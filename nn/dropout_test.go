@@ -434,3 +434,48 @@ func TestLockedDropoutDefinition(t *testing.T) {
 		}
 	}
 }
+
+// TestGraphDropoutStream pins the documented mask seed and the graph's step
+// rules: the c-th call of a site in a pass uses MaskSeed(site, graph seed,
+// step, c); Reset advances the step only after a pass that drew; SetStep
+// restores a saved step, so a resumed run draws the masks it would have.
+func TestGraphDropoutStream(t *testing.T) {
+	d := nn.Must(nn.NewDropout(0.5))
+	x := ones(256)
+	mask := func(seed, step uint64, call uint32) []float32 {
+		want := make([]float32, 256)
+		kernels.Dropout(want, x.Data, 0.5, nn.MaskSeed(d.Seed, seed, step, call), 0)
+		return want
+	}
+	g := nn.NewGraph()
+	g.SetSeed(7)
+	if y0, y1 := d.Forward(g, x).Clone().Data, d.Forward(g, x).Data; !equal(y0, mask(7, 0, 0)) || !equal(y1, mask(7, 0, 1)) {
+		t.Fatal("calls 0 and 1 of a pass do not use MaskSeed(site, 7, 0, call)")
+	}
+	g.Reset()
+	if g.Step() != 1 {
+		t.Fatalf("step after a pass that drew: %d, want 1", g.Step())
+	}
+	g.NoGrad = true
+	nn.Eval(d)
+	d.Forward(g, x) // inactive: draws nothing
+	g.Reset()
+	if g.Step() != 1 {
+		t.Fatalf("step after a pass that drew nothing: %d, want 1", g.Step())
+	}
+	nn.Train(d)
+	want := d.Forward(g, x).Clone().Data
+	if !equal(want, mask(7, 1, 0)) {
+		t.Fatal("pass at step 1 does not use MaskSeed(site, 7, 1, 0)")
+	}
+	saved := g.Step()
+	r := nn.NewGraph() // a resumed run
+	r.SetSeed(g.Seed())
+	r.SetStep(saved)
+	if !equal(d.Forward(r, x).Data, want) {
+		t.Fatal("SetStep(saved) does not reproduce the saved step's masks")
+	}
+	if nn.MaskSeed(d.Seed, 1, 3, 0) == nn.MaskSeed(d.Seed, 2, 3, 0) {
+		t.Fatal("MaskSeed must tell graph seeds apart")
+	}
+}

@@ -402,17 +402,18 @@ func (g *Graph) rows(p *Tensor, r0, r1 int) *Tensor {
 		t = g.tensor(p.Data[r0:r1], r1-r0)
 	}
 	t.RequiresGrad = p.RequiresGrad
-	if g != nil && g.LocalGrads && p.RequiresGrad && !g.NoGrad {
+	if g == nil || g.NoGrad || !p.RequiresGrad {
+		return t // nothing records: the parameter's Grad is not touched
+	}
+	if g.LocalGrads {
 		// The view's gradient is a slice of the parameter's local buffer.
 		g.leaves = append(g.leaves, leafGrad{t: t, buf: g.localGrad(p)[r0*c : r1*c], view: true})
 		return t
 	}
-	if p.RequiresGrad && p.Grad == nil {
+	if p.Grad == nil {
 		p.Grad = make([]float32, len(p.Data)) // a leaf's persistent gradient
 	}
-	if p.Grad != nil {
-		t.Grad = p.Grad[r0*c : r1*c]
-	}
+	t.Grad = p.Grad[r0*c : r1*c]
 	return t
 }
 

@@ -72,9 +72,11 @@ func NewGraph() *Graph {
 	return &Graph{free: map[int][][]float32{}}
 }
 
-// Reset forgets the recorded operations and returns every buffer handed out
-// since the last Reset to the pool. Tensors produced by the graph must not
-// be used afterwards. Parameters and their Grad are not touched.
+// Reset forgets the recorded operations and returns every buffer and record
+// handed out since the last Reset to the pool. Tensors produced by the graph
+// (and LocalGrads buffers) must not be used afterwards. Parameters and their
+// Grad are not touched. When the pass drew a dropout mask, Reset advances
+// the dropout step (see Step), so the next pass draws fresh masks.
 func (g *Graph) Reset() {
 	if g == nil {
 		return
@@ -111,6 +113,8 @@ func (g *Graph) Release() {
 	g.Reset()
 	clear(g.free)
 	g.tens, g.bools, g.words = nil, nil, nil
+	g.nodes, g.calls, g.leaves = nil, nil, nil
+	g.recs = recordPools{}
 }
 
 // recording reports whether an operation with these inputs must record a node.

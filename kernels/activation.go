@@ -3,20 +3,35 @@ package kernels
 import "math"
 
 // Tanh, sigmoid, log, log1p and division: pure-Go elementwise kernels. They
-// have no assembly versions, so every backend runs this code and returns
-// these bits by construction. Every product followed by an addition is
-// written float32(a*b) or fma32, as everywhere in this package.
+// have no assembly versions of their own, so every backend runs this code;
+// Tanh and Sigmoid call the dispatched Exp, whose bits every backend
+// shares, on chunks of a stack buffer. Every product followed by an addition
+// is written float32(a*b) or fma32, as everywhere in this package.
+
+// actChunk is the number of elements Tanh and Sigmoid pass to Exp at once.
+const actChunk = 256
 
 // Tanh writes dst[i] = tanh(src[i]). |x| < 0.625: the odd polynomial
-// x + x·s·P(s), s = x² (Cephes' tanhf coefficients); otherwise
-// 1 - 2/(exp(2|x|) + 1) with the canonical exp, with x's sign. Error against
+// x + x·s·P(s), s = x² (Cephes' tanhf coefficients, Horner with each
+// product rounded); otherwise 1 - 2/(exp(2|x|) + 1) with the canonical exp;
+// then x's sign. Error against
 // float64 math.Tanh (tested): at most 1.5 ulp; ±1 beyond |x| ≈ 9.01, ±0 kept,
 // NaN → NaN.
 func Tanh(dst, src []float32) {
 	checkLen2("Tanh", "dst", dst, "src", src)
-	src = src[:len(dst)]
-	for i, x := range src {
-		dst[i] = tanh32(x)
+	var e [actChunk]float32
+	for len(src) > 0 {
+		n := min(len(src), actChunk)
+		x, y, ex := src[:n], dst[:n], e[:n]
+		for i, v := range x {
+			a := abs32(v)
+			ex[i] = a + a
+		}
+		Exp(ex, ex)
+		for i, v := range x {
+			y[i] = tanhFrom(v, ex[i])
+		}
+		src, dst = src[n:], dst[n:]
 	}
 }
 
@@ -37,9 +52,18 @@ func TanhBackward(dx, y, dy []float32) {
 // the canonical exp), 1 for x > 16.6, NaN → NaN.
 func Sigmoid(dst, src []float32) {
 	checkLen2("Sigmoid", "dst", dst, "src", src)
-	src = src[:len(dst)]
-	for i, x := range src {
-		dst[i] = sigmoid32(x)
+	var e [actChunk]float32
+	for len(src) > 0 {
+		n := min(len(src), actChunk)
+		x, y, ex := src[:n], dst[:n], e[:n]
+		for i, v := range x {
+			ex[i] = -abs32(v)
+		}
+		Exp(ex, ex)
+		for i, v := range x {
+			y[i] = sigmoidFrom(v, ex[i])
+		}
+		src, dst = src[n:], dst[n:]
 	}
 }
 
@@ -56,9 +80,9 @@ func SigmoidBackward(dx, y, dy []float32) {
 
 // Log writes dst[i] = ln(src[i]): the argument is split into 2^e·m with
 // m in [√½, √2), then ln m from Cephes' logf polynomial in m-1 and e·ln 2 in
-// two parts. Error against float64 math.Log (tested): at most 1 ulp for
-// every positive input, subnormals included. Log(0) = -Inf, Log(+Inf) =
-// +Inf, Log(x < 0) = NaN, NaN → NaN.
+// two parts, Horner with each product rounded. Error against float64
+// math.Log (tested): at most 1 ulp for every positive input, subnormals
+// included. Log(0) = -Inf, Log(+Inf) = +Inf, Log(x < 0) = NaN, NaN → NaN.
 func Log(dst, src []float32) {
 	checkLen2("Log", "dst", dst, "src", src)
 	src = src[:len(dst)]
@@ -99,33 +123,48 @@ const (
 	tanhP4    = -3.33332819422e-1
 )
 
-func tanh32(x float32) float32 {
-	const sign = 1 << 31
-	bx := math.Float32bits(x)
-	a := math.Float32frombits(bx &^ sign) // |x|; NaN stays NaN
+// abs32 clears the sign bit (NaN stays NaN).
+func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
+
+// tanhFrom returns tanh(x) given e = exp(2|x|) (canonical exp; used only
+// for |x| ≥ 0.625, where it is at most ≈2.4e38, never +Inf).
+func tanhFrom(x, e float32) float32 {
+	a := abs32(x)
 	var r float32
-	if a < tanhSmall {
+	switch {
+	case a < 0x1p-12: // x³/3 is below half an ulp of x: tanh x rounds to x
+		return x
+	case a < tanhSmall:
 		s := float32(a * a)
 		p := float32(tanhP0)
-		p = fma32(p, s, tanhP1)
-		p = fma32(p, s, tanhP2)
-		p = fma32(p, s, tanhP3)
-		p = fma32(p, s, tanhP4)
-		r = fma32(float32(p*s), a, a) // +0 for a = +0
-	} else { // NaN takes this branch and stays NaN
-		e := exp32(a + a) // ≈2.4e38 at most (clamped), never +Inf
+		p = float32(p*s) + tanhP1
+		p = float32(p*s) + tanhP2
+		p = float32(p*s) + tanhP3
+		p = float32(p*s) + tanhP4
+		r = float32(float32(p*s)*a) + a
+	default: // NaN takes this branch and stays NaN
 		r = 1 - 2/(e+1)
 	}
-	return math.Float32frombits(math.Float32bits(r) | bx&sign)
+	return math.Float32frombits(math.Float32bits(r) | math.Float32bits(x)&(1<<31))
 }
 
-func sigmoid32(x float32) float32 {
+// tanh32 is tanh of one value, the definition Tanh computes.
+func tanh32(x float32) float32 {
+	a := abs32(x)
+	return tanhFrom(x, exp32(a+a))
+}
+
+// sigmoidFrom returns σ(x) given e = exp(-|x|): 1/(1+e) for x ≥ 0, e/(1+e)
+// otherwise (NaN: e is NaN).
+func sigmoidFrom(x, e float32) float32 {
 	if x >= 0 {
-		return 1 / (1 + exp32(-x))
+		return 1 / (1 + e)
 	}
-	e := exp32(x) // NaN: stays NaN
 	return e / (1 + e)
 }
+
+// sigmoid32 is σ of one value, the definition Sigmoid computes.
+func sigmoid32(x float32) float32 { return sigmoidFrom(x, exp32(-abs32(x))) }
 
 // Cephes logf polynomial for ln(1+f), f in [√½-1, √2-1):
 // f - f²/2 + f³·Q(f).
@@ -165,14 +204,14 @@ func log32(x float32) float32 {
 	z := float32(f * f)
 	p := logQ[0]
 	for _, c := range logQ[1:] {
-		p = fma32(p, f, c)
+		p = float32(p*f) + c
 	}
 	y := float32(float32(p*f) * z)
 	fe := float32(e)
-	y = fma32(fe, logLn2Lo, y)
-	y = fma32(-0.5, z, y)
+	y = float32(fe*logLn2Lo) + y
+	y = float32(-0.5*z) + y // exact product
 	r := f + y
-	return fma32(fe, logLn2Hi, r)
+	return float32(fe*logLn2Hi) + r // exact product: logLn2Hi has 9 bits, |e| < 2^8
 }
 
 func log1p32(x float32) float32 {

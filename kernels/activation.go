@@ -3,13 +3,16 @@ package kernels
 import "math"
 
 // Tanh, sigmoid, log, log1p and division: pure-Go elementwise kernels. They
-// have no assembly versions of their own, so every backend runs this code;
-// Tanh and Sigmoid call the dispatched Exp, whose bits every backend
-// shares, on chunks of a stack buffer. Every product followed by an addition
-// is written float32(a*b) or fma32, as everywhere in this package.
+// have no assembly versions of their own, so every backend runs this code.
+// Tanh and Sigmoid compute their exp with the dispatched Exp (whose bits
+// every backend shares), using dst as its scratch; in place (dst == src)
+// they call the pure-Go exp per element instead, with the same bits. Every
+// product followed by an addition is written float32(a*b) or fma32, as
+// everywhere in this package.
 
-// actChunk is the number of elements Tanh and Sigmoid pass to Exp at once.
-const actChunk = 256
+// actChunk is the number of elements Tanh and Sigmoid process per pass (the
+// three passes over a chunk stay in cache).
+const actChunk = 1024
 
 // Tanh writes dst[i] = tanh(src[i]). |x| < 0.625: the odd polynomial
 // x + x·s·P(s), s = x² (Cephes' tanhf coefficients, Horner with each
@@ -19,17 +22,22 @@ const actChunk = 256
 // NaN → NaN.
 func Tanh(dst, src []float32) {
 	checkLen2("Tanh", "dst", dst, "src", src)
-	var e [actChunk]float32
+	if len(dst) > 0 && &dst[0] == &src[0] {
+		for i, x := range src {
+			dst[i] = tanh32(x)
+		}
+		return
+	}
 	for len(src) > 0 {
 		n := min(len(src), actChunk)
-		x, y, ex := src[:n], dst[:n], e[:n]
+		x, y := src[:n], dst[:n]
 		for i, v := range x {
 			a := abs32(v)
-			ex[i] = a + a
+			y[i] = a + a
 		}
-		Exp(ex, ex)
+		Exp(y, y)
 		for i, v := range x {
-			y[i] = tanhFrom(v, ex[i])
+			y[i] = tanhFrom(v, y[i])
 		}
 		src, dst = src[n:], dst[n:]
 	}
@@ -52,16 +60,21 @@ func TanhBackward(dx, y, dy []float32) {
 // the canonical exp), 1 for x > 16.6, NaN → NaN.
 func Sigmoid(dst, src []float32) {
 	checkLen2("Sigmoid", "dst", dst, "src", src)
-	var e [actChunk]float32
+	if len(dst) > 0 && &dst[0] == &src[0] {
+		for i, x := range src {
+			dst[i] = sigmoid32(x)
+		}
+		return
+	}
 	for len(src) > 0 {
 		n := min(len(src), actChunk)
-		x, y, ex := src[:n], dst[:n], e[:n]
+		x, y := src[:n], dst[:n]
 		for i, v := range x {
-			ex[i] = -abs32(v)
+			y[i] = -abs32(v)
 		}
-		Exp(ex, ex)
+		Exp(y, y)
 		for i, v := range x {
-			y[i] = sigmoidFrom(v, ex[i])
+			y[i] = sigmoidFrom(v, y[i])
 		}
 		src, dst = src[n:], dst[n:]
 	}

@@ -160,6 +160,9 @@ func TestActivationBackendsSame(t *testing.T) {
 				want[i] = d.def(x)
 			}
 			requireBitsEqual(t, d.name, got, want)
+			copy(got, xs) // in place
+			d.fn(got, got)
+			requireBitsEqual(t, d.name+" in place", got, want)
 		}
 	})
 }

@@ -118,7 +118,7 @@ func (l *BCELoss) Forward(g *Graph, x, t *Tensor) *Tensor {
 	}
 	out := reduceLoss(g, per, x.Shape, l.Reduction)
 	if g.recording(x, t) {
-		recordBCE(g, out, bceRec{x: x, t: t, weight: l.Weight, red: l.Reduction})
+		*record(g, &g.recs.bce, out) = bceRec{x: x, t: t, weight: l.Weight, red: l.Reduction}
 	}
 	return out
 }
@@ -138,7 +138,7 @@ func (l *BCEWithLogitsLoss) Forward(g *Graph, x, t *Tensor) *Tensor {
 	}
 	out := reduceLoss(g, per, x.Shape, l.Reduction)
 	if g.recording(x, t) {
-		recordBCE(g, out, bceRec{x: x, t: t, weight: l.Weight, posWeight: l.PosWeight, red: l.Reduction, logits: true})
+		*record(g, &g.recs.bce, out) = bceRec{x: x, t: t, weight: l.Weight, posWeight: l.PosWeight, red: l.Reduction, logits: true}
 	}
 	return out
 }

@@ -7,7 +7,8 @@ import "github.com/simdformer/simdformer/kernels"
 
 // Tanh returns tanh(x) elementwise (kernels.Tanh, within 1.5 ulp). Its
 // backward reads the output, dx = dy·(1 - y²): do not overwrite the result
-// in place (Dropout with Inplace) when x needs a gradient.
+// in place (Dropout with Inplace, Graph.DropoutInPlace) when x needs a
+// gradient.
 func (g *Graph) Tanh(x *Tensor) *Tensor {
 	return g.mathUnary(x, kernels.Tanh, mathTanh)
 }
@@ -53,7 +54,7 @@ func (g *Graph) mathUnary(x *Tensor, f func(dst, src []float32), fn mathFn) *Ten
 	out := g.newTensor(x.Shape...)
 	f(out.Data, x.Data)
 	if g.recording(x) {
-		recordMath(g, out, mathRec{x, fn})
+		*record(g, &g.recs.math, out) = mathRec{x, fn}
 	}
 	return out
 }
@@ -90,7 +91,7 @@ func (g *Graph) Div(a, b *Tensor) *Tensor {
 		}
 	}
 	if g.recording(a, b) {
-		recordDiv(g, out, divRec{a, b})
+		*record(g, &g.recs.div, out) = divRec{a, b}
 	}
 	return out
 }

@@ -80,7 +80,7 @@ func (g *Graph) permute(x *Tensor, rec permuteRec) *Tensor {
 	out := g.newTensor(shape[:rec.rank]...)
 	permuteCopy(out.Data, x.Data, x.Shape, rec.perm[:rec.rank], false)
 	if g.recording(x) {
-		recordPermute(g, out, rec)
+		*record(g, &g.recs.permute, out) = rec
 	}
 	return out
 }
@@ -183,7 +183,7 @@ func (g *Graph) Narrow(x *Tensor, axis, start, length int) *Tensor {
 		copy(out.Data[o*blk:(o+1)*blk], x.Data[(o*mid+s)*inner:])
 	}
 	if g.recording(x) {
-		recordNarrow(g, out, rec)
+		*record(g, &g.recs.narrow, out) = rec
 	}
 	return out
 }
@@ -255,7 +255,7 @@ func (g *Graph) Concat(axis int, xs ...*Tensor) *Tensor {
 			copy(out.Data[o*row+off:o*row+off+blk], x.Data[o*blk:(o+1)*blk])
 		}
 		if g.recording(x) {
-			recordConcat(g, out, concatRec{x, outer, row, off, blk})
+			*record(g, &g.recs.concat, out) = concatRec{x, outer, row, off, blk}
 		}
 		off += blk
 	}

@@ -66,46 +66,13 @@ func TorchDecoderConfigFrom(c Config, finalNorm bool) (TorchDecoderConfig, error
 //
 // Each layer is a DecoderBlock; unlike DecoderBlock.Forward (which always
 // masks the future), the self-attention is causal only when asked
-// (TorchDecoderMasks), as in PyTorch. NewTorchDecoder initialises each layer
-// independently (PyTorch deep-copies one layer num_layers times).
+// (opt.Self.Causal or a tgt mask), as in PyTorch. NewTorchDecoder
+// initialises each layer independently (PyTorch deep-copies one layer
+// num_layers times).
 type TorchDecoder struct {
 	Layers *Decoder      // "layers"
 	Norm   *nn.LayerNorm // "norm"; nil without a final norm
 	Config TorchDecoderConfig
-}
-
-// TorchDecoderMasks are the optional mask arguments of
-// nn.TransformerDecoder.forward; the zero value masks nothing. Every layer
-// gets the same masks. A float mask is added to the attention scores (-Inf
-// masks out); in a bool mask true means "not allowed to attend" (PyTorch's
-// MultiheadAttention convention). A float and a bool form of one mask may
-// both be given; they combine. A query row with every key masked gets zero
-// attention (PyTorch gives NaN there).
-type TorchDecoderMasks struct {
-	// TgtMask / TgtMaskBool is tgt_mask: (tgt_len, tgt_len) or
-	// (batch·nhead, tgt_len, tgt_len) flattened, index (b·nhead + h).
-	TgtMask     []float32
-	TgtMaskBool []bool
-	// MemoryMask / MemoryMaskBool is memory_mask: (tgt_len, src_len) or
-	// (batch·nhead, tgt_len, src_len) flattened.
-	MemoryMask     []float32
-	MemoryMaskBool []bool
-	// TgtKeyPaddingMask (true = padding) or its additive float form is
-	// tgt_key_padding_mask, (batch, tgt_len).
-	TgtKeyPaddingMask      []bool
-	TgtKeyPaddingMaskFloat []float32
-	// MemoryKeyPaddingMask or its float form is memory_key_padding_mask,
-	// (batch, src_len).
-	MemoryKeyPaddingMask      []bool
-	MemoryKeyPaddingMaskFloat []float32
-	// TgtIsCausal masks the future in the self-attention (key j > query i)
-	// without a mask tensor. PyTorch's tgt_is_causal is a hint that tgt_mask
-	// IS the causal mask; here the causal mask is applied and combined with
-	// TgtMask, which agrees whenever the hint is true.
-	TgtIsCausal bool
-	// MemoryIsCausal masks memory position j > i for target position i in
-	// the cross-attention (top-left aligned), like memory_is_causal.
-	MemoryIsCausal bool
 }
 
 // NewTorchDecoder builds the decoder described by c with PyTorch's
@@ -140,29 +107,39 @@ func (d *TorchDecoder) Visit(_ func(string, *nn.Tensor), child func(string, nn.M
 	}
 }
 
-// Forward is nn.TransformerDecoder.forward(tgt, memory) without masks: tgt
-// (batch, tgt_len, d_model) attends to itself and to memory (batch,
-// src_len, d_model). For autoregressive decoding pass
-// TorchDecoderMasks{TgtIsCausal: true} to ForwardMasked.
-func (d *TorchDecoder) Forward(g *nn.Graph, tgt, memory *nn.Tensor) *nn.Tensor {
-	return d.ForwardMasked(g, tgt, memory, TorchDecoderMasks{})
-}
+// Describe returns TransformerDecoder (see Describe).
+func (d *TorchDecoder) Describe() string { return "TransformerDecoder" }
 
-// ForwardMasked is nn.TransformerDecoder.forward(tgt, memory, tgt_mask,
+// Forward is nn.TransformerDecoder.forward(tgt, memory, tgt_mask,
 // memory_mask, tgt_key_padding_mask, memory_key_padding_mask, tgt_is_causal,
-// memory_is_causal); it returns (batch, tgt_len, d_model). Mask lengths are
-// checked by the attention, which panics naming them.
-func (d *TorchDecoder) ForwardMasked(g *nn.Graph, tgt, memory *nn.Tensor, m TorchDecoderMasks) *nn.Tensor {
+// memory_is_causal): tgt (batch, tgt_len, d_model) attends to itself and to
+// memory (batch, src_len, d_model); it returns (batch, tgt_len, d_model).
+// Every layer gets the same masks:
+//
+//	opt.Self.Mask / BoolMask            tgt_mask (float additive / bool, true = not allowed):
+//	                                    (tgt_len, tgt_len) or (batch·nhead, tgt_len, tgt_len)
+//	opt.Self.KeyPadding / …Float        tgt_key_padding_mask, (batch, tgt_len)
+//	opt.Self.Causal                     tgt_is_causal (see below)
+//	opt.Memory.Mask / BoolMask          memory_mask: (tgt_len, src_len) or (batch·nhead, tgt_len, src_len)
+//	opt.Memory.KeyPadding / …Float      memory_key_padding_mask, (batch, src_len)
+//	opt.Memory.Causal                   memory_is_causal (top-left aligned)
+//
+// PyTorch's tgt_is_causal is a hint that tgt_mask IS the causal mask; here
+// Causal applies the causal mask itself and combines it with any Mask, which
+// agrees whenever the hint is true (autoregressive decoding needs only
+// opt.Self.Causal). A float and a bool form of one mask may both be given;
+// they combine. A query row with every key masked gets zero attention
+// (PyTorch gives NaN). NeedWeights is ignored. Mask lengths are checked by
+// the attention, which panics naming them.
+func (d *TorchDecoder) Forward(g *nn.Graph, tgt, memory *nn.Tensor, opt DecoderOptions) *nn.Tensor {
 	dm := d.Config.DModel
 	if len(tgt.Shape) != 3 || len(memory.Shape) != 3 || tgt.Shape[2] != dm || memory.Shape[2] != dm ||
 		tgt.Shape[0] != memory.Shape[0] {
 		panic(fmt.Sprintf("transformer: TorchDecoder.Forward: tgt %v and memory %v, want (batch, tgt_len, %d) and (batch, src_len, %d)",
 			tgt.Shape, memory.Shape, dm, dm))
 	}
-	self := nn.AttnOptions{AttnMask: m.TgtMask, AttnMaskBool: m.TgtMaskBool, KeyPaddingMask: m.TgtKeyPaddingMask,
-		KeyPaddingMaskFloat: m.TgtKeyPaddingMaskFloat, Causal: m.TgtIsCausal}
-	cross := nn.AttnOptions{AttnMask: m.MemoryMask, AttnMaskBool: m.MemoryMaskBool, KeyPaddingMask: m.MemoryKeyPaddingMask,
-		KeyPaddingMaskFloat: m.MemoryKeyPaddingMaskFloat, Causal: m.MemoryIsCausal}
+	self, cross := opt.Self, opt.Memory
+	self.NeedWeights, cross.NeedWeights = false, false
 	x := tgt
 	for _, b := range d.Layers.Blocks {
 		x = torchDecoderLayer(g, b, x, memory, self, cross)
@@ -179,7 +156,7 @@ func (d *TorchDecoder) ForwardMasked(g *nn.Graph, tgt, memory *nn.Tensor, m Torc
 //	           x = norm2(x + dropout2(multihead_attn(x, mem, mem)))
 //	           x = norm3(x + dropout3(linear2(dropout(act(linear1(x))))))
 //	pre-norm:  x = x + dropout1(self_attn(norm1(x), …)), and so on.
-func torchDecoderLayer(g *nn.Graph, b *DecoderBlock, x, mem *nn.Tensor, self, cross nn.AttnOptions) *nn.Tensor {
+func torchDecoderLayer(g *nn.Graph, b *DecoderBlock, x, mem *nn.Tensor, self, cross nn.AttentionOptions) *nn.Tensor {
 	if b.NormFirst {
 		h := b.Norm1.Forward(g, x)
 		a, _ := b.SelfAttn.Forward(g, h, h, h, self)

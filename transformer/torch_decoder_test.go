@@ -20,17 +20,17 @@ var torchDecoderGoldens = map[string]TorchDecoderConfig{
 }
 
 // decoderMasks reads the file's masks (bool or float, by dtype).
-func decoderMasks(t *testing.T, gd *golden) TorchDecoderMasks {
-	var m TorchDecoderMasks
+func decoderMasks(t *testing.T, gd *golden) DecoderOptions {
+	var m DecoderOptions
 	for _, k := range []struct {
 		key string
 		f   *[]float32
 		b   *[]bool
 	}{
-		{"tgt_mask", &m.TgtMask, &m.TgtMaskBool},
-		{"memory_mask", &m.MemoryMask, &m.MemoryMaskBool},
-		{"tgt_key_padding_mask", &m.TgtKeyPaddingMaskFloat, &m.TgtKeyPaddingMask},
-		{"memory_key_padding_mask", &m.MemoryKeyPaddingMaskFloat, &m.MemoryKeyPaddingMask},
+		{"tgt_mask", &m.Self.Mask, &m.Self.BoolMask},
+		{"memory_mask", &m.Memory.Mask, &m.Memory.BoolMask},
+		{"tgt_key_padding_mask", &m.Self.KeyPaddingFloat, &m.Self.KeyPadding},
+		{"memory_key_padding_mask", &m.Memory.KeyPaddingFloat, &m.Memory.KeyPadding},
 	} {
 		v, ok := gd.ts["input."+k.key]
 		switch {
@@ -47,7 +47,7 @@ func decoderMasks(t *testing.T, gd *golden) TorchDecoderMasks {
 // runDecoderGolden loads the file's parameters into d, runs forward with
 // masks m and backward with the file's upstream, and compares output, input
 // and parameter gradients; it returns the output.
-func runDecoderGolden(t *testing.T, gd *golden, d *TorchDecoder, m TorchDecoderMasks) []float32 {
+func runDecoderGolden(t *testing.T, gd *golden, d *TorchDecoder, m DecoderOptions) []float32 {
 	t.Helper()
 	if err := nn.LoadStateDict(d, gd.params("param."), true); err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func runDecoderGolden(t *testing.T, gd *golden, d *TorchDecoder, m TorchDecoderM
 	}
 	tgt, mem := leaf("input.tgt"), leaf("input.memory")
 	g := nn.NewGraph()
-	y := d.ForwardMasked(g, tgt, mem, m)
+	y := d.Forward(g, tgt, mem, m)
 	compare(t, "output.y", y.Data, gd.get(t, "output.y").F32, goldenOutTol, false)
 	g.BackwardWith(y, gd.get(t, "upstream.y").F32)
 	compare(t, "grad.input.tgt", tgt.Grad, gd.get(t, "grad.input.tgt").F32, goldenGradTol, true)
@@ -75,7 +75,7 @@ func runDecoderGolden(t *testing.T, gd *golden, d *TorchDecoder, m TorchDecoderM
 // kind (float and bool tgt_mask and memory_mask, 2-D and per batch-and-head
 // 3-D, both key-padding masks): output, tgt and memory gradients and every
 // parameter gradient against PyTorch. The causal tgt_mask is then replaced by
-// TgtIsCausal, which must give the same bits.
+// opt.Self.Causal (tgt_is_causal), which must give the same bits.
 func TestGoldenTorchDecoder(t *testing.T) {
 	for name, c := range torchDecoderGoldens {
 		t.Run(name, func(t *testing.T) {
@@ -87,10 +87,10 @@ func TestGoldenTorchDecoder(t *testing.T) {
 				return // its tgt_mask is causal plus noise
 			}
 			mc := m
-			mc.TgtMask, mc.TgtMaskBool, mc.TgtIsCausal = nil, nil, true
-			yc := d.ForwardMasked(nil, gd.tensorCopy(t, "input.tgt"), gd.tensorCopy(t, "input.memory"), mc)
+			mc.Self.Mask, mc.Self.BoolMask, mc.Self.Causal = nil, nil, true
+			yc := d.Forward(nil, gd.tensorCopy(t, "input.tgt"), gd.tensorCopy(t, "input.memory"), mc)
 			if i, ok := bitsEqual32(y, yc.Data); !ok {
-				t.Errorf("TgtIsCausal differs from the causal tgt_mask at %d: %v vs %v", i, yc.Data[i], y[i])
+				t.Errorf("Self.Causal differs from the causal tgt_mask at %d: %v vs %v", i, yc.Data[i], y[i])
 			}
 		})
 	}
@@ -136,6 +136,12 @@ func TestTorchDecoderKeys(t *testing.T) {
 			t.Errorf("%s: golden file has %d parameters, want %d", name, n, len(want))
 		}
 	}
+	desc := Describe(nn.Must(NewTorchDecoder(torchDecoderGoldens["torch_decoder_post_relu"])))
+	for _, s := range []string{"TransformerDecoder(\n  (layers): ", "(1): TransformerDecoderLayer(", "(multihead_attn): ", "(norm3): LayerNorm(", "\n  (norm): LayerNorm("} {
+		if !strings.Contains(desc, s) {
+			t.Errorf("Describe lacks %q:\n%s", s, desc)
+		}
+	}
 }
 
 // TestTorchDecoderGradTrain: finite-difference gradients in training mode
@@ -144,14 +150,18 @@ func TestTorchDecoderKeys(t *testing.T) {
 func TestTorchDecoderGradTrain(t *testing.T) {
 	inf := float32(math.Inf(-1))
 	const N, T, S = 2, 3, 4
-	m := TorchDecoderMasks{
-		TgtMask:                   []float32{0, 0.5, 0, -0.3, 0, 1, 0.2, 0, 0},
-		TgtIsCausal:               true,
-		TgtKeyPaddingMask:         []bool{false, false, false, false, false, true},
-		MemoryMask:                []float32{0, inf, 0.4, 0, -1, 0, 0, 0.3, 0, 0, inf, 0},
-		MemoryMaskBool:            []bool{false, false, false, true, false, false, false, false, true, false, false, false},
-		MemoryKeyPaddingMaskFloat: []float32{0, 0, 0, -0.5, 0, 0.25, 0, 0},
-		MemoryKeyPaddingMask:      []bool{false, false, false, false, false, false, false, true},
+	m := DecoderOptions{
+		Self: nn.AttentionOptions{
+			Mask:       []float32{0, 0.5, 0, -0.3, 0, 1, 0.2, 0, 0},
+			Causal:     true,
+			KeyPadding: []bool{false, false, false, false, false, true},
+		},
+		Memory: nn.AttentionOptions{
+			Mask:            []float32{0, inf, 0.4, 0, -1, 0, 0, 0.3, 0, 0, inf, 0},
+			BoolMask:        []bool{false, false, false, true, false, false, false, false, true, false, false, false},
+			KeyPaddingFloat: []float32{0, 0, 0, -0.5, 0, 0.25, 0, 0},
+			KeyPadding:      []bool{false, false, false, false, false, false, false, true},
+		},
 	}
 	for _, nf := range []bool{false, true} {
 		t.Run(fmt.Sprintf("norm_first=%v", nf), func(t *testing.T) {
@@ -168,7 +178,7 @@ func TestTorchDecoderGradTrain(t *testing.T) {
 			tgt, mem := randLeaf(r, N, T, 8), randLeaf(r, N, S, 8)
 			params := nn.NamedParameters(d)
 			inputs := []*nn.Tensor{tgt, mem, params[0].Tensor, params[4].Tensor, params[len(params)-1].Tensor}
-			decoderGradCheck(t, inputs, func(g *nn.Graph) *nn.Tensor { return d.ForwardMasked(g, tgt, mem, m) })
+			decoderGradCheck(t, inputs, func(g *nn.Graph) *nn.Tensor { return d.Forward(g, tgt, mem, m) })
 		})
 	}
 }
@@ -252,8 +262,8 @@ func TestTorchDecoderSaveLoad(t *testing.T) {
 		nn.Eval(d2)
 		r := rand.New(rand.NewPCG(3, 4))
 		tgt, mem := randLeaf(r, 2, 3, 8), randLeaf(r, 2, 5, 8)
-		m := TorchDecoderMasks{TgtIsCausal: true}
-		if i, ok := bitsEqual32(d.ForwardMasked(nil, tgt, mem, m).Data, d2.ForwardMasked(nil, tgt, mem, m).Data); !ok {
+		m := DecoderOptions{Self: nn.AttentionOptions{Causal: true}}
+		if i, ok := bitsEqual32(d.Forward(nil, tgt, mem, m).Data, d2.Forward(nil, tgt, mem, m).Data); !ok {
 			t.Errorf("final norm %v: output differs at %d after Save/Load", final, i)
 		}
 	}
@@ -308,10 +318,10 @@ func TestTorchDecoderErrors(t *testing.T) {
 		f    func()
 		want string
 	}{
-		{"tgt", func() { d.Forward(nil, nn.Zeros(2, 5, 8), nn.Zeros(2, 6, 16)) }, "tgt [2 5 8] and memory [2 6 16]"},
-		{"batch", func() { d.Forward(nil, nn.Zeros(2, 5, 16), nn.Zeros(3, 6, 16)) }, "tgt [2 5 16] and memory [3 6 16]"},
+		{"tgt", func() { d.Forward(nil, nn.Zeros(2, 5, 8), nn.Zeros(2, 6, 16), DecoderOptions{}) }, "tgt [2 5 8] and memory [2 6 16]"},
+		{"batch", func() { d.Forward(nil, nn.Zeros(2, 5, 16), nn.Zeros(3, 6, 16), DecoderOptions{}) }, "tgt [2 5 16] and memory [3 6 16]"},
 		{"memory_mask", func() {
-			d.ForwardMasked(nil, nn.Zeros(2, 5, 16), nn.Zeros(2, 6, 16), TorchDecoderMasks{MemoryMask: make([]float32, 25)})
+			d.Forward(nil, nn.Zeros(2, 5, 16), nn.Zeros(2, 6, 16), DecoderOptions{Memory: nn.AttentionOptions{Mask: make([]float32, 25)}})
 		}, "Mask has 25 values"},
 	} {
 		func() {
@@ -339,12 +349,12 @@ func ExampleNewTorchDecoder() {
 	}))
 	nn.Eval(dec)
 	tgt, memory := nn.Zeros(2, 4, 32), nn.Zeros(2, 6, 32)
-	y := dec.ForwardMasked(nil, tgt, memory, TorchDecoderMasks{
-		TgtIsCausal: true,
-		MemoryKeyPaddingMask: []bool{
+	y := dec.Forward(nil, tgt, memory, DecoderOptions{
+		Self: nn.AttentionOptions{Causal: true}, // tgt_is_causal
+		Memory: nn.AttentionOptions{KeyPadding: []bool{ // memory_key_padding_mask
 			false, false, false, false, false, false,
 			false, false, false, false, true, true,
-		},
+		}},
 	})
 	params := nn.NamedParameters(dec)
 	fmt.Println(y.Shape)

@@ -53,7 +53,11 @@
 // dot-product attention), [Graph.Dropout], [Graph.DropoutInPlace],
 // [Graph.BlockDropout], [Graph.LockedDropout], [Graph.AlphaDropout],
 // [Graph.Reshape], [Graph.Sum], [Graph.Mean], [Graph.MeanAxis],
-// [Graph.Select] and [Graph.MSE].
+// [Graph.Select] and [Graph.MSE]; elementwise math [Graph.Tanh],
+// [Graph.Sigmoid], [Graph.Exp], [Graph.Log] and [Graph.Div] (suffix
+// broadcasting); shape ops [Graph.Transpose], [Graph.Permute],
+// [Graph.Narrow], [Graph.Slice] and [Graph.Concat] (each returns a
+// contiguous copy).
 //
 // # Backward records
 //
@@ -92,8 +96,10 @@
 // dropout), [MultiheadAttention] ([NewMultiheadAttention], [MHAConfig]:
 // batch_first (N, L, E); self and cross attention; kdim/vdim). Losses:
 // [CrossEntropyLoss] ([NewCrossEntropyLoss]: class indices or
-// probabilities, label smoothing, ignore index) and [Graph.MSE], reduced by
-// a [Reduction] (ReduceMean, ReduceSum, ReduceNone).
+// probabilities, label smoothing, ignore index), [BCELoss] ([NewBCELoss])
+// and [BCEWithLogitsLoss] ([NewBCEWithLogitsLoss]: weight, pos_weight, the
+// stable logits form) and [Graph.MSE], reduced by a [Reduction]
+// (ReduceMean, ReduceSum, ReduceNone).
 //
 // # Options types
 //

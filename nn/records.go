@@ -87,6 +87,14 @@ type recordPools struct {
 	locked    pool[lockedDropoutRec]
 	alpha     pool[alphaDropoutRec]
 	attention pool[attentionRec]
+
+	// math_ops.go, shape_ops.go, bce.go
+	math    pool[mathRec]
+	div     pool[divRec]
+	permute pool[permuteRec]
+	narrow  pool[narrowRec]
+	concat  pool[concatRec]
+	bce     pool[bceRec]
 }
 
 func (p *recordPools) reset() {

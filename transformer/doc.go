@@ -26,6 +26,11 @@
 //     nn.TransformerEncoderLayer blocks with an optional final norm, under
 //     its state_dict keys (layers.{i}.self_attn.*, …, norm.*), so such a
 //     model's weights load here unchanged.
+//   - [TorchDecoder]: PyTorch's nn.TransformerDecoder (batch_first) of
+//     nn.TransformerDecoderLayer blocks with an optional final norm
+//     (layers.{i}.self_attn.*, layers.{i}.multihead_attn.*, …, norm.*), with
+//     tgt/memory masks, both key-padding masks and tgt_is_causal through
+//     [DecoderOptions].
 //   - [LM]: a GPT-style causal language model (token and position
 //     embeddings, embedding dropout, pre-norm causal blocks, tied output
 //     head, greedy or temperature sampling with [LM.Generate]).
@@ -36,9 +41,10 @@
 //
 // One vocabulary everywhere. Blocks, encoders and [TorchEncoder] take
 // Forward(g, x, opt) with opt an nn.AttentionOptions (Mask, BoolMask,
-// KeyPadding, Causal, …; the zero value for none); decoders take
-// Forward(g, x, memory, opt) with a [DecoderOptions] holding the options of
-// the self-attention and of the cross-attention over the memory. Models take
+// KeyPadding, Causal, …; the zero value for none); decoders and
+// [TorchDecoder] take Forward(g, x, memory, opt) with a [DecoderOptions]
+// holding the options of the self-attention and of the cross-attention over
+// the memory. Models take
 // [Tokens]: the ids of Batch sequences of Seq tokens and, to batch
 // sequences of different lengths, their Padding, which every attention
 // ignores as keys ([Classifier.Forward], [LM.Forward], [Seq2Seq.Encode],

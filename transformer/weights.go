@@ -13,8 +13,8 @@ import (
 	"github.com/simdformer/simdformer/nn/safetensors"
 )
 
-// Kind names a model type. SaveClassifier, SaveLM, SaveSeq2Seq and
-// SaveTorchEncoder store it in the file's metadata under "model", and each
+// Kind names a model type. SaveClassifier, SaveLM, SaveSeq2Seq,
+// SaveTorchEncoder and SaveTorchDecoder store it in the file's metadata under "model", and each
 // Load function refuses a file of another kind, naming the kind it found.
 type Kind string
 
@@ -24,6 +24,7 @@ const (
 	KindLM           Kind = "lm"
 	KindSeq2Seq      Kind = "seq2seq"
 	KindTorchEncoder Kind = "torch_encoder"
+	KindTorchDecoder Kind = "torch_decoder"
 )
 
 // SaveClassifier writes m's weights and configuration to path; see the
@@ -73,6 +74,27 @@ func LoadTorchEncoder(path string) (*TorchEncoder, error) {
 			return nil, err
 		}
 		return NewTorchEncoder(tc)
+	})
+}
+
+// SaveTorchDecoder writes d's weights and configuration to path; see the
+// package documentation, "Saving and loading". The file holds exactly the
+// state_dict of PyTorch's nn.TransformerDecoder.
+func SaveTorchDecoder(path string, d *TorchDecoder) error {
+	return saveModel(path, d, KindTorchDecoder, d.Config.Config())
+}
+
+// LoadTorchDecoder rebuilds the TorchDecoder that SaveTorchDecoder wrote to
+// path; the final norm is there when the file holds norm.weight. For a file
+// PyTorch wrote (no configuration in it), build the decoder with
+// NewTorchDecoder and read the weights with nn.LoadFile.
+func LoadTorchDecoder(path string) (*TorchDecoder, error) {
+	return loadModel(path, KindTorchDecoder, func(c Config, finalNorm bool) (*TorchDecoder, error) {
+		tc, err := TorchDecoderConfigFrom(c, finalNorm)
+		if err != nil {
+			return nil, err
+		}
+		return NewTorchDecoder(tc)
 	})
 }
 
@@ -172,7 +194,7 @@ func (e *loadError) Error() string {
 }
 func (e *loadError) Unwrap() error { return e.err }
 
-var kindFunc = map[Kind]string{KindClassifier: "Classifier", KindLM: "LM", KindSeq2Seq: "Seq2Seq", KindTorchEncoder: "TorchEncoder"}
+var kindFunc = map[Kind]string{KindClassifier: "Classifier", KindLM: "LM", KindSeq2Seq: "Seq2Seq", KindTorchEncoder: "TorchEncoder", KindTorchDecoder: "TorchDecoder"}
 
 // maxConfigJSON bounds the size of a JSON config (files and metadata).
 const maxConfigJSON = 1 << 20
@@ -252,7 +274,7 @@ func firstNonSpace(b []byte) byte {
 // constructors check the same).
 func (c *Config) requireFor(kind Kind, finalNorm bool) error {
 	switch kind {
-	case KindTorchEncoder:
+	case KindTorchEncoder, KindTorchDecoder:
 		_, err := TorchEncoderConfigFrom(*c, finalNorm)
 		return err
 	case KindClassifier:
@@ -348,6 +370,11 @@ func (c *Config) numTensors(kind Kind, finalNorm bool) int {
 		if finalNorm {
 			n += 2
 		}
+	case KindTorchDecoder:
+		n = c.NumLayers * decoderTensors
+		if finalNorm {
+			n += 2
+		}
 	}
 	return n
 }
@@ -395,6 +422,20 @@ func (c *Config) eachTensor(kind Kind, finalNorm bool, yield func(string, []int)
 			block(prefix+strconv.Itoa(i)+".", keys)
 		}
 	}
+	decoder := func(prefix string) {
+		for i := 0; i < c.NumLayers && ok; i++ {
+			layer := prefix + strconv.Itoa(i) + "."
+			attn(layer + "self_attn.")
+			attn(layer + "multihead_attn.")
+			emit(layer+"linear1.weight", f, e)
+			emit(layer+"linear1.bias", f)
+			emit(layer+"linear2.weight", e, f)
+			emit(layer+"linear2.bias", e)
+			norm(layer + "norm1.")
+			norm(layer + "norm2.")
+			norm(layer + "norm3.")
+		}
+	}
 	switch kind {
 	case KindClassifier:
 		emit("embedding.weight", v, e)
@@ -414,22 +455,16 @@ func (c *Config) eachTensor(kind Kind, finalNorm bool, yield func(string, []int)
 		emit("tgt_embedding.weight", v, e)
 		emit("pos_embedding.weight", p, e)
 		blocks("encoder.", EncoderLayerKeys)
-		for i := 0; i < c.NumLayers && ok; i++ {
-			prefix := "decoder." + strconv.Itoa(i) + "."
-			attn(prefix + "self_attn.")
-			attn(prefix + "multihead_attn.")
-			emit(prefix+"linear1.weight", f, e)
-			emit(prefix+"linear1.bias", f)
-			emit(prefix+"linear2.weight", e, f)
-			emit(prefix+"linear2.bias", e)
-			norm(prefix + "norm1.")
-			norm(prefix + "norm2.")
-			norm(prefix + "norm3.")
-		}
+		decoder("decoder.")
 		emit("generator.weight", v, e)
 		emit("generator.bias", v)
 	case KindTorchEncoder:
 		blocks("layers.", EncoderLayerKeys)
+		if finalNorm {
+			norm("norm.")
+		}
+	case KindTorchDecoder:
+		decoder("layers.")
 		if finalNorm {
 			norm("norm.")
 		}

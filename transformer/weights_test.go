@@ -51,6 +51,12 @@ func buildKind(t *testing.T, c Config, kind Kind, finalNorm bool) nn.Module {
 		if tc, err = TorchEncoderConfigFrom(c, finalNorm); err == nil {
 			m, err = NewTorchEncoder(tc)
 		}
+	case KindTorchDecoder:
+		c.VocabSize, c.MaxPositions, c.NumClasses, c.DropPath, c.Causal = 0, 0, 0, 0, false
+		var tc TorchDecoderConfig
+		if tc, err = TorchDecoderConfigFrom(c, finalNorm); err == nil {
+			m, err = NewTorchDecoder(tc)
+		}
 	}
 	if err != nil {
 		t.Fatalf("%s %+v: %v", kind, c, err)
@@ -63,9 +69,9 @@ func buildKind(t *testing.T, c Config, kind Kind, finalNorm bool) nn.Module {
 // model's state_dict, in order, for every kind.
 func TestTensorSpecMatchesModels(t *testing.T) {
 	for _, c := range specConfigs() {
-		for _, kind := range []Kind{KindClassifier, KindLM, KindSeq2Seq, KindTorchEncoder} {
+		for _, kind := range []Kind{KindClassifier, KindLM, KindSeq2Seq, KindTorchEncoder, KindTorchDecoder} {
 			for _, final := range []bool{false, true} {
-				if final && kind != KindTorchEncoder {
+				if final && kind != KindTorchEncoder && kind != KindTorchDecoder {
 					continue
 				}
 				if c.MaxPositions == 0 && (kind == KindLM || kind == KindSeq2Seq) {
@@ -78,7 +84,7 @@ func TestTensorSpecMatchesModels(t *testing.T) {
 				}
 				var got []string
 				cc := c
-				if kind == KindTorchEncoder {
+				if kind == KindTorchEncoder || kind == KindTorchDecoder {
 					cc.VocabSize, cc.MaxPositions, cc.NumClasses = 0, 0, 0
 				}
 				cc.eachTensor(kind, final, func(name string, shape []int) bool {
@@ -108,12 +114,14 @@ func TestSaveLoadEveryModel(t *testing.T) {
 	lm := nn.Must(NewLM(c))
 	s2s := nn.Must(NewSeq2Seq(c))
 	enc := nn.Must(NewTorchEncoder(TorchEncoderConfig{DModel: 8, NHead: 2, DimFeedforward: 12, NumLayers: 2, FinalNorm: true}))
+	dec := nn.Must(NewTorchDecoder(TorchDecoderConfig{DModel: 8, NHead: 2, DimFeedforward: 12, NumLayers: 2, FinalNorm: true}))
 	paths := map[Kind]string{}
 	for kind, save := range map[Kind]func(string) error{
 		KindClassifier:   func(p string) error { return SaveClassifier(p, cls) },
 		KindLM:           func(p string) error { return SaveLM(p, lm) },
 		KindSeq2Seq:      func(p string) error { return SaveSeq2Seq(p, s2s) },
 		KindTorchEncoder: func(p string) error { return SaveTorchEncoder(p, enc) },
+		KindTorchDecoder: func(p string) error { return SaveTorchDecoder(p, dec) },
 	} {
 		paths[kind] = filepath.Join(dir, string(kind)+".safetensors")
 		if err := save(paths[kind]); err != nil {
@@ -137,6 +145,7 @@ func TestSaveLoadEveryModel(t *testing.T) {
 		KindLM:           func(p string) (nn.Module, error) { return LoadLM(p) },
 		KindSeq2Seq:      func(p string) (nn.Module, error) { return LoadSeq2Seq(p) },
 		KindTorchEncoder: func(p string) (nn.Module, error) { return LoadTorchEncoder(p) },
+		KindTorchDecoder: func(p string) (nn.Module, error) { return LoadTorchDecoder(p) },
 	}
 	cls2, err := LoadClassifier(paths[KindClassifier])
 	if err != nil || cls2.Config() != cls.Config() {
@@ -158,6 +167,11 @@ func TestSaveLoadEveryModel(t *testing.T) {
 		t.Fatalf("LoadTorchEncoder: %v", err)
 	}
 	same(enc, enc2)
+	dec2, err := LoadTorchDecoder(paths[KindTorchDecoder])
+	if err != nil || dec2.Config != dec.Config {
+		t.Fatalf("LoadTorchDecoder: %v", err)
+	}
+	same(dec, dec2)
 	for file, p := range paths {
 		for kind, load := range loaders {
 			if kind == file {

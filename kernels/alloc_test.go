@@ -19,7 +19,8 @@ func TestZeroAllocs(t *testing.T) {
 	dg, db := make([]float32, cols), make([]float32, cols)
 	mask := make([]uint64, (n+63)/64)
 	sm := SoftmaxOptions{Scale: 0.5, Mask: y[:cols], Ignore: make([]bool, n), Causal: true, CausalOffset: 3,
-		Dropout: 0.1, Seed: 1, Offset: 1<<32 - 100, DropDst: make([]float32, n)}
+		Dropout: 0.1, Seed: 1, Offset: 1<<32 - 100}
+	drop := make([]float32, n)
 	a, b, c := randNormal(r, 64*64, 0, 1), randNormal(r, 64*64, 0, 1), make([]float32, 64*64)
 	calls := []struct {
 		name string
@@ -43,7 +44,7 @@ func TestZeroAllocs(t *testing.T) {
 		{"Dropout", func() { Dropout(z, x, 0.1, 1, 1<<32-100) }},
 		{"DropoutMask", func() { DropoutMask(mask, n, 0.1, 1, 1<<32-100) }},
 		{"Softmax", func() { Softmax(z, x, rows, cols, SoftmaxOptions{}) }},
-		{"Softmax options", func() { Softmax(z, x, rows, cols, sm) }},
+		{"Softmax options", func() { SoftmaxDropout(z, drop, x, rows, cols, sm) }},
 		{"SoftmaxBackward", func() { SoftmaxBackward(z, x, y, rows, cols, 0.5) }},
 		{"SoftmaxDropoutBackward", func() { SoftmaxDropoutBackward(z, x, y, rows, cols, 0.5, 0.1, 1, 7) }},
 		{"LayerNorm", func() { LayerNorm(z, mean, rstd, x, gamma, beta, rows, cols, 1e-5) }},

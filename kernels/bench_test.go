@@ -61,7 +61,7 @@ func BenchmarkSoftmax(b *testing.B) {
 			dd := make([]float32, rows*cols)
 			b.SetBytes(int64(8 * rows * cols))
 			for b.Loop() {
-				Softmax(y, x, rows, cols, SoftmaxOptions{Scale: 0.125, Causal: true, Dropout: 0.1, Seed: 1, DropDst: dd})
+				SoftmaxDropout(y, dd, x, rows, cols, SoftmaxOptions{Scale: 0.125, Causal: true, Dropout: 0.1, Seed: 1})
 			}
 		})
 	}

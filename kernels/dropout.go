@@ -16,8 +16,10 @@ func Mix32(x uint32) uint32 {
 	return x
 }
 
-// splitmix64 is Steele, Lea and Flood's SplitMix64 output function.
-func splitmix64(x uint64) uint64 {
+// SplitMix64 is Steele, Lea and Flood's SplitMix64 output function, the
+// seed mixer of every counter-based stream (Dropout's keys, package nn's
+// per-call dropout seeds).
+func SplitMix64(x uint64) uint64 {
 	x += 0x9e3779b97f4a7c15
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
@@ -37,7 +39,7 @@ func dropoutBitsAt(k0, k1 uint32, i uint64) uint32 {
 
 // dropoutKeys derives the two 32-bit hash keys from a 64-bit seed.
 func dropoutKeys(seed uint64) (k0, k1 uint32) {
-	z := splitmix64(seed)
+	z := SplitMix64(seed)
 	return uint32(z), uint32(z >> 32)
 }
 

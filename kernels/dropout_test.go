@@ -560,8 +560,8 @@ func TestDropoutPanics(t *testing.T) {
 		mustPanic(t, "DropoutMask p="+ps, func() { DropoutMask(make([]uint64, 1), 4, p, 1, 0) }, "DropoutMask", "probability", ps)
 		mustPanic(t, "DropoutKeep p="+ps, func() { DropoutKeep(1, 0, p) }, "probability", ps)
 		mustPanic(t, "Softmax Dropout p="+ps, func() {
-			Softmax(x, x, 2, 2, SoftmaxOptions{Dropout: p, DropDst: make([]float32, 4)})
-		}, "Softmax", "probability", ps)
+			SoftmaxDropout(x, make([]float32, 4), x, 2, 2, SoftmaxOptions{Dropout: p})
+		}, "SoftmaxDropout", "probability", ps)
 		mustPanic(t, "SoftmaxDropoutBackward p="+ps, func() {
 			SoftmaxDropoutBackward(x, x, x, 2, 2, 1, p, 1, 0)
 		}, "SoftmaxDropoutBackward", "probability", ps)

@@ -184,16 +184,13 @@ func FuzzSoftmax(f *testing.F) {
 		}
 		fuzzAllBackends(t, func() [][]float32 {
 			y := make([]float32, len(x))
-			o := opt
-			if o.Dropout != 0 {
-				o.DropDst = make([]float32, len(x))
-			}
-			Softmax(y, x, rows, cols, o)
+			drop := make([]float32, len(x))
+			SoftmaxDropout(y, drop, x, rows, cols, opt)
 			dx := make([]float32, len(x))
 			SoftmaxBackward(dx, y, x, rows, cols, 0.5)
 			ddx := make([]float32, len(x))
 			SoftmaxDropoutBackward(ddx, y, x, rows, cols, 0.5, p, seed, offset)
-			return [][]float32{y, o.DropDst, dx, ddx}
+			return [][]float32{y, drop, dx, ddx}
 		})
 	})
 }

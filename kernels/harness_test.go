@@ -250,7 +250,7 @@ func newRand(t testing.TB, extra ...uint64) *rand.Rand {
 	h.Write([]byte(t.Name()))
 	s := h.Sum64()
 	for _, e := range extra {
-		s = splitmix64(s ^ e)
+		s = SplitMix64(s ^ e)
 	}
 	return rand.New(rand.NewPCG(s, 0x5eed))
 }

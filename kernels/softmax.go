@@ -20,13 +20,11 @@ type SoftmaxOptions struct {
 	// Causal masks column j of row r when j > r + CausalOffset.
 	Causal       bool
 	CausalOffset int
-	// Dropout > 0 also writes dropout(y) to DropDst (rows*cols) with drop
-	// probability Dropout; the element index of (r, j) is Offset + r*cols + j
-	// under Seed. dst keeps the undropped probabilities that the backward
-	// needs; SoftmaxDropoutBackward regenerates the mask.
+	// Dropout is SoftmaxDropout's drop probability (Softmax panics when it
+	// is set): the element index of (r, j) is Offset + r*cols + j under
+	// Seed; SoftmaxDropoutBackward regenerates the mask.
 	Dropout      float32
 	Seed, Offset uint64
-	DropDst      []float32
 }
 
 func softmaxRowGeneric(dst, src, mask []float32, ignore []bool, scale float32, limit int) {
@@ -79,15 +77,34 @@ func softmaxBackwardRowGeneric(dx, y, dy []float32, scale float32) {
 // exactly 0. A row with every position masked gives zeros (never NaN); a NaN
 // at an unmasked position makes its row NaN, except in a row whose only
 // unmasked scores are NaN: that row counts as fully masked and gives zeros
-// (the max that detects masked rows skips NaN). With Dropout > 0 it also writes
-// the dropped-out probabilities to DropDst (the fused attention kernel).
-// dst may alias src.
+// (the max that detects masked rows skips NaN). It panics when
+// opt.Dropout is set: the fused dropout is SoftmaxDropout. dst may alias src.
 func Softmax(dst, src []float32, rows, cols int, opt SoftmaxOptions) {
-	size := checkMatrix("Softmax", rows, cols)
-	checkLenN("Softmax", "dst", len(dst), size, rows, cols)
-	checkLenN("Softmax", "src", len(src), size, rows, cols)
-	maskStride := optStride("Softmax", "Mask", len(opt.Mask), opt.Mask != nil, rows, cols)
-	ignStride := optStride("Softmax", "Ignore", len(opt.Ignore), opt.Ignore != nil, rows, cols)
+	if opt.Dropout != 0 {
+		panic(fmt.Sprintf("kernels: Softmax: Dropout=%v needs SoftmaxDropout (the dropped-out probabilities need their own buffer)", opt.Dropout))
+	}
+	softmax("Softmax", dst, nil, src, rows, cols, opt)
+}
+
+// SoftmaxDropout is Softmax fused with dropout of its result (the attention
+// kernel): dst gets the probabilities y, which the backward needs, and drop
+// (rows×cols, not aliasing dst) gets dropout(y) with drop probability
+// opt.Dropout (a copy of y when it is 0). dst may alias src.
+func SoftmaxDropout(dst, drop, src []float32, rows, cols int, opt SoftmaxOptions) {
+	size := checkMatrix("SoftmaxDropout", rows, cols)
+	checkLenN("SoftmaxDropout", "drop", len(drop), size, rows, cols)
+	softmax("SoftmaxDropout", dst, drop, src, rows, cols, opt)
+	if opt.Dropout == 0 {
+		copy(drop, dst)
+	}
+}
+
+func softmax(op string, dst, drop, src []float32, rows, cols int, opt SoftmaxOptions) {
+	size := checkMatrix(op, rows, cols)
+	checkLenN(op, "dst", len(dst), size, rows, cols)
+	checkLenN(op, "src", len(src), size, rows, cols)
+	maskStride := optStride(op, "Mask", len(opt.Mask), opt.Mask != nil, rows, cols)
+	ignStride := optStride(op, "Ignore", len(opt.Ignore), opt.Ignore != nil, rows, cols)
 	scale := opt.Scale
 	if scale == 0 {
 		scale = 1
@@ -95,10 +112,9 @@ func Softmax(dst, src []float32, rows, cols int, opt SoftmaxOptions) {
 	var dscale float32
 	var k0, k1, ithr uint32
 	if opt.Dropout != 0 {
-		checkLenN("Softmax", "DropDst", len(opt.DropDst), size, rows, cols)
-		ithr, dscale = dropoutParams("Softmax", opt.Dropout)
+		ithr, dscale = dropoutParams(op, opt.Dropout)
 		k0, k1 = dropoutKeys(opt.Seed)
-		raceRW(opt.DropDst, nil)
+		raceRW(drop, nil)
 	}
 	raceRW(dst, src)
 	raceRead(opt.Mask)
@@ -122,7 +138,7 @@ func Softmax(dst, src []float32, rows, cols int, opt SoftmaxOptions) {
 		// Element (r, j) has index Offset + r*cols + j: the rows form one
 		// contiguous index range, so one call covers them all (the rows
 		// are still in cache for short rows, and tiny rows avoid a call each).
-		dropoutSpan(b, opt.DropDst, dst, k0, k1, ithr, dscale, opt.Offset)
+		dropoutSpan(b, drop, dst, k0, k1, ithr, dscale, opt.Offset)
 	}
 }
 

@@ -14,7 +14,7 @@ var (
 
 // smVariant is one set of Softmax options for the cross-backend tests;
 // Mask/Ignore are plain slices (copied into the layout by the driver) and
-// DropDst is allocated by the driver when Dropout > 0.
+// The drop buffer is allocated by the driver when Dropout > 0.
 type smVariant struct {
 	name string
 	opt  SoftmaxOptions
@@ -91,7 +91,8 @@ func genScores(r *rand.Rand, rows, cols int) []float32 {
 }
 
 // runSoftmax calls Softmax with every operand made by mk (and mkB for the
-// bools); dst is src itself when inplace. It returns dst and DropDst.
+// bools); dst is src itself when inplace. It returns dst and, with Dropout,
+// SoftmaxDropout's drop.
 func runSoftmax(mk alloc, mkB func([]bool) []bool, src []float32, rows, cols int, opt SoftmaxOptions, inplace bool) (dst, drop []float32) {
 	s := mk(src)
 	if inplace {
@@ -110,10 +111,12 @@ func runSoftmax(mk alloc, mkB func([]bool) []bool, src []float32, rows, cols int
 		for i := range g {
 			g[i] = garbage
 		}
-		opt.DropDst = mk(g)
+		drop = mk(g)
+		SoftmaxDropout(dst, drop, s, rows, cols, opt)
+		return dst, drop
 	}
 	Softmax(dst, s, rows, cols, opt)
-	return dst, opt.DropDst
+	return dst, nil
 }
 
 // softmaxShapes are the (rows, cols) pairs of the cross-backend tests.
@@ -460,11 +463,12 @@ func TestSoftmaxOptions(t *testing.T) {
 			for _, off := range []uint64{0, 5, 1<<32 - uint64(n/2) - 1, 1 << 50} {
 				y := softmax(x, SoftmaxOptions{})
 				dd := make([]float32, n)
-				yd := softmax(x, SoftmaxOptions{Dropout: 0.3, Seed: 11, Offset: off, DropDst: dd})
+				yd := make([]float32, n)
+				SoftmaxDropout(yd, dd, x, rows, cols, SoftmaxOptions{Dropout: 0.3, Seed: 11, Offset: off})
 				requireBitsEqual(t, "Dropout dst "+what, yd, y)
 				want := make([]float32, n)
 				Dropout(want, y, 0.3, 11, off)
-				requireBitsEqual(t, fmt.Sprintf("Dropout DropDst offset %d %s", off, what), dd, want)
+				requireBitsEqual(t, fmt.Sprintf("Dropout drop offset %d %s", off, what), dd, want)
 
 				// SoftmaxDropoutBackward = SoftmaxBackward(Dropout(dy)).
 				dy := randNormal(r, n, 0, 1)

@@ -7,35 +7,40 @@ import (
 	"github.com/simdformer/simdformer/kernels"
 )
 
-// AttentionOptions configures Graph.Attention. Masks are combined: a
-// position is masked out when any of them masks it; a query row with every
-// key masked gets all-zero probabilities, a zero context and zero gradient
-// (never NaN).
+// AttentionOptions are the masks and switches of attention: the one options
+// type of Graph.Attention, MultiheadAttention.Forward and every transformer
+// block, encoder, decoder and model that attends. The zero value is no mask,
+// scale 1/√head_dim and no weights (PyTorch's need_weights=False).
+//
+// Masks are combined: a position is masked out when any of them masks it; a
+// query row with every key masked gets all-zero probabilities, a zero
+// context and zero gradient (never NaN). Shapes are flattened row-major;
+// "L·S or N·H·L·S" means one (L, S) mask shared by every batch and head, or
+// one per (batch, head) at index (n·H + h)·L·S + l·S + s.
 type AttentionOptions struct {
-	// Mask is an additive float mask (-Inf masks out): L·S values shared by
-	// every batch and head, or N·H·L·S values (index (n·H + h)·L·S + l·S + s).
+	// Mask is PyTorch's float attn_mask, added to the scores (-Inf masks
+	// out): L·S or N·H·L·S values.
 	Mask []float32
-	// BoolMask masks out where true (MultiheadAttention's convention, the
-	// opposite of SDPA's): L·S or N·H·L·S values.
+	// BoolMask is PyTorch's boolean attn_mask: true masks out (the
+	// opposite of SDPA's convention). L·S or N·H·L·S values.
 	BoolMask []bool
-	// KeyPadding (N·S) ignores key s of batch n where true.
+	// KeyPadding is key_padding_mask (N·S): true ignores key s of batch n
+	// (a padded position of variable-length input).
 	KeyPadding []bool
-	// KeyPaddingFloat (N·S) is added to the scores of key s of batch n.
+	// KeyPaddingFloat (N·S) is the additive float form PyTorch also accepts.
 	KeyPaddingFloat []float32
 	// Causal masks key s for query l when s > l + CausalOffset (top-left
-	// aligned, like SDPA's is_causal when L != S).
+	// aligned, like SDPA's is_causal when L != S). It needs no Mask (unlike
+	// PyTorch's is_causal hint) but combines with one.
 	Causal       bool
 	CausalOffset int
 	// Scale multiplies the scores; 0 means 1/√head_dim.
 	Scale float32
-	// Dropout is the drop probability of the attention probabilities, with
-	// kernel seed Seed (element index (n·H + h)·L·S + l·S + s). The mask is
-	// regenerated in backward, never stored.
-	Dropout float32
-	Seed    uint64
-	// NeedWeights returns the probabilities (N, H, L, S) (after dropout
-	// when Dropout > 0, like PyTorch); they are not differentiable.
-	NeedWeights bool
+	// NeedWeights also returns the attention probabilities, averaged over
+	// heads (N, L, S), or per head (N, H, L, S) with PerHeadWeights
+	// (average_attn_weights=False). With dropout they are the dropped-out
+	// probabilities, like PyTorch. They are not differentiable.
+	NeedWeights, PerHeadWeights bool
 }
 
 // headView locates the heads of an (N, T, ·) operand: head h of batch n at
@@ -44,22 +49,33 @@ type headView struct{ off, ld int }
 
 // Attention is multi-head scaled dot-product attention on batch-first
 // tensors: q (N, L, H·dk), k (N, S, H·dk), v (N, S, H·dv); it returns the
-// context (N, L, H·dv) = softmax(scale·QKᵀ + masks)·V per head (heads are
-// contiguous slices of the last dimension) and, with opt.NeedWeights, the
-// probabilities (N, H, L, S). It uses the fused scaled-masked-softmax
-// + dropout kernel and strided Gemm calls (no head transposes).
-func (g *Graph) Attention(q, k, v *Tensor, heads int, opt AttentionOptions) (ctx, weights *Tensor) {
+// context (N, L, H·dv) = dropout(softmax(scale·QKᵀ + masks))·V per head
+// (heads are contiguous slices of the last dimension) and, with
+// opt.NeedWeights, the probabilities. drop drops the probabilities (element
+// index (n·H + h)·L·S + l·S + s under drop.Seed; the mask is regenerated in
+// backward, never stored); the zero Drop drops nothing. It uses the fused
+// scaled-masked-softmax + dropout kernel and strided Gemm calls (no head
+// transposes).
+func (g *Graph) Attention(q, k, v *Tensor, heads int, opt AttentionOptions, drop Drop) (ctx, weights *Tensor) {
 	if len(q.Shape) != 3 || len(k.Shape) != 3 || len(v.Shape) != 3 || heads <= 0 ||
 		k.Shape[0] != q.Shape[0] || v.Shape[0] != q.Shape[0] || v.Shape[1] != k.Shape[1] ||
 		k.Shape[2] != q.Shape[2] || q.Shape[2]%heads != 0 || v.Shape[2]%heads != 0 {
 		panic(fmt.Sprintf("nn: Attention: q %v, k %v, v %v with %d heads: want (N, L, H·dk), (N, S, H·dk), (N, S, H·dv)", q.Shape, k.Shape, v.Shape, heads))
 	}
+	if err := checkP("Attention", drop.P); err != nil {
+		panic(err.Error())
+	}
 	N, L, S := q.Shape[0], q.Shape[1], k.Shape[1]
-	return g.attention(q, k, v, headView{0, q.Shape[2]}, headView{0, k.Shape[2]}, headView{0, v.Shape[2]},
-		N, L, S, heads, q.Shape[2]/heads, v.Shape[2]/heads, opt)
+	ctx, weights = g.attention(q, k, v, headView{0, q.Shape[2]}, headView{0, k.Shape[2]}, headView{0, v.Shape[2]},
+		N, L, S, heads, q.Shape[2]/heads, v.Shape[2]/heads, opt, drop)
+	if weights != nil && !opt.PerHeadWeights {
+		weights = g.meanHeads(weights)
+	}
+	return ctx, weights
 }
 
-func (g *Graph) attention(q, k, v *Tensor, qv, kv, vv headView, N, L, S, H, dk, dv int, opt AttentionOptions) (ctx, weights *Tensor) {
+// attention computes per-head weights (N, H, L, S) when asked.
+func (g *Graph) attention(q, k, v *Tensor, qv, kv, vv headView, N, L, S, H, dk, dv int, opt AttentionOptions, d Drop) (ctx, weights *Tensor) {
 	LS := L * S
 	checkMaskLen("Mask", len(opt.Mask), opt.Mask != nil, LS, N*H*LS, L, S, N, H)
 	checkMaskLen("BoolMask", len(opt.BoolMask), opt.BoolMask != nil, LS, N*H*LS, L, S, N, H)
@@ -82,7 +98,7 @@ func (g *Graph) attention(q, k, v *Tensor, qv, kv, vv headView, N, L, S, H, dk, 
 		weights = g.newTensor(N, H, L, S)
 	}
 	var drop []float32
-	if opt.Dropout != 0 && !opt.NeedWeights {
+	if d.P != 0 && !opt.NeedWeights {
 		drop = g.alloc(LS)
 	}
 	var fmask []float32
@@ -132,28 +148,25 @@ func (g *Graph) attention(q, k, v *Tensor, qv, kv, vv headView, N, L, S, H, dk, 
 				}
 			}
 			p := y
-			if opt.Dropout != 0 {
-				so.Dropout, so.Seed, so.Offset = opt.Dropout, opt.Seed, uint64(nh*LS)
+			if d.P != 0 {
+				so.Dropout, so.Seed, so.Offset = d.P, d.Seed, uint64(nh*LS)
+				p = drop
 				if weights != nil {
-					so.DropDst = weights.Data[nh*LS : (nh+1)*LS]
-				} else {
-					so.DropDst = drop
+					p = weights.Data[nh*LS : (nh+1)*LS]
 				}
-				p = so.DropDst
-			}
-			kernels.Softmax(y, y, L, S, so)
-			if weights != nil && opt.Dropout == 0 {
-				copy(weights.Data[nh*LS:(nh+1)*LS], y)
+				kernels.SoftmaxDropout(y, p, y, L, S, so)
+			} else {
+				kernels.Softmax(y, y, L, S, so)
+				if weights != nil {
+					copy(weights.Data[nh*LS:(nh+1)*LS], y)
+				}
 			}
 			kernels.Gemm(false, false, L, dv, S, 1, p, S, vb, vv.ld, 0, ctx.Data[n*L*Ev+h*dv:], Ev)
 		}
 	}
 	if rec {
-		nd := g.record(attentionBackward, ctx, q, k, v)
-		nd.save[0] = probs
-		nd.i = [12]int{N, L, S, H, dk, dv, qv.off, qv.ld, kv.off, kv.ld, vv.off, vv.ld}
-		nd.f[0], nd.f[1] = scale, opt.Dropout
-		nd.seed = opt.Seed
+		*record(g, &g.recs.attention, ctx) = attentionRec{q: q, k: k, v: v, qv: qv, kv: kv, vv: vv,
+			N: N, L: L, S: S, H: H, dk: dk, dv: dv, scale: scale, p: d.P, seed: d.Seed, probs: probs}
 	}
 	return ctx, weights
 }
@@ -175,12 +188,24 @@ func checkMaskLen(name string, got int, present bool, shared, full, L, S, N, H i
 	}
 }
 
-func attentionBackward(g *Graph, nd *node) {
-	q, k, v := nd.in[0], nd.in[1], nd.in[2]
-	N, L, S, H, dk, dv := nd.i[0], nd.i[1], nd.i[2], nd.i[3], nd.i[4], nd.i[5]
-	qv, kv, vv := headView{nd.i[6], nd.i[7]}, headView{nd.i[8], nd.i[9]}, headView{nd.i[10], nd.i[11]}
-	scale, p, seed := nd.f[0], nd.f[1], nd.seed
-	probs, dctx := nd.save[0], nd.out.Grad
+// attentionRec: probs holds the undropped probabilities of every (batch,
+// head), (N·H, L, S); the dropout mask is regenerated from seed with
+// offset (n·H + h)·L·S.
+type attentionRec struct {
+	q, k, v            *Tensor
+	qv, kv, vv         headView
+	N, L, S, H, dk, dv int
+	scale, p           float32
+	seed               uint64
+	probs              []float32
+}
+
+func (r *attentionRec) backward(g *Graph, out *Tensor) {
+	q, k, v := r.q, r.k, r.v
+	N, L, S, H, dk, dv := r.N, r.L, r.S, r.H, r.dk, r.dv
+	qv, kv, vv := r.qv, r.kv, r.vv
+	scale, p, seed := r.scale, r.p, r.seed
+	probs, dctx := r.probs, out.Grad
 	LS, Ev := L*S, H*dv
 	var dq, dk_, dv_ []float32
 	if q.RequiresGrad {
@@ -322,32 +347,11 @@ func (m *MultiheadAttention) Visit(param func(string, *Tensor), child func(strin
 	child("out_proj", m.OutProj)
 }
 
-// AttnOptions are MultiheadAttention.Forward's optional arguments; the zero
-// value is no mask and no weights (PyTorch's need_weights=False).
-type AttnOptions struct {
-	// AttnMask is a float additive mask, AttnMaskBool a boolean one (true =
-	// not allowed to attend); either (L, S) or (N·H, L, S), flattened.
-	AttnMask     []float32
-	AttnMaskBool []bool
-	// KeyPaddingMask (N, S) flattened: true ignores that key.
-	// KeyPaddingMaskFloat is the additive float form PyTorch also accepts.
-	KeyPaddingMask      []bool
-	KeyPaddingMaskFloat []float32
-	// Causal masks the future (key s > query l), top-left aligned; it needs
-	// no AttnMask (unlike PyTorch's is_causal hint) but combines with one.
-	Causal bool
-	// NeedWeights returns the attention weights: averaged over heads (N, L,
-	// S), or per head (N, H, L, S) with PerHeadWeights
-	// (average_attn_weights=False). In training mode with dropout they are
-	// the dropped-out weights, like PyTorch. They are not differentiable.
-	NeedWeights, PerHeadWeights bool
-}
-
 // Forward computes attention of query (N, L, E) over key (N, S, kdim) and
 // value (N, S, vdim) and returns the output (N, L, E) and, when asked, the
 // attention weights. When query, key and value are the same tensor and the
 // projection is packed, one Gemm computes Q, K and V.
-func (m *MultiheadAttention) Forward(g *Graph, query, key, value *Tensor, opt AttnOptions) (out, weights *Tensor) {
+func (m *MultiheadAttention) Forward(g *Graph, query, key, value *Tensor, opt AttentionOptions) (out, weights *Tensor) {
 	E, H := m.EmbedDim, m.NumHeads
 	if len(query.Shape) != 3 || len(key.Shape) != 3 || len(value.Shape) != 3 || query.Shape[2] != E ||
 		key.Shape[2] != m.KDim || value.Shape[2] != m.VDim || key.Shape[0] != query.Shape[0] ||
@@ -356,16 +360,15 @@ func (m *MultiheadAttention) Forward(g *Graph, query, key, value *Tensor, opt At
 			query.Shape, key.Shape, value.Shape, E, m.KDim, m.VDim))
 	}
 	N, L, S := query.Shape[0], query.Shape[1], key.Shape[1]
-	ao := AttentionOptions{Mask: opt.AttnMask, BoolMask: opt.AttnMaskBool, KeyPadding: opt.KeyPaddingMask,
-		KeyPaddingFloat: opt.KeyPaddingMaskFloat, Causal: opt.Causal, NeedWeights: opt.NeedWeights}
+	var drop Drop
 	if m.Active() {
-		ao.Dropout, ao.Seed = m.P, m.Next("MultiheadAttention")
+		drop = Drop{P: m.P, Seed: m.Next(g, "MultiheadAttention")}
 	}
 	var ctx *Tensor
 	d := E / H
 	if m.InProjWeight != nil && query == key && key == value {
 		qkv := g.Linear(query, m.InProjWeight, m.InProjBias) // (N, L, 3E)
-		ctx, weights = g.attention(qkv, qkv, qkv, headView{0, 3 * E}, headView{E, 3 * E}, headView{2 * E, 3 * E}, N, L, S, H, d, d, ao)
+		ctx, weights = g.attention(qkv, qkv, qkv, headView{0, 3 * E}, headView{E, 3 * E}, headView{2 * E, 3 * E}, N, L, S, H, d, d, opt, drop)
 	} else {
 		wq, wk, wv := m.QProjWeight, m.KProjWeight, m.VProjWeight
 		if m.InProjWeight != nil {
@@ -376,7 +379,7 @@ func (m *MultiheadAttention) Forward(g *Graph, query, key, value *Tensor, opt At
 			bq, bk, bv = g.rows(m.InProjBias, 0, E), g.rows(m.InProjBias, E, 2*E), g.rows(m.InProjBias, 2*E, 3*E)
 		}
 		qp, kp, vp := g.Linear(query, wq, bq), g.Linear(key, wk, bk), g.Linear(value, wv, bv)
-		ctx, weights = g.attention(qp, kp, vp, headView{0, E}, headView{0, E}, headView{0, E}, N, L, S, H, d, d, ao)
+		ctx, weights = g.attention(qp, kp, vp, headView{0, E}, headView{0, E}, headView{0, E}, N, L, S, H, d, d, opt, drop)
 	}
 	out = m.OutProj.Forward(g, ctx)
 	if weights != nil && !opt.PerHeadWeights {
@@ -398,13 +401,19 @@ func (g *Graph) rows(p *Tensor, r0, r1 int) *Tensor {
 	} else {
 		t = g.tensor(p.Data[r0:r1], r1-r0)
 	}
-	if p.RequiresGrad && p.Grad == nil {
+	t.RequiresGrad = p.RequiresGrad
+	if g == nil || g.NoGrad || !p.RequiresGrad {
+		return t // nothing records: the parameter's Grad is not touched
+	}
+	if g.LocalGrads {
+		// The view's gradient is a slice of the parameter's local buffer.
+		g.leaves = append(g.leaves, leafGrad{t: t, buf: g.localGrad(p)[r0*c : r1*c], view: true})
+		return t
+	}
+	if p.Grad == nil {
 		p.Grad = make([]float32, len(p.Data)) // a leaf's persistent gradient
 	}
-	if p.Grad != nil {
-		t.Grad = p.Grad[r0*c : r1*c]
-	}
-	t.RequiresGrad = p.RequiresGrad
+	t.Grad = p.Grad[r0*c : r1*c]
 	return t
 }
 

@@ -7,20 +7,26 @@ import (
 	"github.com/simdformer/simdformer/kernels"
 )
 
-// DropoutSite is the state of one place that drops: the drop probability,
-// the mode and the seed stream. Every dropping module embeds it (and so
-// implements Trainable and Stochastic); other packages may embed it too.
+// DropoutSite is the configuration of one place that drops: the drop
+// probability, the mode and the site's seed. Every dropping module embeds it
+// (and so implements Trainable and Stochastic); other packages may embed it
+// too.
 //
-// Call number c of an active site uses kernel seed CallSeed(Seed, c) with
-// element offset 0, so masks are fresh on every call and reproducible.
+// A site holds no per-call state: the counter that makes masks fresh lives
+// in the Graph (see Graph.SetSeed). The c-th active call of the site during
+// a graph's pass uses kernel seed MaskSeed(Seed, g.Seed(), g.Step(), c) with
+// element offset 0. Forward only reads the site, so one model can run in
+// several goroutines at once, each with its own graph (training mode and
+// Monte-Carlo dropout included); changing P, the mode or Seed while another
+// goroutine runs Forward is a data race.
 type DropoutSite struct {
 	// P is the drop probability in [0, 1]; it may be changed between steps
 	// (dropout schedules). A value outside [0, 1] panics at Forward.
 	P float32
 	// AlwaysOn keeps the site active in Eval mode (Monte-Carlo dropout).
 	AlwaysOn bool
-	// Seed identifies the site's stream; Calls counts its active calls.
-	Seed, Calls uint64
+	// Seed identifies the site's stream.
+	Seed uint64
 
 	eval bool // the zero value is training mode, like a new torch module
 }
@@ -48,59 +54,155 @@ func (s *DropoutSite) Training() bool { return !s.eval }
 // SetAlwaysOn sets AlwaysOn (Monte-Carlo dropout).
 func (s *DropoutSite) SetAlwaysOn(on bool) { s.AlwaysOn = on }
 
-// Reseed sets the site's seed and restarts its call counter.
-func (s *DropoutSite) Reseed(seed uint64) { s.Seed, s.Calls = seed, 0 }
+// Reseed sets the site's seed.
+func (s *DropoutSite) Reseed(seed uint64) { s.Seed = seed }
 
 // Active reports whether a Forward now drops: in training mode or AlwaysOn,
 // and P > 0.
 func (s *DropoutSite) Active() bool { return (!s.eval || s.AlwaysOn) && s.P != 0 }
 
-// Next validates P, advances the call counter and returns the kernel seed of
-// this call. Call it once per active Forward.
-func (s *DropoutSite) Next(op string) uint64 {
+// Next validates P and returns the kernel seed of this call of the site on
+// g: MaskSeed(s.Seed, g.Seed(), g.Step(), c) where c counts the site's
+// earlier active calls in g's current pass (see Graph.SetSeed). Call it once
+// per active Forward; op names the caller in the panic for a bad P.
+//
+// A nil g has no pass to count in: each call is a pass of its own, at the
+// next step of one process-wide counter (atomic, so race-free; ManualSeed
+// restarts it at 0). Masks drawn through nil graphs are fresh on every call
+// and reproducible in a single goroutine, but depend on the scheduling when
+// several goroutines draw at once: give each goroutine a graph for that.
+func (s *DropoutSite) Next(g *Graph, op string) uint64 {
 	if err := checkP(op, s.P); err != nil {
 		panic(err.Error())
 	}
-	seed := CallSeed(s.Seed, s.Calls)
-	s.Calls++
-	return seed
+	if g == nil {
+		return MaskSeed(s.Seed, 0, nilStep.Add(1)-1, 0)
+	}
+	return MaskSeed(s.Seed, g.seed, g.step, g.siteCall(s))
 }
 
-// Dropout returns x with each element zeroed with probability p and the
-// kept ones scaled by 1/(1-p), the mask given by the counter-based kernel
-// under seed (element index = flat position). p = 0 copies, p = 1 gives
-// zeros. With inplace the result is written into x.Data (shared), which is
-// safe when x's producer does not need its own output for backward (Linear,
-// LayerNorm, Add, ReLU and GELU need only their inputs; Softmax needs its
-// output). It panics if p is outside [0, 1].
-func (g *Graph) Dropout(x *Tensor, p float32, seed uint64, inplace bool) *Tensor {
-	var out *Tensor
-	if inplace {
-		out = g.tensor(x.Data, x.Shape...)
-	} else {
-		out = g.newTensor(x.Shape...)
+// siteCall returns how many times site drew a mask on g since Reset and
+// counts this call. A pass has few sites, so a linear scan is cheap and
+// allocates nothing once warm.
+func (g *Graph) siteCall(site *DropoutSite) uint32 {
+	g.drew = true
+	for i := range g.calls {
+		if g.calls[i].site == site {
+			c := g.calls[i].n
+			g.calls[i].n++
+			return c
+		}
 	}
+	g.calls = append(g.calls, siteCount{site, 1})
+	return 0
+}
+
+// siteCount is a dropout site's number of calls in the current pass.
+type siteCount struct {
+	site *DropoutSite
+	n    uint32
+}
+
+// SetSeed sets g's dropout seed and restarts its step at 0. Masks depend
+// only on (site seed, graph seed, step, call index within the pass), never
+// on other graphs or goroutines: give each goroutine that shares a model
+// in training mode (or for Monte-Carlo dropout) its own graph and seed, and
+// its masks are reproducible whatever the scheduling. The default seed 0
+// keeps the site streams as they are.
+func (g *Graph) SetSeed(seed uint64) {
+	g.seed, g.step, g.drew = seed, 0, false
+	clear(g.calls)
+	g.calls = g.calls[:0]
+}
+
+// Seed returns g's dropout seed (see SetSeed).
+func (g *Graph) Seed() uint64 {
+	if g == nil {
+		return 0
+	}
+	return g.seed
+}
+
+// Step returns the dropout step of g's current pass. It starts at 0 and
+// Reset advances it when the pass drew at least one dropout mask, so each
+// training step (or Monte-Carlo sample) draws fresh masks. Together with
+// Seed it is the whole dropout state of a run: save it to resume exactly.
+func (g *Graph) Step() uint64 {
+	if g == nil {
+		return 0
+	}
+	return g.step
+}
+
+// SetStep sets the dropout step of the current pass (and of the passes that
+// follow it, which count on from it), e.g. to resume a run or to draw the
+// masks of a chosen step again.
+func (g *Graph) SetStep(step uint64) {
+	g.step, g.drew = step, false
+	clear(g.calls)
+	g.calls = g.calls[:0]
+}
+
+// Drop is one dropout draw, the argument of every dropout operation of a
+// Graph: the drop probability P in [0, 1] and the kernel seed of the mask
+// (a module gets it from DropoutSite.Next). The zero value drops nothing.
+type Drop struct {
+	P    float32
+	Seed uint64
+}
+
+// Dropout returns x with each element zeroed with probability d.P and the
+// kept ones scaled by 1/(1-d.P), the mask given by the counter-based kernel
+// under d.Seed (element index = flat position). P = 0 copies, P = 1 gives
+// zeros. It panics if P is outside [0, 1].
+func (g *Graph) Dropout(x *Tensor, d Drop) *Tensor {
+	return g.dropout(x, d, g.newTensor(x.Shape...))
+}
+
+// DropoutInPlace is Dropout writing its result into x.Data (shared with the
+// result), which is safe when x's producer does not need its own output for
+// backward (Linear, LayerNorm, Add, ReLU and GELU need only their inputs;
+// Softmax needs its output) and nothing else reads x afterwards.
+func (g *Graph) DropoutInPlace(x *Tensor, d Drop) *Tensor {
+	return g.dropout(x, d, g.tensor(x.Data, x.Shape...))
+}
+
+func (g *Graph) dropout(x *Tensor, d Drop, out *Tensor) *Tensor {
+	p, seed := d.P, d.Seed
 	kernels.Dropout(out.Data, x.Data, p, seed, 0)
 	if g.recording(x) {
-		n := g.record(dropoutBackward, out, x)
-		n.f[0], n.seed = p, seed
+		*record(g, &g.recs.dropout, out) = dropoutRec{x, p, seed}
 	}
 	return out
 }
 
-func dropoutBackward(g *Graph, n *node) {
-	x := n.in[0]
-	dst, done := g.gradInPlace(x, n.out)
-	kernels.Dropout(dst, n.out.Grad, n.f[0], n.seed, 0) // y = x·m/(1-p) is linear: dx = dy·m/(1-p)
-	done(g, x, dst)
+// dropoutRec: the mask is regenerated from (seed, flat index), never stored.
+type dropoutRec struct {
+	x    *Tensor
+	p    float32
+	seed uint64
 }
 
-// BlockDropout drops whole contiguous blocks of inner elements (channels,
-// samples): block u is kept iff kernels.DropoutKeep(seed, u, p), and kept
-// blocks are scaled by 1/(1-p) when scale is set (by 1 otherwise). It is
+func (r *dropoutRec) backward(g *Graph, out *Tensor) {
+	dst, done := g.gradInPlace(r.x, out)
+	kernels.Dropout(dst, out.Grad, r.p, r.seed, 0) // y = x·m/(1-p) is linear: dx = dy·m/(1-p)
+	done(g, r.x, dst)
+}
+
+// BlockOptions shape a BlockDropout: blocks of Size contiguous elements,
+// kept ones scaled by 1/(1-P) unless NoScale.
+type BlockOptions struct {
+	Size    int
+	NoScale bool
+}
+
+// BlockDropout drops whole contiguous blocks of opt.Size elements
+// (channels, samples): block u is kept iff kernels.DropoutKeep(d.Seed, u,
+// d.P), and kept blocks are scaled by 1/(1-P) (by 1 with opt.NoScale). It is
 // the core of Dropout1d/2d (block = one channel's spatial extent) and
 // DropPath (block = one sample).
-func (g *Graph) BlockDropout(x *Tensor, p float32, seed uint64, inner int, scale bool) *Tensor {
+func (g *Graph) BlockDropout(x *Tensor, d Drop, opt BlockOptions) *Tensor {
+	p, seed, inner, scale := d.P, d.Seed, opt.Size, !opt.NoScale
 	if err := checkP("BlockDropout", p); err != nil {
 		panic(err.Error())
 	}
@@ -110,8 +212,7 @@ func (g *Graph) BlockDropout(x *Tensor, p float32, seed uint64, inner int, scale
 	out := g.newTensor(x.Shape...)
 	blockScale(out.Data, x.Data, p, seed, inner, scale)
 	if g.recording(x) {
-		n := g.record(blockDropoutBackward, out, x)
-		n.f[0], n.seed, n.i[0], n.i[1] = p, seed, inner, b2i(scale)
+		*record(g, &g.recs.block, out) = blockDropoutRec{x: x, p: p, seed: seed, inner: inner, scale: scale}
 	}
 	return out
 }
@@ -130,25 +231,33 @@ func blockScale(dst, src []float32, p float32, seed uint64, inner int, scale boo
 	}
 }
 
-func blockDropoutBackward(g *Graph, n *node) {
-	x := n.in[0]
-	dst, done := g.gradInPlace(x, n.out)
-	blockScale(dst, n.out.Grad, n.f[0], n.seed, n.i[0], n.i[1] == 1)
-	done(g, x, dst)
+// blockDropoutRec: block u of inner elements is kept iff DropoutKeep(seed, u, p).
+type blockDropoutRec struct {
+	x     *Tensor
+	p     float32
+	seed  uint64
+	inner int
+	scale bool
+}
+
+func (r *blockDropoutRec) backward(g *Graph, out *Tensor) {
+	dst, done := g.gradInPlace(r.x, out)
+	blockScale(dst, out.Grad, r.p, r.seed, r.inner, r.scale)
+	done(g, r.x, dst)
 }
 
 // LockedDropout is variational dropout for x of shape (N, L, D): one mask
 // of shape (N, 1, D) shared by all L positions (element (n, l, d) uses mask
-// index n·D + d), scaled by 1/(1-p).
-func (g *Graph) LockedDropout(x *Tensor, p float32, seed uint64) *Tensor {
+// index n·D + d under d.Seed), scaled by 1/(1-d.P).
+func (g *Graph) LockedDropout(x *Tensor, d Drop) *Tensor {
+	p, seed := d.P, d.Seed
 	if len(x.Shape) != 3 {
 		panic(shapeErr("LockedDropout", "x", x.Shape, "(N, L, D)"))
 	}
 	out := g.newTensor(x.Shape...)
 	lockedApply(g, out.Data, x.Data, x.Shape, p, seed)
 	if g.recording(x) {
-		n := g.record(lockedBackward, out, x)
-		n.f[0], n.seed = p, seed
+		*record(g, &g.recs.locked, out) = lockedDropoutRec{x, p, seed}
 	}
 	return out
 }
@@ -172,22 +281,30 @@ func lockedApply(g *Graph, dst, src []float32, shape []int, p float32, seed uint
 	}
 }
 
-func lockedBackward(g *Graph, n *node) {
-	x := n.in[0]
-	dst, done := g.gradInPlace(x, n.out)
-	lockedApply(g, dst, n.out.Grad, x.Shape, n.f[0], n.seed)
-	done(g, x, dst)
+// lockedDropoutRec: the (N, 1, D) mask is regenerated from seed.
+type lockedDropoutRec struct {
+	x    *Tensor
+	p    float32
+	seed uint64
+}
+
+func (r *lockedDropoutRec) backward(g *Graph, out *Tensor) {
+	dst, done := g.gradInPlace(r.x, out)
+	lockedApply(g, dst, out.Grad, r.x.Shape, r.p, r.seed)
+	done(g, r.x, dst)
 }
 
 // selu's negative saturation value α (AlphaDropout drops to -α·a·(1-p)).
 const seluAlpha = 1.7580993408473766
 
 // AlphaDropout is PyTorch's alpha dropout for SELU networks, on blocks of
-// inner elements (1: per element, AlphaDropout; the spatial size:
-// FeatureAlphaDropout). With a = 1/√((α²p+1)(1-p)), kept values become
-// a·x + α·a·p and dropped ones -α·a·(1-p), keeping zero mean and unit
-// variance; p = 1 gives zeros.
-func (g *Graph) AlphaDropout(x *Tensor, p float32, seed uint64, inner int) *Tensor {
+// block elements (1: per element, AlphaDropout; the spatial size:
+// FeatureAlphaDropout), unit u kept per bit u of the mask under d.Seed.
+// With p = d.P and a = 1/√((α²p+1)(1-p)), kept values become a·x + α·a·p
+// and dropped ones -α·a·(1-p), keeping zero mean and unit variance; p = 1
+// gives zeros.
+func (g *Graph) AlphaDropout(x *Tensor, d Drop, block int) *Tensor {
+	p, seed, inner := d.P, d.Seed, block
 	if err := checkP("AlphaDropout", p); err != nil {
 		panic(err.Error())
 	}
@@ -214,8 +331,7 @@ func (g *Graph) AlphaDropout(x *Tensor, p float32, seed uint64, inner int) *Tens
 		}
 	}
 	if g.recording(x) {
-		n := g.record(alphaBackward, out, x)
-		n.f[0], n.seed, n.i[0] = p, seed, inner
+		*record(g, &g.recs.alpha, out) = alphaDropoutRec{x: x, p: p, seed: seed, inner: inner}
 	}
 	return out
 }
@@ -232,15 +348,23 @@ func (g *Graph) alphaMask(units int, p float32, seed uint64) []uint64 {
 	return mask
 }
 
-func alphaBackward(g *Graph, n *node) {
-	x, p, inner := n.in[0], n.f[0], n.i[0]
-	dst, done := g.gradInPlace(x, n.out)
-	dy := n.out.Grad
+// alphaDropoutRec: unit u of inner elements is kept per the seed's bit mask.
+type alphaDropoutRec struct {
+	x     *Tensor
+	p     float32
+	seed  uint64
+	inner int
+}
+
+func (r *alphaDropoutRec) backward(g *Graph, out *Tensor) {
+	x, p, inner := r.x, r.p, r.inner
+	dst, done := g.gradInPlace(x, out)
+	dy := out.Grad
 	if p == 1 {
 		clear(dst)
 	} else {
 		a, _, _ := alphaParams(p)
-		mask := g.alphaMask(len(dy)/inner, p, n.seed)
+		mask := g.alphaMask(len(dy)/inner, p, r.seed)
 		for u := 0; u*inner < len(dy); u++ {
 			f := float32(0)
 			if mask[u/64]>>(u%64)&1 != 0 {
@@ -255,7 +379,7 @@ func alphaBackward(g *Graph, n *node) {
 // Dropout is nn.Dropout: in training mode (or AlwaysOn) each element is
 // zeroed with probability P and kept ones are scaled by 1/(1-P); otherwise
 // it is the identity (Forward returns x itself). Inplace writes into x (see
-// Graph.Dropout for when that is safe).
+// Graph.DropoutInPlace for when that is safe).
 type Dropout struct {
 	DropoutSite
 	Inplace bool
@@ -273,7 +397,11 @@ func (d *Dropout) Forward(g *Graph, x *Tensor) *Tensor {
 	if !d.Active() {
 		return x
 	}
-	return g.Dropout(x, d.P, d.Next("Dropout"), d.Inplace)
+	drop := Drop{P: d.P, Seed: d.Next(g, "Dropout")}
+	if d.Inplace {
+		return g.DropoutInPlace(x, drop)
+	}
+	return g.Dropout(x, drop)
 }
 
 // Visit lists nothing (dropout has no parameters).
@@ -314,7 +442,7 @@ func (d *ChannelDropout) Forward(g *Graph, x *Tensor) *Tensor {
 	if !d.Active() {
 		return x
 	}
-	return g.BlockDropout(x, d.P, d.Next("ChannelDropout"), numel(x.Shape[r-d.Spatial:]), true)
+	return g.BlockDropout(x, Drop{P: d.P, Seed: d.Next(g, "ChannelDropout")}, BlockOptions{Size: numel(x.Shape[r-d.Spatial:])})
 }
 
 // Visit lists nothing.
@@ -352,7 +480,7 @@ func (d *AlphaDropout) Forward(g *Graph, x *Tensor) *Tensor {
 		}
 		inner = numel(x.Shape[2:])
 	}
-	return g.AlphaDropout(x, d.P, d.Next("AlphaDropout"), inner)
+	return g.AlphaDropout(x, Drop{P: d.P, Seed: d.Next(g, "AlphaDropout")}, inner)
 }
 
 // Visit lists nothing.
@@ -380,7 +508,7 @@ func (d *DropPath) Forward(g *Graph, x *Tensor) *Tensor {
 	if !d.Active() || len(x.Data) == 0 {
 		return x
 	}
-	return g.BlockDropout(x, d.P, d.Next("DropPath"), len(x.Data)/x.Shape[0], d.ScaleByKeep)
+	return g.BlockDropout(x, Drop{P: d.P, Seed: d.Next(g, "DropPath")}, BlockOptions{Size: len(x.Data) / x.Shape[0], NoScale: !d.ScaleByKeep})
 }
 
 // Visit lists nothing.
@@ -406,7 +534,7 @@ func (d *LockedDropout) Forward(g *Graph, x *Tensor) *Tensor {
 	if !d.Active() {
 		return x
 	}
-	return g.LockedDropout(x, d.P, d.Next("LockedDropout"))
+	return g.LockedDropout(x, Drop{P: d.P, Seed: d.Next(g, "LockedDropout")})
 }
 
 // Visit lists nothing.

@@ -131,22 +131,25 @@ func TestDropoutReproducible(t *testing.T) {
 	a := build()
 	nn.ManualSeed(11)
 	b := build()
-	ya1, ya2 := a.Forward(nil, x).Clone(), a.Forward(nil, x).Clone()
-	yb1 := b.Forward(nil, x)
+	ga, gb := nn.NewGraph(), nn.NewGraph()
+	ya1 := a.Forward(ga, x).Clone()
+	ga.Reset()
+	ya2 := a.Forward(ga, x).Clone()
+	yb1 := b.Forward(gb, x)
 	if !equal(ya1.Data, yb1.Data) {
 		t.Error("same seed, same construction: masks differ")
 	}
 	if equal(ya1.Data, ya2.Data) {
-		t.Error("two calls drew the same mask")
+		t.Error("two passes drew the same mask")
 	}
 	nn.ManualSeed(12)
 	c := build()
-	if equal(c.Forward(nil, x).Data, ya1.Data) {
+	if equal(c.Forward(nn.NewGraph(), x).Data, ya1.Data) {
 		t.Error("another seed gave the same mask")
 	}
 	nn.SeedDropout(a, 99)
 	nn.SeedDropout(c, 99)
-	if !equal(a.Forward(nil, x).Data, c.Forward(nil, x).Data) {
+	if !equal(a.Forward(nn.NewGraph(), x).Data, c.Forward(nn.NewGraph(), x).Data) {
 		t.Error("SeedDropout: same seed, masks differ")
 	}
 }
@@ -196,7 +199,7 @@ func TestChannelDropout(t *testing.T) {
 }
 
 func TestAlphaDropout(t *testing.T) {
-	// SEMANTICS.md 2.3: at p=0.2, a=0.87890, kept shift +0.30904, dropped −1.23616.
+	// PyTorch's alpha dropout at p=0.2, a=0.87890, kept shift +0.30904, dropped −1.23616.
 	r := newRand(21)
 	const n = 1 << 16
 	x := randTensor(r, 1, n)
@@ -336,12 +339,12 @@ func TestAttentionDropoutAndMasking(t *testing.T) {
 		}
 		return
 	}
-	_, w := m.Forward(nil, x, x, x, nn.AttnOptions{NeedWeights: true, PerHeadWeights: true})
+	_, w := m.Forward(nil, x, x, x, nn.AttentionOptions{NeedWeights: true, PerHeadWeights: true})
 	if lo, hi := rowSums(w); lo > 0.99 && hi < 1.01 {
 		t.Error("training-mode weights should be dropped out (rows not summing to 1)")
 	}
 	nn.Eval(m)
-	_, w = m.Forward(nil, x, x, x, nn.AttnOptions{NeedWeights: true})
+	_, w = m.Forward(nil, x, x, x, nn.AttentionOptions{NeedWeights: true})
 	if lo, hi := rowSums(w); lo < 0.9999 || hi > 1.0001 {
 		t.Errorf("eval weights: row sums in [%v, %v], want 1", lo, hi)
 	}
@@ -349,7 +352,7 @@ func TestAttentionDropoutAndMasking(t *testing.T) {
 	// output projection's bias, zero gradient.
 	pad := []bool{true, true, true, true, true, true, false, false, false, false, false, false}
 	g := nn.NewGraph()
-	out, w := m.Forward(g, x, x, x, nn.AttnOptions{NeedWeights: true, KeyPaddingMask: pad})
+	out, w := m.Forward(g, x, x, x, nn.AttentionOptions{NeedWeights: true, KeyPadding: pad})
 	for i, v := range w.Data[:36] {
 		if v != 0 {
 			t.Fatalf("weights of a fully masked batch: [%d] = %v", i, v)
@@ -373,7 +376,7 @@ func TestAttentionDropoutP1(t *testing.T) {
 	m := nn.Must(nn.NewMultiheadAttention(nn.MHAConfig{EmbedDim: 8, NumHeads: 2, Dropout: 1}))
 	x := randTensor(newRand(4), 1, 2, 5, 8)
 	g := nn.NewGraph()
-	out, w := m.Forward(g, x, x, x, nn.AttnOptions{NeedWeights: true, Causal: true})
+	out, w := m.Forward(g, x, x, x, nn.AttentionOptions{NeedWeights: true, Causal: true})
 	if countZeros(w.Data) != len(w.Data) {
 		t.Error("p=1: returned weights not all zero")
 	}
@@ -407,7 +410,7 @@ func TestLockedDropoutDefinition(t *testing.T) {
 	x.Data[3], x.Data[40] = float32(math.NaN()), float32(math.Inf(-1))
 	x.RequiresGrad = true
 	g := nn.NewGraph()
-	y := g.LockedDropout(x, 0.3, 99)
+	y := g.LockedDropout(x, nn.Drop{P: 0.3, Seed: 99})
 	up := make([]float32, N*L*D)
 	for i := range up {
 		up[i] = float32(i%5) - 2
@@ -429,5 +432,50 @@ func TestLockedDropoutDefinition(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestGraphDropoutStream pins the documented mask seed and the graph's step
+// rules: the c-th call of a site in a pass uses MaskSeed(site, graph seed,
+// step, c); Reset advances the step only after a pass that drew; SetStep
+// restores a saved step, so a resumed run draws the masks it would have.
+func TestGraphDropoutStream(t *testing.T) {
+	d := nn.Must(nn.NewDropout(0.5))
+	x := ones(256)
+	mask := func(seed, step uint64, call uint32) []float32 {
+		want := make([]float32, 256)
+		kernels.Dropout(want, x.Data, 0.5, nn.MaskSeed(d.Seed, seed, step, call), 0)
+		return want
+	}
+	g := nn.NewGraph()
+	g.SetSeed(7)
+	if y0, y1 := d.Forward(g, x).Clone().Data, d.Forward(g, x).Data; !equal(y0, mask(7, 0, 0)) || !equal(y1, mask(7, 0, 1)) {
+		t.Fatal("calls 0 and 1 of a pass do not use MaskSeed(site, 7, 0, call)")
+	}
+	g.Reset()
+	if g.Step() != 1 {
+		t.Fatalf("step after a pass that drew: %d, want 1", g.Step())
+	}
+	g.NoGrad = true
+	nn.Eval(d)
+	d.Forward(g, x) // inactive: draws nothing
+	g.Reset()
+	if g.Step() != 1 {
+		t.Fatalf("step after a pass that drew nothing: %d, want 1", g.Step())
+	}
+	nn.Train(d)
+	want := d.Forward(g, x).Clone().Data
+	if !equal(want, mask(7, 1, 0)) {
+		t.Fatal("pass at step 1 does not use MaskSeed(site, 7, 1, 0)")
+	}
+	saved := g.Step()
+	r := nn.NewGraph() // a resumed run
+	r.SetSeed(g.Seed())
+	r.SetStep(saved)
+	if !equal(d.Forward(r, x).Data, want) {
+		t.Fatal("SetStep(saved) does not reproduce the saved step's masks")
+	}
+	if nn.MaskSeed(d.Seed, 1, 3, 0) == nn.MaskSeed(d.Seed, 2, 3, 0) {
+		t.Fatal("MaskSeed must tell graph seeds apart")
 	}
 }

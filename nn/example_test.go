@@ -61,10 +61,10 @@ func ExampleMultiheadAttention() {
 	// A batch of 1 sequence of 3 tokens, batch_first (N, L, E); the third
 	// key is padding.
 	x := nn.NewTensor([]float32{1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 1}, 1, 3, 4)
-	out, w := mha.Forward(nil, x, x, x, nn.AttnOptions{
-		Causal:         true,
-		KeyPaddingMask: []bool{false, false, true},
-		NeedWeights:    true, // averaged over heads: (N, L, S)
+	out, w := mha.Forward(nil, x, x, x, nn.AttentionOptions{
+		Causal:      true,
+		KeyPadding:  []bool{false, false, true},
+		NeedWeights: true, // averaged over heads: (N, L, S)
 	})
 	fmt.Println(out.Shape, w.Shape)
 	for l := 0; l < 3; l++ {

@@ -395,16 +395,16 @@ func TestGoldenMultiheadAttention(t *testing.T) {
 			} else {
 				q, k, v = leaf(t, c, "input.query"), leaf(t, c, "input.key"), leaf(t, c, "input.value")
 			}
-			var opt nn.AttnOptions
+			var opt nn.AttentionOptions
 			if c.has("input.attn_mask") {
 				if c.get(t, "input.attn_mask").DType == "BOOL" {
-					opt.AttnMaskBool = c.bools(t, "input.attn_mask")
+					opt.BoolMask = c.bools(t, "input.attn_mask")
 				} else {
-					opt.AttnMask = c.get(t, "input.attn_mask").F32
+					opt.Mask = c.get(t, "input.attn_mask").F32
 				}
 			}
 			if c.has("input.key_padding_mask") {
-				opt.KeyPaddingMask = c.bools(t, "input.key_padding_mask")
+				opt.KeyPadding = c.bools(t, "input.key_padding_mask")
 			}
 			opt.NeedWeights, opt.PerHeadWeights = true, true
 			_, wh := m.Forward(nil, q, k, v, opt)
@@ -425,7 +425,7 @@ func TestGoldenMultiheadAttention(t *testing.T) {
 			c.checkParamGrads(t, m)
 			if name == "mha_causal" || name == "mha_causal_key_padding" {
 				// The Causal flag gives what the float triu(-inf) mask gives.
-				opt.AttnMask, opt.Causal = nil, true
+				opt.Mask, opt.Causal = nil, true
 				out, _ := m.Forward(nil, q, k, v, opt)
 				c.check(t, "forward", "output.attn_output", out.Data, tolFwd)
 			}

@@ -7,44 +7,64 @@ import (
 )
 
 // Graph is the autograd tape and the memory pool of one forward/backward
-// pass. Operations (its methods) compute their result, and when an input
-// requires a gradient and NoGrad is false they record a node holding what
-// backward needs. Backward replays the nodes in reverse.
+// pass, and the dropout stream of its passes (SetSeed, Step). Operations
+// (its methods) compute their result, and when an input requires a gradient
+// and NoGrad is false they record a node: the output and a typed record of
+// what backward needs. Backward replays the nodes in reverse.
 //
 // Tensors a graph returns, and their gradients, live in the graph's pool and
 // stay valid until Reset, which returns every buffer to the pool; the next
 // pass reuses them, so a steady training loop allocates no tensor storage.
 //
 // A nil *Graph is valid everywhere: it records nothing and allocates results
-// with make. A Graph is not safe for concurrent use.
+// with make. A Graph is not safe for concurrent use: use one per goroutine
+// (see the package documentation's Concurrency section).
 type Graph struct {
 	// NoGrad disables recording: operations compute their results only and
 	// keep no activations for backward (inference, evaluation).
 	NoGrad bool
 
+	// LocalGrads makes Backward accumulate the gradients of leaf tensors
+	// (parameters, inputs with RequiresGrad) into buffers owned by the graph
+	// instead of into their Grad. Several goroutines can then run forward
+	// and Backward on one shared model at once, each with its own graph:
+	// nothing they write is shared. Read a leaf's gradient with Grad, and add
+	// them all into the leaves' Grad with AccumulateGrads — from one
+	// goroutine at a time, before Reset (which returns the buffers to the
+	// pool).
+	LocalGrads bool
+
 	nodes []node
-	tens  []*Tensor // Tensor structs handed out since Reset are tens[:nt]
+	recs  recordPools // one pool per record type, reused after Reset
+	tens  []*Tensor   // Tensor structs handed out since Reset are tens[:nt]
 	nt    int
 	free  map[int][][]float32 // pooled buffers by exact length
 	used  [][]float32         // buffers handed out since Reset
 	bools []bool              // scratch for combined boolean masks
 	words []uint64            // scratch for dropout bit masks
+
+	// The dropout stream (see SetSeed): seed and step of the current pass,
+	// whether it drew a mask, and each site's calls in it.
+	seed, step uint64
+	drew       bool
+	calls      []siteCount
+
+	leaves []leafGrad // LocalGrads: the leaves' gradients in this pass
 }
 
-// node is one recorded operation. bw is a plain function (never a closure),
-// so recording allocates nothing; the fields carry what that op's backward
-// needs.
+// leafGrad is a leaf's gradient buffer under LocalGrads. A view (the rows
+// of a parameter, see rows) aliases part of its parent's buffer.
+type leafGrad struct {
+	t    *Tensor
+	buf  []float32
+	view bool
+}
+
+// node is one recorded operation: its output and the typed record of what
+// its backward needs (see records.go).
 type node struct {
-	bw   func(g *Graph, n *node)
-	out  *Tensor
-	in   [3]*Tensor
-	save [3][]float32
-	i    [12]int
-	f    [4]float32
-	seed uint64
-	off  uint64
-	ids  []int
-	t    *Tensor // an extra tensor (e.g. a probability target)
+	out *Tensor
+	rec backwarder
 }
 
 // NewGraph returns an empty graph that records operations.
@@ -52,15 +72,26 @@ func NewGraph() *Graph {
 	return &Graph{free: map[int][][]float32{}}
 }
 
-// Reset forgets the recorded operations and returns every buffer handed out
-// since the last Reset to the pool. Tensors produced by the graph must not
-// be used afterwards. Parameters and their Grad are not touched.
+// Reset forgets the recorded operations and returns every buffer and record
+// handed out since the last Reset to the pool. Tensors produced by the graph
+// (and LocalGrads buffers) must not be used afterwards. Parameters and their
+// Grad are not touched. When the pass drew a dropout mask, Reset advances
+// the dropout step (see Step), so the next pass draws fresh masks.
 func (g *Graph) Reset() {
 	if g == nil {
 		return
 	}
 	clear(g.nodes)
 	g.nodes = g.nodes[:0]
+	g.recs.reset()
+	if g.drew {
+		g.step++
+		g.drew = false
+	}
+	clear(g.calls)
+	g.calls = g.calls[:0]
+	clear(g.leaves)
+	g.leaves = g.leaves[:0]
 	for _, t := range g.tens[:g.nt] {
 		*t = Tensor{}
 	}
@@ -82,6 +113,8 @@ func (g *Graph) Release() {
 	g.Reset()
 	clear(g.free)
 	g.tens, g.bools, g.words = nil, nil, nil
+	g.nodes, g.calls, g.leaves = nil, nil, nil
+	g.recs = recordPools{}
 }
 
 // recording reports whether an operation with these inputs must record a node.
@@ -183,17 +216,6 @@ func (g *Graph) Zeros(shape ...int) *Tensor {
 	return g.tensor(g.allocZero(numel(shape)), shape...)
 }
 
-// record appends a node producing out from the inputs and marks out as
-// requiring a gradient. The returned pointer is valid until the next record.
-func (g *Graph) record(bw func(*Graph, *node), out *Tensor, in ...*Tensor) *node {
-	g.nodes = append(g.nodes, node{bw: bw, out: out})
-	n := &g.nodes[len(g.nodes)-1]
-	copy(n.in[:], in)
-	out.RequiresGrad = true
-	out.g = g
-	return n
-}
-
 // Backward seeds dL/dloss = 1 for the one-element tensor loss and walks the
 // tape in reverse, accumulating into the Grad of every leaf that requires a
 // gradient. Calling it twice without Reset accumulates twice into the
@@ -228,7 +250,7 @@ func (g *Graph) BackwardWith(out *Tensor, grad []float32) {
 	for i := len(g.nodes) - 1; i >= 0; i-- {
 		n := &g.nodes[i]
 		if n.out.Grad != nil {
-			n.bw(g, n)
+			n.rec.backward(g, n.out)
 		}
 	}
 }
@@ -237,6 +259,9 @@ func (g *Graph) BackwardWith(out *Tensor, grad []float32) {
 // uninitialised buffer that the caller must overwrite completely (the first
 // contribution to an intermediate); otherwise the caller adds to it.
 func (g *Graph) gradDst(t *Tensor) (buf []float32, fresh bool) {
+	if t.g == nil && g.LocalGrads {
+		return g.localGrad(t), false
+	}
 	if t.Grad != nil {
 		return t.Grad, false
 	}
@@ -291,3 +316,49 @@ func (g *Graph) passThrough(in, out *Tensor) {
 }
 
 func noop(*Graph, *Tensor, []float32) {}
+
+// localGrad returns the LocalGrads buffer of leaf t (zeroed when new). A
+// pass touches few leaves, so a linear scan is cheap and allocates nothing
+// once warm.
+func (g *Graph) localGrad(t *Tensor) []float32 {
+	for i := range g.leaves {
+		if g.leaves[i].t == t {
+			return g.leaves[i].buf
+		}
+	}
+	b := g.allocZero(len(t.Data))
+	g.leaves = append(g.leaves, leafGrad{t: t, buf: b})
+	return b
+}
+
+// Grad returns the gradient of leaf t that Backward accumulated in g under
+// LocalGrads (nil when this pass gave t none). It is valid until Reset.
+func (g *Graph) Grad(t *Tensor) []float32 {
+	for i := range g.leaves {
+		if g.leaves[i].t == t {
+			return g.leaves[i].buf
+		}
+	}
+	return nil
+}
+
+// AccumulateGrads adds every leaf gradient g holds under LocalGrads into
+// the leaf's Grad (allocating a missing Grad) and zeroes g's buffers, so a
+// second call adds nothing. It writes the shared Grad: call it from one
+// goroutine at a time (under a mutex, or after the workers finished; in a
+// fixed order of graphs for reproducible sums).
+func (g *Graph) AccumulateGrads() {
+	if g == nil {
+		return
+	}
+	for _, l := range g.leaves {
+		if l.view {
+			continue
+		}
+		if l.t.Grad == nil {
+			l.t.Grad = make([]float32, len(l.t.Data))
+		}
+		kernels.Add(l.t.Grad, l.t.Grad, l.buf)
+		clear(l.buf)
+	}
+}

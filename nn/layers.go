@@ -34,16 +34,21 @@ func (g *Graph) LayerNorm(x, w, b *Tensor, eps float32) *Tensor {
 	}
 	kernels.LayerNorm(out.Data, mean, rstd, x.Data, gamma, beta, rows, cols, eps)
 	if rec {
-		n := g.record(layerNormBackward, out, x, w, b)
-		n.save[0], n.save[1] = mean, rstd
-		n.i[0], n.i[1] = rows, cols
+		*record(g, &g.recs.layerNorm, out) = layerNormRec{x: x, w: w, b: b, mean: mean, rstd: rstd, rows: rows, cols: cols}
 	}
 	return out
 }
 
-func layerNormBackward(g *Graph, n *node) {
-	x, w, b := n.in[0], n.in[1], n.in[2]
-	rows, cols := n.i[0], n.i[1]
+// layerNormRec: mean and rstd are the per-row statistics of the forward.
+type layerNormRec struct {
+	x, w, b    *Tensor // w and b may be nil
+	mean, rstd []float32
+	rows, cols int
+}
+
+func (r *layerNormRec) backward(g *Graph, out *Tensor) {
+	x, w, b := r.x, r.w, r.b
+	rows, cols := r.rows, r.cols
 	var gamma, dgamma, dbeta []float32
 	if w != nil {
 		gamma = w.Data
@@ -57,11 +62,11 @@ func layerNormBackward(g *Graph, n *node) {
 	var dx []float32
 	done := noop
 	if x.RequiresGrad {
-		dx, done = g.gradInPlace(x, n.out)
+		dx, done = g.gradInPlace(x, out)
 	} else {
 		dx = g.alloc(len(x.Data)) // the kernel always writes dx
 	}
-	kernels.LayerNormBackward(dx, dgamma, dbeta, n.out.Grad, x.Data, n.save[0], n.save[1], gamma, rows, cols)
+	kernels.LayerNormBackward(dx, dgamma, dbeta, out.Grad, x.Data, r.mean, r.rstd, gamma, rows, cols)
 	done(g, x, dx)
 }
 
@@ -200,7 +205,7 @@ func (e *Embedding) Forward(g *Graph, ids []int, shape ...int) *Tensor {
 	}
 	p, seed := float32(0), uint64(0)
 	if e.Active() {
-		p, seed = e.P, e.Next("Embedding")
+		p, seed = e.P, e.Next(g, "Embedding")
 	}
 	out := g.newTensor(append(s, dim)...)
 	w := e.Weight.Data
@@ -209,10 +214,7 @@ func (e *Embedding) Forward(g *Graph, ids []int, shape ...int) *Tensor {
 		kernels.Scale(row, w[id*dim:(id+1)*dim], wordScale(p, seed, id))
 	}
 	if g.recording(e.Weight) {
-		n := g.record(embeddingBackward, out, e.Weight)
-		n.ids = ids
-		n.i[0], n.i[1] = dim, e.PaddingIdx
-		n.f[0], n.seed = p, seed
+		*record(g, &g.recs.embedding, out) = embeddingRec{w: e.Weight, ids: ids, dim: dim, pad: e.PaddingIdx, p: p, seed: seed}
 	}
 	return out
 }
@@ -228,11 +230,21 @@ func wordScale(p float32, seed uint64, id int) float32 {
 	return float32(1 / (1 - float64(p)))
 }
 
-func embeddingBackward(g *Graph, n *node) {
-	dim, pad, p, seed := n.i[0], n.i[1], n.f[0], n.seed
-	dw := g.gradZeroed(n.in[0])
-	dy := n.out.Grad
-	for t, id := range n.ids {
+// embeddingRec: row t of out is w[ids[t]]·wordScale(p, seed, ids[t]); the
+// padding row gets no gradient.
+type embeddingRec struct {
+	w        *Tensor
+	ids      []int
+	dim, pad int
+	p        float32
+	seed     uint64
+}
+
+func (r *embeddingRec) backward(g *Graph, out *Tensor) {
+	dim, pad, p, seed := r.dim, r.pad, r.p, r.seed
+	dw := g.gradZeroed(r.w)
+	dy := out.Grad
+	for t, id := range r.ids {
 		if id == pad {
 			continue
 		}

@@ -37,16 +37,21 @@ func (g *Graph) Linear(x, w, b *Tensor) *Tensor {
 	}
 	kernels.Gemm(false, true, m, out, in, 1, x.Data, in, w.Data, in, beta, y.Data, out)
 	if g.recording(x, w, b) {
-		n := g.record(linearBackward, y, x, w, b)
-		n.i[0], n.i[1], n.i[2] = m, in, out
+		*record(g, &g.recs.linear, y) = linearRec{x: x, w: w, b: b, rows: m, in: in, out: out}
 	}
 	return y
 }
 
-func linearBackward(g *Graph, n *node) {
-	x, w, b := n.in[0], n.in[1], n.in[2]
-	m, in, out := n.i[0], n.i[1], n.i[2]
-	dy := n.out.Grad
+// linearRec: y (rows, out) = x (rows, in)·wᵀ + b.
+type linearRec struct {
+	x, w, b       *Tensor // b may be nil
+	rows, in, out int
+}
+
+func (r *linearRec) backward(g *Graph, y *Tensor) {
+	x, w, b := r.x, r.w, r.b
+	m, in, out := r.rows, r.in, r.out
+	dy := y.Grad
 	if x.RequiresGrad {
 		dx, fresh := g.gradDst(x)
 		kernels.Gemm(false, false, m, in, out, 1, dy, out, w.Data, in, beta(fresh), dx, in)
@@ -72,10 +77,22 @@ func beta(fresh bool) float32 {
 	return 1
 }
 
+// Trans selects which operands of MatMul are transposed: NoTrans, TransA,
+// TransB or TransA|TransB.
+type Trans uint8
+
+const (
+	NoTrans Trans = 0      // a·b
+	TransA  Trans = 1 << 0 // use aᵀ (the last two dimensions swapped)
+	TransB  Trans = 1 << 1 // use bᵀ
+)
+
 // MatMul returns op(a)·op(b), where op transposes the last two dimensions
-// when the flag is set. a and b are 2-D, or 3-D with the same batch size
-// (a batched product), or a is 3-D and b 2-D (b shared by every batch).
-func (g *Graph) MatMul(a, b *Tensor, transA, transB bool) *Tensor {
+// of the operands that t names (g.MatMul(q, k, nn.TransB) is q·kᵀ). a and
+// b are 2-D, or 3-D with the same batch size (a batched product), or a is
+// 3-D and b 2-D (b shared by every batch).
+func (g *Graph) MatMul(a, b *Tensor, t Trans) *Tensor {
+	transA, transB := t&TransA != 0, t&TransB != 0
 	ra, rb := len(a.Shape), len(b.Shape)
 	bad := ra < 2 || ra > 3 || rb < 2 || rb > 3 || (ra == 2 && rb == 3) || (ra == 3 && rb == 3 && a.Shape[0] != b.Shape[0])
 	var m, k, k2, nn int
@@ -111,24 +128,25 @@ func (g *Graph) MatMul(a, b *Tensor, transA, transB bool) *Tensor {
 		kernels.Gemm(transA, transB, m, nn, k, 1, a.Data[i*m*k:], lda, b.Data[i*bStride:], ldb, 0, out.Data[i*m*nn:], nn)
 	}
 	if g.recording(a, b) {
-		n := g.record(matmulBackward, out, a, b)
-		n.i = [12]int{batch, m, nn, k, bStride, lda, ldb, b2i(transA), b2i(transB)}
+		*record(g, &g.recs.matmul, out) = matmulRec{a: a, b: b, batch: batch, m: m, n: nn, k: k,
+			bStride: bStride, lda: lda, ldb: ldb, transA: transA, transB: transB}
 	}
 	return out
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+// matmulRec: out[i] (m, n) = op(a[i]) (m, k)·op(b[i]) (k, n) for each of
+// batch products; bStride 0 means one b shared by the batch.
+type matmulRec struct {
+	a, b                              *Tensor
+	batch, m, n, k, bStride, lda, ldb int
+	transA, transB                    bool
 }
 
-func matmulBackward(g *Graph, n *node) {
-	a, b := n.in[0], n.in[1]
-	batch, m, nn, k, bStride, lda, ldb := n.i[0], n.i[1], n.i[2], n.i[3], n.i[4], n.i[5], n.i[6]
-	transA, transB := n.i[7] == 1, n.i[8] == 1
-	dy := n.out.Grad
+func (r *matmulRec) backward(g *Graph, out *Tensor) {
+	a, b := r.a, r.b
+	batch, m, nn, k, bStride, lda, ldb := r.batch, r.m, r.n, r.k, r.bStride, r.lda, r.ldb
+	transA, transB := r.transA, r.transB
+	dy := out.Grad
 	if a.RequiresGrad {
 		da, fresh := g.gradDst(a)
 		for i := 0; i < batch; i++ {

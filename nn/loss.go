@@ -115,10 +115,8 @@ func (l *CrossEntropyLoss) forward(g *Graph, x *Tensor, targets []int, probs *Te
 	}
 	out := l.reduce(g, x.Shape[:len(x.Shape)-1], per, count)
 	if g.recording(x) { // targets get no gradient
-		n := g.record(crossEntropyBackward, out, x)
-		n.ids, n.t = targets, probs
-		n.f[0] = eps
-		n.i[0], n.i[1], n.i[2], n.i[3], n.i[4] = int(l.Reduction), l.IgnoreIndex, count, M, C
+		*record(g, &g.recs.crossEnt, out) = crossEntropyRec{x: x, targets: targets, probs: probs, eps: eps,
+			reduction: l.Reduction, ignore: l.IgnoreIndex, count: count, rows: M, classes: C}
 	}
 	return out
 }
@@ -143,11 +141,23 @@ func (l *CrossEntropyLoss) reduce(g *Graph, rowShape []int, per []float32, count
 	panic(fmt.Sprintf("nn: CrossEntropyLoss: unknown reduction %v", l.Reduction))
 }
 
-func crossEntropyBackward(g *Graph, n *node) {
-	x := n.in[0]
-	red, ignore, count, M, C := Reduction(n.i[0]), n.i[1], n.i[2], n.i[3], n.i[4]
-	eps := n.f[0]
-	dy := n.out.Grad
+// crossEntropyRec: x holds rows×classes logits; exactly one of targets
+// (class indices) and probs (probability targets) is set. count is the
+// number of rows the mean divides by.
+type crossEntropyRec struct {
+	x                            *Tensor
+	targets                      []int
+	probs                        *Tensor
+	eps                          float32
+	reduction                    Reduction
+	ignore, count, rows, classes int
+}
+
+func (r *crossEntropyRec) backward(g *Graph, out *Tensor) {
+	x := r.x
+	red, ignore, count, M, C := r.reduction, r.ignore, r.count, r.rows, r.classes
+	eps, targets, probs := r.eps, r.targets, r.probs
+	dy := out.Grad
 	dx, fresh := g.gradDst(x)
 	buf := dx
 	if !fresh {
@@ -165,17 +175,17 @@ func crossEntropyBackward(g *Graph, n *node) {
 		default:
 			w = dy[0] / float32(count)
 		}
-		if n.t != nil { // dL/dx = p·Σq' - q'
-			t := n.t.Data[r*C : (r+1)*C]
+		if probs != nil { // dL/dx = p·Σq' - q'
+			t := probs.Data[r*C : (r+1)*C]
 			st := float32((1-eps)*kernels.Sum(t)) + eps
 			kernels.Scale(row, row, st)
 			kernels.Axpy(-(1 - eps), t, row)
 		} else {
-			if n.ids[r] == ignore {
+			if targets[r] == ignore {
 				clear(row)
 				continue
 			}
-			row[n.ids[r]] -= 1 - eps
+			row[targets[r]] -= 1 - eps
 		}
 		if eps != 0 {
 			u := eps / float32(C)
@@ -212,18 +222,23 @@ func (g *Graph) MSE(x, target *Tensor, r Reduction) *Tensor {
 		panic(fmt.Sprintf("nn: MSE: unknown reduction %v", r))
 	}
 	if g.recording(x, target) {
-		n := g.record(mseBackward, out, x, target)
-		n.save[0] = diff
-		n.i[0] = int(r)
+		*record(g, &g.recs.mse, out) = mseRec{x: x, target: target, diff: diff, reduction: r}
 	}
 	return out
 }
 
-func mseBackward(g *Graph, n *node) {
-	x, t := n.in[0], n.in[1]
-	diff, dy := n.save[0], n.out.Grad
+// mseRec: diff = x - target from the forward.
+type mseRec struct {
+	x, target *Tensor
+	diff      []float32
+	reduction Reduction
+}
+
+func (r *mseRec) backward(g *Graph, out *Tensor) {
+	x, t := r.x, r.target
+	diff, dy := r.diff, out.Grad
 	d := g.alloc(len(diff))
-	switch Reduction(n.i[0]) {
+	switch r.reduction {
 	case ReduceNone:
 		kernels.Mul(d, diff, dy)
 		kernels.Scale(d, d, 2)

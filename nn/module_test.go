@@ -20,7 +20,7 @@ func keys(m nn.Module) string {
 }
 
 // TestStateDictKeys: the named-parameter walk yields PyTorch's state_dict
-// keys, in order (SEMANTICS.md 2.4, 2.6, 2.7).
+// keys, in order.
 func TestStateDictKeys(t *testing.T) {
 	for _, tc := range []struct {
 		m    nn.Module
@@ -119,11 +119,11 @@ func TestShapePanics(t *testing.T) {
 	}{
 		{"Linear", "x [2 5]", func() { lin.Forward(nil, nn.Zeros(2, 5)) }},
 		{"Add", "[2 3] and [2]", func() { nn.NewGraph().Add(nn.Zeros(2, 3), nn.Zeros(2)) }},
-		{"MatMul", "[2 3]", func() { nn.NewGraph().MatMul(nn.Zeros(2, 3), nn.Zeros(2, 3), false, false) }},
-		{"MHA", "query [2 3 7]", func() { x := nn.Zeros(2, 3, 7); mha.Forward(nil, x, x, x, nn.AttnOptions{}) }},
+		{"MatMul", "[2 3]", func() { nn.NewGraph().MatMul(nn.Zeros(2, 3), nn.Zeros(2, 3), nn.NoTrans) }},
+		{"MHA", "query [2 3 7]", func() { x := nn.Zeros(2, 3, 7); mha.Forward(nil, x, x, x, nn.AttentionOptions{}) }},
 		{"MHA mask", "Mask has 5 values", func() {
 			x := nn.Zeros(2, 3, 8)
-			mha.Forward(nil, x, x, x, nn.AttnOptions{AttnMask: make([]float32, 5)})
+			mha.Forward(nil, x, x, x, nn.AttentionOptions{Mask: make([]float32, 5)})
 		}},
 		{"Reshape", "[4 4]", func() { nn.NewGraph().Reshape(nn.Zeros(3, 5), 4, 4) }},
 		{"Backward", "one-element", func() {

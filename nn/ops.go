@@ -30,12 +30,15 @@ func (g *Graph) Reshape(x *Tensor, shape ...int) *Tensor {
 	}
 	out := g.tensor(x.Data, s...)
 	if g.recording(x) {
-		g.record(reshapeBackward, out, x)
+		record(g, &g.recs.reshape, out).x = x
 	}
 	return out
 }
 
-func reshapeBackward(g *Graph, n *node) { g.passThrough(n.in[0], n.out) }
+// reshapeRec: a view's gradient is its input's.
+type reshapeRec struct{ x *Tensor }
+
+func (r *reshapeRec) backward(g *Graph, out *Tensor) { g.passThrough(r.x, out) }
 
 // Add returns a + b. b's shape must equal a's or a suffix of it (then b is
 // broadcast over a's leading dimensions, e.g. a bias or position table).
@@ -49,7 +52,7 @@ func (g *Graph) Add(a, b *Tensor) *Tensor {
 		}
 	}
 	if g.recording(a, b) {
-		g.record(addBackward, out, a, b)
+		*record(g, &g.recs.add, out) = addRec{a, b}
 	}
 	return out
 }
@@ -69,8 +72,11 @@ func checkSuffix(op string, a, b *Tensor) {
 	}
 }
 
-func addBackward(g *Graph, n *node) {
-	a, b, dy := n.in[0], n.in[1], n.out.Grad
+// addRec: b may be a broadcast suffix of a.
+type addRec struct{ a, b *Tensor }
+
+func (r *addRec) backward(g *Graph, out *Tensor) {
+	a, b, dy := r.a, r.b, out.Grad
 	if b.RequiresGrad {
 		db := g.gradZeroed(b)
 		nb := len(db)
@@ -81,7 +87,7 @@ func addBackward(g *Graph, n *node) {
 		}
 	}
 	if a.RequiresGrad {
-		g.passThrough(a, n.out)
+		g.passThrough(a, out)
 	}
 }
 
@@ -91,7 +97,7 @@ func (g *Graph) Sub(a, b *Tensor) *Tensor {
 	out := g.newTensor(a.Shape...)
 	kernels.Sub(out.Data, a.Data, b.Data)
 	if g.recording(a, b) {
-		g.record(subBackward, out, a, b)
+		*record(g, &g.recs.sub, out) = subRec{a, b}
 	}
 	return out
 }
@@ -102,8 +108,10 @@ func checkSame(op string, a, b *Tensor) {
 	}
 }
 
-func subBackward(g *Graph, n *node) {
-	a, b, dy := n.in[0], n.in[1], n.out.Grad
+type subRec struct{ a, b *Tensor }
+
+func (r *subRec) backward(g *Graph, out *Tensor) {
+	a, b, dy := r.a, r.b, out.Grad
 	if b.RequiresGrad {
 		db, fresh := g.gradDst(b)
 		if fresh {
@@ -123,13 +131,15 @@ func (g *Graph) Mul(a, b *Tensor) *Tensor {
 	out := g.newTensor(a.Shape...)
 	kernels.Mul(out.Data, a.Data, b.Data)
 	if g.recording(a, b) {
-		g.record(mulBackward, out, a, b)
+		*record(g, &g.recs.mul, out) = mulRec{a, b}
 	}
 	return out
 }
 
-func mulBackward(g *Graph, n *node) {
-	a, b, dy := n.in[0], n.in[1], n.out.Grad
+type mulRec struct{ a, b *Tensor }
+
+func (r *mulRec) backward(g *Graph, out *Tensor) {
+	a, b, dy := r.a, r.b, out.Grad
 	tmp := g.alloc(len(dy))
 	if a.RequiresGrad {
 		kernels.Mul(tmp, dy, b.Data)
@@ -146,53 +156,57 @@ func (g *Graph) Scale(x *Tensor, alpha float32) *Tensor {
 	out := g.newTensor(x.Shape...)
 	kernels.Scale(out.Data, x.Data, alpha)
 	if g.recording(x) {
-		n := g.record(scaleBackward, out, x)
-		n.f[0] = alpha
+		*record(g, &g.recs.scale, out) = scaleRec{x, alpha}
 	}
 	return out
 }
 
-func scaleBackward(g *Graph, n *node) {
-	x := n.in[0]
-	dst, done := g.gradInPlace(x, n.out)
-	kernels.Scale(dst, n.out.Grad, n.f[0])
-	done(g, x, dst)
+type scaleRec struct {
+	x     *Tensor
+	alpha float32
+}
+
+func (r *scaleRec) backward(g *Graph, out *Tensor) {
+	dst, done := g.gradInPlace(r.x, out)
+	kernels.Scale(dst, out.Grad, r.alpha)
+	done(g, r.x, dst)
 }
 
 // ReLU returns max(x, 0) elementwise (gradient 0 at x = 0, like PyTorch).
 func (g *Graph) ReLU(x *Tensor) *Tensor {
-	return g.unary(x, kernels.ReLU, reluBackward)
+	return g.unary(x, kernels.ReLU, kernels.ReLUBackward)
 }
 
 // GELU returns x·Φ(x) with the exact (erf) Φ: nn.GELU().
 func (g *Graph) GELU(x *Tensor) *Tensor {
-	return g.unary(x, kernels.GELU, geluBackward)
+	return g.unary(x, kernels.GELU, kernels.GELUBackward)
 }
 
 // GELUTanh returns the tanh approximation of GELU: nn.GELU(approximate='tanh').
 func (g *Graph) GELUTanh(x *Tensor) *Tensor {
-	return g.unary(x, kernels.GELUTanh, geluTanhBackward)
+	return g.unary(x, kernels.GELUTanh, kernels.GELUTanhBackward)
 }
 
-func (g *Graph) unary(x *Tensor, f func(dst, src []float32), bw func(*Graph, *node)) *Tensor {
+func (g *Graph) unary(x *Tensor, f func(dst, src []float32), grad func(dx, x, dy []float32)) *Tensor {
 	out := g.newTensor(x.Shape...)
 	f(out.Data, x.Data)
 	if g.recording(x) {
-		g.record(bw, out, x)
+		*record(g, &g.recs.unary, out) = unaryRec{x, grad}
 	}
 	return out
 }
 
-func unaryBackward(g *Graph, n *node, f func(dx, x, dy []float32)) {
-	x := n.in[0]
-	dst, done := g.gradInPlace(x, n.out)
-	f(dst, x.Data, n.out.Grad)
-	done(g, x, dst)
+// unaryRec: an elementwise activation whose derivative kernel reads x.
+type unaryRec struct {
+	x    *Tensor
+	grad func(dx, x, dy []float32) // kernels.ReLUBackward, …
 }
 
-func reluBackward(g *Graph, n *node)     { unaryBackward(g, n, kernels.ReLUBackward) }
-func geluBackward(g *Graph, n *node)     { unaryBackward(g, n, kernels.GELUBackward) }
-func geluTanhBackward(g *Graph, n *node) { unaryBackward(g, n, kernels.GELUTanhBackward) }
+func (r *unaryRec) backward(g *Graph, out *Tensor) {
+	dst, done := g.gradInPlace(r.x, out)
+	r.grad(dst, r.x.Data, out.Grad)
+	done(g, r.x, dst)
+}
 
 // Sum returns the sum of all elements as a one-element tensor of shape [].
 func (g *Graph) Sum(x *Tensor) *Tensor {
@@ -208,15 +222,20 @@ func (g *Graph) reduceAll(x *Tensor, scale float32) *Tensor {
 	out := g.newTensor()
 	out.Data[0] = kernels.Sum(x.Data) * scale
 	if g.recording(x) {
-		n := g.record(reduceAllBackward, out, x)
-		n.f[0] = scale
+		*record(g, &g.recs.reduceAll, out) = reduceAllRec{x, scale}
 	}
 	return out
 }
 
-func reduceAllBackward(g *Graph, n *node) {
-	x := n.in[0]
-	v := float32(n.out.Grad[0] * n.f[0])
+// reduceAllRec: out = scale·Σx.
+type reduceAllRec struct {
+	x     *Tensor
+	scale float32
+}
+
+func (r *reduceAllRec) backward(g *Graph, out *Tensor) {
+	x := r.x
+	v := float32(out.Grad[0] * r.scale)
 	dx, fresh := g.gradDst(x)
 	if fresh {
 		for i := range dx {
@@ -265,16 +284,21 @@ func (g *Graph) MeanAxis(x *Tensor, axis int) *Tensor {
 		}
 	}
 	if g.recording(x) {
-		n := g.record(meanAxisBackward, out, x)
-		n.i[0], n.i[1], n.i[2] = outer, mid, inner
+		*record(g, &g.recs.meanAxis, out) = meanAxisRec{x, outer, mid, inner}
 	}
 	return out
 }
 
-func meanAxisBackward(g *Graph, n *node) {
-	outer, mid, inner := n.i[0], n.i[1], n.i[2]
-	dx := g.gradZeroed(n.in[0])
-	dy := n.out.Grad
+// meanAxisRec: x viewed as (outer, mid, inner), averaged over mid.
+type meanAxisRec struct {
+	x                 *Tensor
+	outer, mid, inner int
+}
+
+func (r *meanAxisRec) backward(g *Graph, out *Tensor) {
+	outer, mid, inner := r.outer, r.mid, r.inner
+	dx := g.gradZeroed(r.x)
+	dy := out.Grad
 	w := 1 / float32(mid)
 	for o := 0; o < outer; o++ {
 		for m := 0; m < mid; m++ {
@@ -298,16 +322,21 @@ func (g *Graph) Select(x *Tensor, axis, index int) *Tensor {
 		copy(out.Data[o*inner:(o+1)*inner], x.Data[s:s+inner])
 	}
 	if g.recording(x) {
-		n := g.record(selectBackward, out, x)
-		n.i[0], n.i[1], n.i[2], n.i[3] = outer, mid, inner, index
+		*record(g, &g.recs.sel, out) = selectRec{x, outer, mid, inner, index}
 	}
 	return out
 }
 
-func selectBackward(g *Graph, n *node) {
-	outer, mid, inner, index := n.i[0], n.i[1], n.i[2], n.i[3]
-	dx := g.gradZeroed(n.in[0])
-	dy := n.out.Grad
+// selectRec: x viewed as (outer, mid, inner), row index of mid taken.
+type selectRec struct {
+	x                        *Tensor
+	outer, mid, inner, index int
+}
+
+func (r *selectRec) backward(g *Graph, out *Tensor) {
+	outer, mid, inner, index := r.outer, r.mid, r.inner, r.index
+	dx := g.gradZeroed(r.x)
+	dy := out.Grad
 	for o := 0; o < outer; o++ {
 		s := (o*mid + index) * inner
 		kernels.Add(dx[s:s+inner], dx[s:s+inner], dy[o*inner:(o+1)*inner])
@@ -322,43 +351,47 @@ func (g *Graph) Softmax(x *Tensor) *Tensor {
 // SoftmaxWith returns the softmax over the last dimension with the fused
 // kernel's options (scale, additive Mask, Ignore, Causal; the rows are all
 // leading dimensions flattened). With opt.Dropout > 0 the result is the
-// dropped-out probabilities (opt.DropDst is ignored; the mask is regenerated
-// from (opt.Seed, opt.Offset) in backward, never stored). A fully masked row
-// gives zeros and zero gradient.
+// dropped-out probabilities (kernels.SoftmaxDropout, element index
+// opt.Offset + flat position under opt.Seed; the mask is regenerated in
+// backward, never stored). A fully masked row gives zeros and zero gradient.
 func (g *Graph) SoftmaxWith(x *Tensor, opt kernels.SoftmaxOptions) *Tensor {
 	rows, cols := rowsCols("Softmax", x)
 	y := g.newTensor(x.Shape...)
 	out := y
 	if opt.Dropout != 0 {
 		out = g.newTensor(x.Shape...)
-		opt.DropDst = out.Data
+		kernels.SoftmaxDropout(y.Data, out.Data, x.Data, rows, cols, opt)
 	} else {
-		opt.DropDst = nil
+		kernels.Softmax(y.Data, x.Data, rows, cols, opt)
 	}
-	kernels.Softmax(y.Data, x.Data, rows, cols, opt)
 	if g.recording(x) {
-		n := g.record(softmaxBackward, out, x)
-		n.save[0] = y.Data
-		n.i[0], n.i[1] = rows, cols
-		n.f[0], n.f[1] = opt.Scale, opt.Dropout
-		n.seed = opt.Seed
-		n.off = opt.Offset
+		*record(g, &g.recs.softmax, out) = softmaxRec{x: x, y: y.Data, rows: rows, cols: cols,
+			scale: opt.Scale, p: opt.Dropout, seed: opt.Seed, offset: opt.Offset}
 	}
 	return out
 }
 
-func softmaxBackward(g *Graph, n *node) {
-	x := n.in[0]
-	rows, cols := n.i[0], n.i[1]
-	scale := n.f[0]
+// softmaxRec: y is the undropped softmax; with p > 0 the dropout mask is
+// regenerated from (seed, offset).
+type softmaxRec struct {
+	x          *Tensor
+	y          []float32
+	rows, cols int
+	scale, p   float32
+	seed       uint64
+	offset     uint64
+}
+
+func (r *softmaxRec) backward(g *Graph, out *Tensor) {
+	scale := r.scale
 	if scale == 0 {
 		scale = 1
 	}
-	dst, done := g.gradInPlace(x, n.out)
-	if n.f[1] != 0 {
-		kernels.SoftmaxDropoutBackward(dst, n.save[0], n.out.Grad, rows, cols, scale, n.f[1], n.seed, n.off)
+	dst, done := g.gradInPlace(r.x, out)
+	if r.p != 0 {
+		kernels.SoftmaxDropoutBackward(dst, r.y, out.Grad, r.rows, r.cols, scale, r.p, r.seed, r.offset)
 	} else {
-		kernels.SoftmaxBackward(dst, n.save[0], n.out.Grad, rows, cols, scale)
+		kernels.SoftmaxBackward(dst, r.y, out.Grad, r.rows, r.cols, scale)
 	}
-	done(g, x, dst)
+	done(g, r.x, dst)
 }

@@ -4,6 +4,9 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
+
+	"github.com/simdformer/simdformer/kernels"
 )
 
 // The global generator: parameter initialisation and the seeds of new
@@ -12,15 +15,19 @@ import (
 var (
 	rngMu sync.Mutex
 	rng   = rand.New(rand.NewPCG(0, 0x5eed))
+	// nilStep is the dropout step of calls through a nil *Graph.
+	nilStep atomic.Uint64
 )
 
 // ManualSeed reseeds the global generator that parameter initialisation and
 // new dropout sites draw from (like torch.manual_seed). Modules built after
-// it, in the same order, get the same weights and dropout seeds.
+// it, in the same order, get the same weights and dropout seeds. It also
+// restarts the dropout step of nil-graph calls (see DropoutSite.Next).
 func ManualSeed(seed uint64) {
 	rngMu.Lock()
 	rng = rand.New(rand.NewPCG(seed, 0x5eed))
 	rngMu.Unlock()
+	nilStep.Store(0)
 }
 
 func fillUniform(dst []float32, lo, hi float32) {
@@ -45,17 +52,16 @@ func nextSeed() uint64 {
 	return rng.Uint64()
 }
 
-func splitmix64(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
-// CallSeed is the kernel seed of call number counter of the dropout site
-// with seed site: splitmix64(site ^ splitmix64(counter)).
-func CallSeed(site, counter uint64) uint64 {
-	return splitmix64(site ^ splitmix64(counter))
+// MaskSeed is the kernel seed of a dropout mask: the call-th active call
+// (from 0) of the site with seed site during the pass at step of a graph
+// whose dropout seed is stream:
+//
+//	SplitMix64(site ^ stream·0x9e3779b97f4a7c15 ^ SplitMix64(step + call·2³²))
+//
+// Stream 0 (a graph's default) leaves the site's stream as it is. The mask
+// of element i is then kernels.DropoutKeep(MaskSeed(…), i, p).
+func MaskSeed(site, stream, step uint64, call uint32) uint64 {
+	return kernels.SplitMix64(site ^ stream*0x9e3779b97f4a7c15 ^ kernels.SplitMix64(step+uint64(call)<<32))
 }
 
 // Stochastic is implemented by modules that draw dropout masks
@@ -76,15 +82,14 @@ func SetMCDropout(m Module, on bool) {
 }
 
 // SeedDropout reseeds every dropout site of m from seed and the site's
-// state_dict path (site seed = splitmix64(seed ^ fnv64a(path))) and resets
-// its call counter, so a run is reproducible from one seed whatever order
-// the model was built in.
+// state_dict path (site seed = SplitMix64(seed ^ fnv64a(path))), so a run
+// is reproducible from one seed whatever order the model was built in.
 func SeedDropout(m Module, seed uint64) {
 	Walk(m, func(path string, m Module) {
 		if s, ok := m.(Stochastic); ok {
 			h := fnv.New64a()
 			h.Write([]byte(path))
-			s.Reseed(splitmix64(seed ^ h.Sum64()))
+			s.Reseed(kernels.SplitMix64(seed ^ h.Sum64()))
 		}
 	})
 }

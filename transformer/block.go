@@ -175,15 +175,11 @@ func (f ffKeys) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module))
 	child("3", f.b.Linear2)
 }
 
-// Forward applies the block to x (batch, seq, embed), with the causal mask
-// when b.Causal is set.
-func (b *Block) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
-	return b.ForwardMasked(g, x, nn.AttnOptions{})
-}
-
-// ForwardMasked is Forward with attention masks (an additive or boolean
-// attn_mask, a key-padding mask). b.Causal adds the causal mask to them.
-func (b *Block) ForwardMasked(g *nn.Graph, x *nn.Tensor, opt nn.AttnOptions) *nn.Tensor {
+// Forward applies the block to x (batch, seq, embed) with the attention
+// options opt: an additive or boolean attn_mask, the key padding of
+// variable-length input (the zero value for none). b.Causal adds the causal
+// mask to them; NeedWeights is ignored.
+func (b *Block) Forward(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
 	if len(x.Shape) != 3 || x.Shape[2] != b.Attn.EmbedDim {
 		panic(fmt.Sprintf("transformer: Block.Forward: input shape %v, want (batch, seq, %d)", x.Shape, b.Attn.EmbedDim))
 	}
@@ -206,11 +202,14 @@ func (b *Block) ForwardMasked(g *nn.Graph, x *nn.Tensor, opt nn.AttnOptions) *nn
 // same bits in eval mode), computing the attention query, the residual
 // branches and the feed-forward sublayer for that one position only. Every
 // position still serves as a key and value. Dropout masks are drawn over
-// the smaller tensors, so in training mode they differ from Forward's.
-func (b *Block) forwardFirst(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
+// the smaller tensors, so in training mode they differ from Forward's. opt
+// may hold key-padding masks and Causal only (masks with a query dimension
+// need the full Forward).
+func (b *Block) forwardFirst(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
 	n, d := x.Shape[0], x.Shape[2]
 	first := func(t *nn.Tensor) *nn.Tensor { return g.Reshape(g.Select(t, 1, 0), n, 1, d) }
-	opt := nn.AttnOptions{Causal: b.Causal} // position 0 sees key 0 only when causal
+	opt.Causal = opt.Causal || b.Causal // position 0 sees key 0 only when causal
+	opt.NeedWeights = false
 	if b.NormFirst {
 		h := b.Norm1.Forward(g, x)
 		a, _ := b.Attn.Forward(g, first(h), h, h, opt)

@@ -75,23 +75,45 @@ func (m *Classifier) Visit(_ func(string, *nn.Tensor), child func(string, nn.Mod
 	child("classifier", m.Head)
 }
 
-// Forward returns the logits (batch, num_classes) of ids, batch sequences of
-// seq token ids (len(ids) = batch·seq, row-major). ids must not change
-// until Backward.
-func (m *Classifier) Forward(g *nn.Graph, ids []int, batch, seq int) *nn.Tensor {
-	x := embed(g, m.Embedding, m.PosEmbedding, ids, batch, seq)
+// Tokens is a batch of token-id sequences, the input of every model:
+// Batch sequences of Seq ids each, row-major (len(IDs) = Batch·Seq). To
+// batch sequences of different lengths, pad them at the end to Seq and set
+// Padding (Batch·Seq, true = a padded position; nil = none): padded
+// positions are ignored as attention keys (key_padding_mask), so the
+// outputs at real positions do not depend on the padding. IDs must not
+// change until Backward.
+type Tokens struct {
+	IDs        []int
+	Batch, Seq int
+	Padding    []bool
+}
+
+// check panics on inconsistent sizes.
+func (t Tokens) check() {
+	if t.Batch <= 0 || t.Seq <= 0 || len(t.IDs) != t.Batch*t.Seq {
+		panic(fmt.Sprintf("transformer: %d token ids for batch %d × seq %d", len(t.IDs), t.Batch, t.Seq))
+	}
+	if t.Padding != nil && len(t.Padding) != len(t.IDs) {
+		panic(fmt.Sprintf("transformer: padding has %d values for batch %d × seq %d", len(t.Padding), t.Batch, t.Seq))
+	}
+}
+
+// Forward returns the logits (batch, num_classes) of tok. The head reads
+// the first token's output, so padding (tok.Padding) must come after it:
+// a sequence gives the same logits alone and padded in a longer batch.
+func (m *Classifier) Forward(g *nn.Graph, tok Tokens) *nn.Tensor {
+	x := embed(g, m.Embedding, m.PosEmbedding, tok)
 	x = m.EmbedDropout.Forward(g, x)
 	// Only the first token's output reaches the head: the last block
 	// computes that position alone (Encoder.ForwardFirst).
-	return m.Head.Forward(g, m.Blocks.ForwardFirst(g, x))
+	return m.Head.Forward(g, m.Blocks.ForwardFirst(g, x, nn.AttentionOptions{KeyPadding: tok.Padding}))
 }
 
-// embed returns tok[ids] (+ pos[0..seq)) as (batch, seq, embed).
-func embed(g *nn.Graph, tok, pos *nn.Embedding, ids []int, batch, seq int) *nn.Tensor {
-	if batch <= 0 || seq <= 0 || len(ids) != batch*seq {
-		panic(fmt.Sprintf("transformer: %d token ids for batch %d × seq %d", len(ids), batch, seq))
-	}
-	x := tok.Forward(g, ids, batch, seq)
+// embed returns emb[ids] (+ pos[0..seq)) as (batch, seq, embed).
+func embed(g *nn.Graph, emb, pos *nn.Embedding, tok Tokens) *nn.Tensor {
+	tok.check()
+	seq := tok.Seq
+	x := emb.Forward(g, tok.IDs, tok.Batch, seq)
 	if pos == nil {
 		return x
 	}

@@ -70,18 +70,29 @@ func (d *DecoderBlock) Visit(_ func(string, *nn.Tensor), child func(string, nn.M
 	child("dropout3", d.Dropout3)
 }
 
+// DecoderOptions are the attention options of a decoder's two attentions
+// (the zero value: no masks).
+type DecoderOptions struct {
+	// Self applies to the self-attention over the target, whose causal mask
+	// is always added: Self.KeyPadding (batch·tgt_len, true = padding) is
+	// the target's padding (tgt_key_padding_mask), Self.Mask tgt_mask.
+	Self nn.AttentionOptions
+	// Memory applies to the cross-attention over the memory:
+	// Memory.KeyPadding (batch·src_len) is the source's padding
+	// (memory_key_padding_mask), Memory.Mask memory_mask.
+	Memory nn.AttentionOptions
+}
+
 // Forward applies the block to x (batch, tgt_len, embed) attending over
-// memory (batch, src_len, embed). memoryPadding (batch·src_len, true =
-// padding) may be nil; tgtPadding (batch·tgt_len) masks padded target keys
-// in the self-attention and may be nil.
-func (d *DecoderBlock) Forward(g *nn.Graph, x, memory *nn.Tensor, tgtPadding, memoryPadding []bool) *nn.Tensor {
+// memory (batch, src_len, embed) with the masks of opt.
+func (d *DecoderBlock) Forward(g *nn.Graph, x, memory *nn.Tensor, opt DecoderOptions) *nn.Tensor {
 	if len(x.Shape) != 3 || len(memory.Shape) != 3 || x.Shape[0] != memory.Shape[0] ||
 		x.Shape[2] != d.SelfAttn.EmbedDim || memory.Shape[2] != d.SelfAttn.EmbedDim {
 		panic(fmt.Sprintf("transformer: DecoderBlock.Forward: x %v and memory %v, want (batch, len, %d) each",
 			x.Shape, memory.Shape, d.SelfAttn.EmbedDim))
 	}
-	self := nn.AttnOptions{Causal: true, KeyPaddingMask: tgtPadding}
-	cross := nn.AttnOptions{KeyPaddingMask: memoryPadding}
+	self, cross := opt.Self, opt.Memory
+	self.Causal, self.NeedWeights, cross.NeedWeights = true, false, false
 	if d.NormFirst {
 		h := d.Norm1.Forward(g, x)
 		a, _ := d.SelfAttn.Forward(g, h, h, h, self)
@@ -115,10 +126,10 @@ func (s *Decoder) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module
 	}
 }
 
-// Forward applies every block.
-func (s *Decoder) Forward(g *nn.Graph, x, memory *nn.Tensor, tgtPadding, memoryPadding []bool) *nn.Tensor {
+// Forward applies every block with the same options.
+func (s *Decoder) Forward(g *nn.Graph, x, memory *nn.Tensor, opt DecoderOptions) *nn.Tensor {
 	for _, b := range s.Blocks {
-		x = b.Forward(g, x, memory, tgtPadding, memoryPadding)
+		x = b.Forward(g, x, memory, opt)
 	}
 	return x
 }

@@ -32,10 +32,28 @@
 //   - [Seq2Seq]: an encoder–decoder model with teacher-forced training
 //     ([Seq2Seq.Loss]) and greedy decoding ([Seq2Seq.Greedy]).
 //
+// # Inputs and masks
+//
+// One vocabulary everywhere. Blocks, encoders and [TorchEncoder] take
+// Forward(g, x, opt) with opt an nn.AttentionOptions (Mask, BoolMask,
+// KeyPadding, Causal, …; the zero value for none); decoders take
+// Forward(g, x, memory, opt) with a [DecoderOptions] holding the options of
+// the self-attention and of the cross-attention over the memory. Models take
+// [Tokens]: the ids of Batch sequences of Seq tokens and, to batch
+// sequences of different lengths, their Padding, which every attention
+// ignores as keys ([Classifier.Forward], [LM.Forward], [Seq2Seq.Encode],
+// [Seq2Seq.Decode]).
+//
 // Every model is an nn.Module: nn.Train and nn.Eval switch dropout,
 // nn.SeedDropout makes masks reproducible from one seed, nn.Parameters feeds
 // an optimizer from nn/optim, and [Describe] prints the structure the way
-// PyTorch's print(model) does.
+// PyTorch's print(model) does (each module names itself, see nn.Describer).
+//
+// Models are safe for concurrent use while nothing modifies them: several
+// goroutines may run Forward on one model at once, each with its own
+// nn.Graph (training mode and Monte-Carlo dropout included; masks follow
+// each graph's seed, see nn.Graph.SetSeed), and Backward too when their
+// graphs set LocalGrads (see the nn package documentation).
 //
 // # Dropout rates
 //

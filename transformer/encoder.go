@@ -40,15 +40,11 @@ func dropPathRate(rate float32, i, n int) float32 {
 	return rate * float32(i) / float32(n-1)
 }
 
-// Forward applies every block to x (batch, seq, embed).
-func (e *Encoder) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
-	return e.ForwardMasked(g, x, nn.AttnOptions{})
-}
-
-// ForwardMasked applies every block with the same attention masks.
-func (e *Encoder) ForwardMasked(g *nn.Graph, x *nn.Tensor, opt nn.AttnOptions) *nn.Tensor {
+// Forward applies every block to x (batch, seq, embed) with the same
+// attention options (masks, key padding; the zero value for none).
+func (e *Encoder) Forward(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
 	for _, b := range e.Blocks {
-		x = b.ForwardMasked(g, x, opt)
+		x = b.Forward(g, x, opt)
 	}
 	return x
 }
@@ -57,19 +53,24 @@ func (e *Encoder) ForwardMasked(g *nn.Graph, x *nn.Tensor, opt nn.AttnOptions) *
 // (batch, embed), as a classifier that reads the first token needs: the
 // last block computes its query, residual branches and feed-forward
 // sublayer for that position alone, which saves most of its work. In eval
-// mode the result has the bits of Select(Forward(x), 1, 0).
-func (e *Encoder) ForwardFirst(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
+// mode the result has the bits of Select(Forward(x, opt), 1, 0). With a
+// Mask or BoolMask (which have a query dimension) the last block runs in
+// full and its first position is selected.
+func (e *Encoder) ForwardFirst(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
 	if len(e.Blocks) == 0 {
 		return g.Select(x, 1, 0)
 	}
 	for _, b := range e.Blocks[:len(e.Blocks)-1] {
-		x = b.Forward(g, x)
+		x = b.Forward(g, x, opt)
 	}
 	last := e.Blocks[len(e.Blocks)-1]
 	if len(x.Shape) != 3 || x.Shape[2] != last.Attn.EmbedDim {
 		panic(fmt.Sprintf("transformer: Encoder.ForwardFirst: input shape %v, want (batch, seq, %d)", x.Shape, last.Attn.EmbedDim))
 	}
-	y := last.forwardFirst(g, x)
+	if opt.Mask != nil || opt.BoolMask != nil {
+		return g.Select(last.Forward(g, x, opt), 1, 0)
+	}
+	y := last.forwardFirst(g, x, opt)
 	return g.Reshape(y, y.Shape[0], y.Shape[2])
 }
 

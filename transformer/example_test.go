@@ -14,7 +14,7 @@ import (
 func ExampleTutorialBlock() {
 	block := nn.Must(transformer.TutorialBlock(512, 8, 2048, 0.1))
 	x := nn.Zeros(4, 10, 512)
-	y := block.Forward(nil, x) // a nil graph records nothing
+	y := block.Forward(nil, x, nn.AttentionOptions{}) // a nil graph records nothing
 	fmt.Println(y.Shape)
 	// Output: [4 10 512]
 }
@@ -39,7 +39,7 @@ func ExampleClassifier() {
 
 	g := nn.NewGraph()
 	nn.Train(model)
-	logits := model.Forward(g, ids, batch, seq)
+	logits := model.Forward(g, transformer.Tokens{IDs: ids, Batch: batch, Seq: seq})
 	loss := ce.Forward(g, logits, labels)
 	opt.ZeroGrad()
 	loss.Backward()
@@ -55,7 +55,7 @@ func ExampleNewBlock_causal() {
 		AttnDropout: 0.1, FFNDropout: 0.1, ResidDropout: 0.1,
 	}))
 	nn.Eval(block)
-	y := block.Forward(nil, nn.Zeros(2, 6, 64))
+	y := block.Forward(nil, nn.Zeros(2, 6, 64), nn.AttentionOptions{})
 	fmt.Println(y.Shape)
 	// Output: [2 6 64]
 }
@@ -86,11 +86,11 @@ func ExampleDescribe() {
 	//   (ff): Sequential(
 	//     (0): Linear(in_features=16, out_features=32, bias=True)
 	//     (1): ReLU()
-	//     (2): Dropout(p=0.1, inplace=False)
+	//     (2): Dropout(p=0.1, inplace=True)
 	//     (3): Linear(in_features=32, out_features=16, bias=True)
 	//   )
-	//   (dropout1): Dropout(p=0.1, inplace=False)
-	//   (dropout2): Dropout(p=0.1, inplace=False)
+	//   (dropout1): Dropout(p=0.1, inplace=True)
+	//   (dropout2): Dropout(p=0.1, inplace=True)
 	//   (norm1): LayerNorm((16,), eps=1e-05, elementwise_affine=True)
 	//   (norm2): LayerNorm((16,), eps=1e-05, elementwise_affine=True)
 	// )

@@ -140,7 +140,7 @@ func TestGoldenTutorialBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkModuleCase(t, gd, b, b.Forward)
+	checkModuleCase(t, gd, b, noMask(b.Forward))
 }
 
 func TestGoldenStackedBlocks(t *testing.T) {
@@ -149,7 +149,7 @@ func TestGoldenStackedBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkModuleCase(t, gd, e, e.Forward)
+	checkModuleCase(t, gd, e, noMask(e.Forward))
 }
 
 func TestGoldenMaskedBlock(t *testing.T) {
@@ -163,11 +163,11 @@ func TestGoldenMaskedBlock(t *testing.T) {
 			}
 			if causal { // the Causal flag instead of the -inf mask
 				b.Causal = true
-				checkModuleCase(t, gd, b, b.Forward)
+				checkModuleCase(t, gd, b, noMask(b.Forward))
 				return
 			}
 			checkModuleCase(t, gd, b, func(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
-				return b.ForwardMasked(g, x, nn.AttnOptions{AttnMask: mask})
+				return b.Forward(g, x, nn.AttentionOptions{Mask: mask})
 			})
 		})
 	}
@@ -193,12 +193,12 @@ func TestGoldenEncoderLayer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var opt nn.AttnOptions
+			var opt nn.AttentionOptions
 			if c.masked {
-				opt.AttnMask = gd.get(t, "input.src_mask").F32
-				opt.KeyPaddingMask = gd.bools(t, "input.src_key_padding_mask")
+				opt.Mask = gd.get(t, "input.src_mask").F32
+				opt.KeyPadding = gd.bools(t, "input.src_key_padding_mask")
 			}
-			checkModuleCase(t, gd, b, func(g *nn.Graph, x *nn.Tensor) *nn.Tensor { return b.ForwardMasked(g, x, opt) })
+			checkModuleCase(t, gd, b, func(g *nn.Graph, x *nn.Tensor) *nn.Tensor { return b.Forward(g, x, opt) })
 		})
 	}
 }
@@ -225,7 +225,7 @@ func TestGoldenClassifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := nn.NewGraph()
-	logits := m.Forward(g, ids, shape[0], shape[1])
+	logits := m.Forward(g, Tokens{IDs: ids, Batch: shape[0], Seq: shape[1]})
 	compare(t, "output.logits", logits.Data, gd.get(t, "output.logits").F32, goldenOutTol, false)
 	loss := nn.NewCrossEntropyLoss().Forward(g, logits, labels)
 	compare(t, "output.loss", loss.Data, gd.get(t, "output.loss").F32, goldenOutTol, false)
@@ -269,3 +269,8 @@ func TestGoldenClassifier(t *testing.T) {
 // goldenNoiseGrad bounds the rounding noise of a gradient that is zero in
 // exact arithmetic (the largest gradients here are ~0.1).
 const goldenNoiseGrad = 1e-7
+
+// noMask adapts a Forward with attention options to a one-input function.
+func noMask(f func(*nn.Graph, *nn.Tensor, nn.AttentionOptions) *nn.Tensor) func(*nn.Graph, *nn.Tensor) *nn.Tensor {
+	return func(g *nn.Graph, x *nn.Tensor) *nn.Tensor { return f(g, x, nn.AttentionOptions{}) }
+}

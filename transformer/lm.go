@@ -69,20 +69,21 @@ func (m *LM) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module)) {
 	child("ln_f", m.LnF)
 }
 
-// Forward returns the next-token logits (batch, seq, vocab) of ids (batch
-// sequences of seq ids, row-major). ids must not change until Backward.
-func (m *LM) Forward(g *nn.Graph, ids []int, batch, seq int) *nn.Tensor {
-	x := embed(g, m.Wte, m.Wpe, ids, batch, seq)
+// Forward returns the next-token logits (batch, seq, vocab) of tok; padded
+// positions (tok.Padding, at the end of a sequence) are ignored as keys.
+func (m *LM) Forward(g *nn.Graph, tok Tokens) *nn.Tensor {
+	x := embed(g, m.Wte, m.Wpe, tok)
 	x = m.Drop.Forward(g, x)
-	x = m.Blocks.Forward(g, x)
+	x = m.Blocks.Forward(g, x, nn.AttentionOptions{KeyPadding: tok.Padding})
 	x = m.LnF.Forward(g, x)
 	return g.Linear(x, m.Wte.Weight, nil) // tied head
 }
 
 // Loss returns the mean cross-entropy of predicting targets[i] from
-// ids[..i] (targets is ids shifted left by one, batch·seq values).
-func (m *LM) Loss(g *nn.Graph, ce *nn.CrossEntropyLoss, ids, targets []int, batch, seq int) *nn.Tensor {
-	return ce.Forward(g, m.Forward(g, ids, batch, seq), targets)
+// tok.IDs[..i] (targets is the ids shifted left by one, batch·seq values;
+// ce.IgnoreIndex marks positions to skip, e.g. padding).
+func (m *LM) Loss(g *nn.Graph, ce *nn.CrossEntropyLoss, tok Tokens, targets []int) *nn.Tensor {
+	return ce.Forward(g, m.Forward(g, tok), targets)
 }
 
 // Generate extends prompt by n tokens and returns them. Each token is drawn
@@ -101,7 +102,7 @@ func (m *LM) Generate(prompt []int, n int, temperature float32, rng *rand.Rand) 
 	probs := make([]float64, vocab)
 	for range n {
 		window := ctx[max(0, len(ctx)-maxLen):]
-		logits := m.Forward(g, window, 1, len(window))
+		logits := m.Forward(g, Tokens{IDs: window, Batch: 1, Seq: len(window)})
 		last := logits.Data[(len(window)-1)*vocab:]
 		ctx = append(ctx, sample(last, temperature, rng, probs))
 		g.Reset()

@@ -34,7 +34,7 @@ func TestLMKeysCausalAndGeneration(t *testing.T) {
 	nn.Eval(m)
 	a := []int{1, 2, 3, 4, 5, 0, 1, 2}
 	b := []int{1, 2, 3, 4, 5, 3, 3, 3}
-	la, lb := m.Forward(nil, a, 1, 8).Data, m.Forward(nil, b, 1, 8).Data
+	la, lb := m.Forward(nil, Tokens{IDs: a, Batch: 1, Seq: 8}).Data, m.Forward(nil, Tokens{IDs: b, Batch: 1, Seq: 8}).Data
 	if !equal(la[:5*6], lb[:5*6]) {
 		t.Fatal("a later token changed an earlier position's logits")
 	}
@@ -59,7 +59,7 @@ func TestLMKeysCausalAndGeneration(t *testing.T) {
 	var loss float32
 	for range 150 {
 		g.Reset()
-		l := m.Loss(g, ce, ids, targets, batch, seq)
+		l := m.Loss(g, ce, Tokens{IDs: ids, Batch: batch, Seq: seq}, targets)
 		loss = l.Item()
 		opt.ZeroGrad()
 		l.Backward()
@@ -152,7 +152,7 @@ func TestSeq2SeqReverse(t *testing.T) {
 	for range 300 {
 		makeBatch(src, srcPad, tgtIn, tgtOut)
 		g.Reset()
-		l := m.Loss(g, ce, src, srcPad, tgtIn, tgtOut, batch, srcLen, tgtLen)
+		l := m.Loss(g, ce, Tokens{IDs: src, Batch: batch, Seq: srcLen, Padding: srcPad}, Tokens{IDs: tgtIn, Batch: batch, Seq: tgtLen}, tgtOut)
 		loss = l.Item()
 		opt.ZeroGrad()
 		l.Backward()
@@ -160,7 +160,7 @@ func TestSeq2SeqReverse(t *testing.T) {
 	}
 	nn.Eval(m)
 	makeBatch(src, srcPad, tgtIn, tgtOut)
-	out := m.Greedy(src, srcPad, batch, srcLen, bos, eos, tgtLen)
+	out := m.Greedy(Tokens{IDs: src, Batch: batch, Seq: srcLen, Padding: srcPad}, GreedyOptions{BOS: bos, EOS: eos, MaxLen: tgtLen})
 	correct := 0
 	for b := range batch {
 		ok := true
@@ -205,7 +205,7 @@ func TestTrainingStepDoesNotAllocate(t *testing.T) {
 	g := nn.NewGraph()
 	step := func() {
 		g.Reset()
-		loss := ce.Forward(g, m.Forward(g, ids, 4, 9), labels)
+		loss := ce.Forward(g, m.Forward(g, Tokens{IDs: ids, Batch: 4, Seq: 9}), labels)
 		opt.ZeroGrad()
 		loss.Backward()
 		opt.Step()
@@ -213,5 +213,41 @@ func TestTrainingStepDoesNotAllocate(t *testing.T) {
 	step()
 	if n := testing.AllocsPerRun(10, step); n != 0 {
 		t.Fatalf("%v allocations per training step, want 0", n)
+	}
+}
+
+// TestPaddingIgnored: a sequence gives the same outputs alone and padded at
+// the end of a longer batch (the key-padding mask hides the padding), for
+// the classifier (first-token head) and the LM (every real position).
+func TestPaddingIgnored(t *testing.T) {
+	nn.ManualSeed(9)
+	c := Config{VocabSize: 20, MaxPositions: 16, EmbedDim: 16, NumHeads: 2, FFDim: 32, NumLayers: 2, NumClasses: 3}
+	cls := nn.Must(NewClassifier(c))
+	lm := nn.Must(NewLM(c))
+	nn.Eval(cls)
+	nn.Eval(lm)
+	short := []int{4, 7, 1}
+	// Batch of 2, Seq 6: the short sentence padded with junk ids, and a
+	// full-length one.
+	ids := []int{4, 7, 1, 9, 9, 9, 3, 5, 8, 2, 6, 11}
+	pad := []bool{false, false, false, true, true, true, false, false, false, false, false, false}
+	alone := Tokens{IDs: short, Batch: 1, Seq: 3}
+	batch := Tokens{IDs: ids, Batch: 2, Seq: 6, Padding: pad}
+	close := func(what string, got, want []float32) {
+		t.Helper()
+		for i := range want {
+			if d := got[i] - want[i]; d > 1e-5 || d < -1e-5 {
+				t.Fatalf("%s: padded %v, alone %v", what, got[:len(want)], want)
+			}
+		}
+	}
+	close("Classifier", cls.Forward(nil, batch).Data[:3], cls.Forward(nil, alone).Data)
+	got := lm.Forward(nil, batch).Data
+	want := lm.Forward(nil, alone).Data
+	close("LM", got[:3*20], want)
+	// Without the mask the padding leaks into the classifier's logits.
+	batch.Padding = nil
+	if d := cls.Forward(nil, batch).Data[0] - cls.Forward(nil, alone).Data[0]; d < 1e-4 && d > -1e-4 {
+		t.Error("the padding changed nothing even unmasked: the test proves nothing")
 	}
 }

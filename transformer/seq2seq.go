@@ -78,41 +78,51 @@ func (m *Seq2Seq) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module
 	child("generator", m.Generator)
 }
 
-// Encode returns the memory (batch, srcLen, embed) of src (batch·srcLen ids).
-// srcPadding (batch·srcLen, true = padding) may be nil.
-func (m *Seq2Seq) Encode(g *nn.Graph, src []int, srcPadding []bool, batch, srcLen int) *nn.Tensor {
-	x := m.EmbedDropout.Forward(g, embed(g, m.SrcEmbedding, m.PosEmbedding, src, batch, srcLen))
-	return m.Encoder.ForwardMasked(g, x, nn.AttnOptions{KeyPaddingMask: srcPadding})
+// Encode returns the memory (batch, srcLen, embed) of the source sequences
+// (src.Padding, true = padding, may be nil).
+func (m *Seq2Seq) Encode(g *nn.Graph, src Tokens) *nn.Tensor {
+	x := m.EmbedDropout.Forward(g, embed(g, m.SrcEmbedding, m.PosEmbedding, src))
+	return m.Encoder.Forward(g, x, nn.AttentionOptions{KeyPadding: src.Padding})
 }
 
 // Decode returns the logits (batch, tgtLen, vocab) of the next token after
-// each prefix of tgt (batch·tgtLen ids), attending over memory.
-func (m *Seq2Seq) Decode(g *nn.Graph, memory *nn.Tensor, srcPadding []bool, tgt []int, batch, tgtLen int) *nn.Tensor {
-	y := m.EmbedDropout.Forward(g, embed(g, m.TgtEmbedding, m.PosEmbedding, tgt, batch, tgtLen))
-	y = m.Decoder.Forward(g, y, memory, nil, srcPadding)
+// each prefix of tgt, attending over memory, whose padded positions
+// memoryPadding (the source's Padding, batch·srcLen) marks.
+func (m *Seq2Seq) Decode(g *nn.Graph, memory *nn.Tensor, memoryPadding []bool, tgt Tokens) *nn.Tensor {
+	y := m.EmbedDropout.Forward(g, embed(g, m.TgtEmbedding, m.PosEmbedding, tgt))
+	y = m.Decoder.Forward(g, y, memory, DecoderOptions{
+		Self:   nn.AttentionOptions{KeyPadding: tgt.Padding},
+		Memory: nn.AttentionOptions{KeyPadding: memoryPadding},
+	})
 	return m.Generator.Forward(g, y)
 }
 
 // Loss is the teacher-forced training loss: the decoder reads tgtIn (the
 // target shifted right, starting with a BOS token) and is scored against
 // tgtOut (the target, ending with EOS; ce.IgnoreIndex marks padding).
-func (m *Seq2Seq) Loss(g *nn.Graph, ce *nn.CrossEntropyLoss, src []int, srcPadding []bool,
-	tgtIn, tgtOut []int, batch, srcLen, tgtLen int) *nn.Tensor {
-	memory := m.Encode(g, src, srcPadding, batch, srcLen)
-	return ce.Forward(g, m.Decode(g, memory, srcPadding, tgtIn, batch, tgtLen), tgtOut)
+func (m *Seq2Seq) Loss(g *nn.Graph, ce *nn.CrossEntropyLoss, src, tgtIn Tokens, tgtOut []int) *nn.Tensor {
+	memory := m.Encode(g, src)
+	return ce.Forward(g, m.Decode(g, memory, src.Padding, tgtIn), tgtOut)
 }
 
-// Greedy decodes each of the batch sources (batch·srcLen ids): starting from
-// bos it appends the most likely next token until every sequence has
-// produced eos or maxLen tokens. It returns batch·maxLen tokens (after a
-// sequence's eos, eos repeats). Call nn.Eval first to turn dropout off.
-func (m *Seq2Seq) Greedy(src []int, srcPadding []bool, batch, srcLen, bos, eos, maxLen int) []int {
+// GreedyOptions are Seq2Seq.Greedy's token ids and length limit.
+type GreedyOptions struct {
+	BOS, EOS int // the start and end tokens
+	MaxLen   int // tokens generated per sequence at most
+}
+
+// Greedy decodes each source sequence of src: starting from opt.BOS it
+// appends the most likely next token until every sequence has produced
+// opt.EOS or opt.MaxLen tokens. It returns src.Batch·MaxLen tokens (after a
+// sequence's EOS, EOS repeats). Call nn.Eval first to turn dropout off.
+func (m *Seq2Seq) Greedy(src Tokens, opt GreedyOptions) []int {
+	batch, bos, eos, maxLen := src.Batch, opt.BOS, opt.EOS, opt.MaxLen
 	if maxLen+1 > m.PosEmbedding.Weight.Shape[0] {
 		panic(fmt.Sprintf("transformer: Greedy: maxLen %d needs %d positions, the model has %d", maxLen, maxLen+1, m.PosEmbedding.Weight.Shape[0]))
 	}
 	g := nn.NewGraph()
 	g.NoGrad = true
-	memory := m.Encode(g, src, srcPadding, batch, srcLen).Clone() // survives the per-step Reset
+	memory := m.Encode(g, src).Clone() // survives the per-step Reset
 	vocab := m.Generator.Weight.Shape[0]
 	out := make([]int, batch*maxLen)
 	prefix := make([]int, 0, batch*(maxLen+1))
@@ -125,7 +135,7 @@ func (m *Seq2Seq) Greedy(src []int, srcPadding []bool, batch, srcLen, bos, eos, 
 			prefix = append(prefix, out[b*maxLen:b*maxLen+t]...)
 		}
 		g.Reset()
-		logits := m.Decode(g, memory, srcPadding, prefix, batch, t+1)
+		logits := m.Decode(g, memory, src.Padding, Tokens{IDs: prefix, Batch: batch, Seq: t + 1})
 		all := true
 		for b := range batch {
 			tok := eos

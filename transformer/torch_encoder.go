@@ -135,15 +135,10 @@ func (e *TorchEncoder) Visit(_ func(string, *nn.Tensor), child func(string, nn.M
 	}
 }
 
-// Forward is nn.TransformerEncoder.forward(src) on x (batch, seq, d_model).
-func (e *TorchEncoder) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
-	return e.ForwardMasked(g, x, nn.AttnOptions{})
-}
-
-// ForwardMasked is nn.TransformerEncoder.forward(src, mask,
-// src_key_padding_mask): opt.AttnMask (additive float) or opt.AttnMaskBool
+// Forward is nn.TransformerEncoder.forward(src, mask, src_key_padding_mask)
+// on x (batch, seq, d_model): opt.Mask (additive float) or opt.BoolMask
 // (true = not allowed) is mask, (seq, seq) or (batch·nhead, seq, seq);
-// opt.KeyPaddingMask (true = padding) or opt.KeyPaddingMaskFloat is
+// opt.KeyPadding (true = padding) or opt.KeyPaddingFloat is
 // src_key_padding_mask, (batch, seq); opt.Causal masks the future without a
 // mask tensor (PyTorch's is_causal with the causal mask). Every layer gets
 // the same masks. NeedWeights is ignored.
@@ -153,11 +148,11 @@ func (e *TorchEncoder) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
 // with a key-padding mask and no mask) returns something else there: zeros,
 // or norm.bias with a final norm (the norm of a zero row); it agrees with
 // this method at every other position.
-func (e *TorchEncoder) ForwardMasked(g *nn.Graph, x *nn.Tensor, opt nn.AttnOptions) *nn.Tensor {
+func (e *TorchEncoder) Forward(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
 	if len(x.Shape) != 3 || x.Shape[2] != e.Config.DModel {
 		panic(fmt.Sprintf("transformer: TorchEncoder.Forward: input shape %v, want (batch, seq, %d)", x.Shape, e.Config.DModel))
 	}
-	x = e.Layers.ForwardMasked(g, x, opt)
+	x = e.Layers.Forward(g, x, opt)
 	if e.Norm != nil {
 		x = e.Norm.Forward(g, x)
 	}

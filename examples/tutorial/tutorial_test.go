@@ -33,7 +33,7 @@ func TestTutorial(t *testing.T) {
 		"Input shape: [4 10 512]", "Output shape: [4 10 512]", "Input and output shapes match: true",
 		"Processed through 3 transformer blocks", "Output shape: [2 8 256]",
 		"Model output shape: [8 5]", "Labels shape: [8]", "Training loss: ",
-		"(transformer_blocks): Sequential(", "(2): Dropout(p=0.1, inplace=False)",
+		"(transformer_blocks): Sequential(", "(2): Dropout(p=0.1, inplace=True)",
 		"Causal mask: tensor([[0.0000,   -inf,", "Masked output shape: [2 6 64]",
 		"same output as the -inf mask (max difference 0)",
 		"config.hidden_dropout_prob:          0.1", "config.attention_probs_dropout_prob: 0.1",

@@ -24,8 +24,8 @@ func init() {
 		// Softmax with fused attention dropout: reads x, writes y and dropout(y).
 		rowCase("softmax-dropout", 128, 512, 12, false, func(r, c int) func() {
 			src, dst, drop := fill(r*c, 5, -4, 4), make([]float32, r*c), make([]float32, r*c)
-			opt := kernels.SoftmaxOptions{Dropout: 0.1, Seed: 7, DropDst: drop}
-			return func() { kernels.Softmax(dst, src, r, c, opt) }
+			opt := kernels.SoftmaxOptions{Dropout: 0.1, Seed: 7}
+			return func() { kernels.SoftmaxDropout(dst, drop, src, r, c, opt) }
 		}),
 		rowCase("softmax-backward", 128, 512, 12, true, func(r, c int) func() {
 			y, dy, dx := fill(r*c, 6, 0, 0.01), fill(r*c, 7, -1, 1), make([]float32, r*c)

@@ -50,6 +50,27 @@ func (c *KVCache) Reset() {
 	clear(c.pos)
 }
 
+// Truncate drops every position from n on (0 <= n <= Len), e.g. to
+// rewind to a shared prompt and decode another continuation. Position ids
+// restart from the real tokens kept.
+func (c *KVCache) Truncate(n int) {
+	if n < 0 || n > c.n {
+		panic(fmt.Sprintf("transformer: KVCache.Truncate(%d) of a cache holding %d positions", n, c.n))
+	}
+	for b := 0; b < c.batch; b++ {
+		row := c.pad[b*c.capacity : (b+1)*c.capacity]
+		clear(row[n:])
+		real := 0
+		for _, p := range row[:n] {
+			if !p {
+				real++
+			}
+		}
+		c.pos[b] = real
+	}
+	c.n = n
+}
+
 // Step runs the model on t new tokens per sequence (ids: batch·t, row
 // major) after the positions already in cache, appends their keys and
 // values to it and returns the logits (batch, vocab) of each sequence's

@@ -27,8 +27,15 @@
 //     its state_dict keys (layers.{i}.self_attn.*, …, norm.*), so such a
 //     model's weights load here unchanged.
 //   - [LM]: a GPT-style causal language model (token and position
-//     embeddings, embedding dropout, pre-norm causal blocks, tied output
-//     head, greedy or temperature sampling with [LM.Generate]).
+//     embeddings, embedding dropout, pre-norm causal blocks, tied or untied
+//     output head, greedy or temperature sampling with [LM.Generate]).
+//     It is Hugging Face's GPT-2: [LoadGPT2] reads a GPT2LMHeadModel
+//     directory (config.json, model.safetensors in F32/F16/BF16) and
+//     [LM.SaveGPT2] writes one back; [LM.ForwardWith] takes an attention
+//     mask and position ids (padded batches); [KVCache] with [LM.Step]
+//     decodes incrementally and [Generator] samples (greedy, temperature,
+//     top-k, top-p, stop tokens) without allocating per token;
+//     [SaveCheckpoint] and [LoadCheckpoint] resume training bit for bit.
 //   - [Seq2Seq]: an encoder–decoder model with teacher-forced training
 //     ([Seq2Seq.Loss]) and greedy decoding ([Seq2Seq.Greedy]).
 //

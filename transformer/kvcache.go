@@ -83,10 +83,10 @@ func (c *KVCache) Truncate(n int) {
 //
 // Every position is computed with the same kernel calls, in the same
 // order, as Forward computes it, so with one unpadded sequence the logits
-// are bit for bit those of Forward on the whole prefix (in eval mode;
-// dropout is not applied here). g should have NoGrad set; the result is
-// valid until g.Reset. After the first call of a given t, Step allocates
-// nothing.
+// are bit for bit those of Forward on the whole prefix in eval mode. Step
+// is inference: it applies no dropout whatever the mode, and g should have
+// NoGrad set. The result is valid until g.Reset. After the first call of a
+// given t, Step allocates nothing.
 func (m *LM) Step(g *nn.Graph, c *KVCache, ids []int, mask []bool) *nn.Tensor {
 	B := c.batch
 	if len(ids) == 0 || len(ids)%B != 0 {
@@ -119,7 +119,6 @@ func (m *LM) Step(g *nn.Graph, c *KVCache, ids []int, mask []bool) *nn.Tensor {
 		}
 	}
 	x := g.Add(m.Wte.Forward(g, ids, B, t), m.Wpe.Forward(g, posIDs, B, t))
-	x = m.Drop.Forward(g, x)
 	S := c.n + t
 	if need := t * c.capacity; len(c.scores) < need {
 		c.scores = make([]float32, need)
@@ -138,10 +137,8 @@ func (m *LM) Step(g *nn.Graph, c *KVCache, ids []int, mask []bool) *nn.Tensor {
 		}
 		ctx := g.Zeros(B, t, E)
 		m.cachedAttention(c, ctx.Data, qkv.Data, K, V, b.Attn.NumHeads, t, S)
-		a := b.Attn.OutProj.Forward(g, ctx)
-		x = g.Add(x, b.branch(g, b.Dropout1, b.DropPath1, a))
-		h = b.Norm2.Forward(g, x)
-		x = g.Add(x, b.branch(g, b.Dropout2, b.DropPath2, b.FF(g, h)))
+		x = g.Add(x, b.Attn.OutProj.Forward(g, ctx))
+		x = g.Add(x, b.FF(g, b.Norm2.Forward(g, x)))
 	}
 	c.n = S
 	last := g.Select(x, 1, t-1) // (B, E)

@@ -374,3 +374,33 @@ func TestLoadGPT2Errors(t *testing.T) {
 		t.Errorf("unknown tensor: err = %v", err)
 	}
 }
+
+// TestPaddedTrainingStepAllocations: a warm training step on a padded
+// batch (attention mask, position ids, labels -100) allocates nothing.
+func TestPaddedTrainingStepAllocations(t *testing.T) {
+	c := loadGPT2Case(t, "tiny")
+	nn.Train(c.m)
+	pm := c.g["pad.mask"]
+	B, T := pm.Shape[0], pm.Shape[1]
+	mask := make([]bool, B*T)
+	for i, v := range pm.F32 {
+		mask[i] = v != 0
+	}
+	ids := ints(c.g["pad.ids"])
+	opt := LMOptions{AttentionMask: mask, PositionIDs: PositionIDsFromMask(nil, mask, B, T)}
+	targets := ShiftLabels(nil, ints(c.g["pad.labels"]), B, T)
+	adamw := nn.Must(optim.NewAdamWGroups(optim.DecayGroups(c.m, 0.1), 1e-3))
+	ce := nn.NewCrossEntropyLoss()
+	g := nn.NewGraph()
+	step := func() {
+		g.Reset()
+		loss := ce.Forward(g, c.m.ForwardWith(g, ids, B, T, opt), targets)
+		adamw.ZeroGrad()
+		loss.Backward()
+		adamw.Step()
+	}
+	step()
+	if n := testing.AllocsPerRun(10, step); n != 0 {
+		t.Fatalf("%v allocations per padded training step, want 0", n)
+	}
+}

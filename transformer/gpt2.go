@@ -405,11 +405,20 @@ func sameBits(a, b []float32) bool {
 // GPT2ConfigOf returns the Hugging Face config describing m: the sizes,
 // activation, epsilon, dropout rates, attention scale and head tying of the
 // model as it is now, with the other fields of the config it was loaded
-// with (m.GPT2), if any.
+// with (m.GPT2), if any (torch_dtype, when present, becomes float32: the
+// dtype SaveGPT2 writes).
 func (m *LM) GPT2ConfigOf() (GPT2Config, error) {
 	c := DefaultGPT2Config()
 	if m.GPT2 != nil {
 		c = *m.GPT2
+	}
+	if _, ok := c.Extra["torch_dtype"]; ok { // SaveGPT2 writes F32
+		extra := make(map[string]json.RawMessage, len(c.Extra))
+		for k, v := range c.Extra {
+			extra[k] = v
+		}
+		extra["torch_dtype"] = json.RawMessage(`"float32"`)
+		c.Extra = extra
 	}
 	c.VocabSize, c.NEmbd = m.Wte.Weight.Shape[0], m.Wte.Weight.Shape[1]
 	c.NPositions = m.Wpe.Weight.Shape[0]

@@ -404,3 +404,59 @@ func TestPaddedTrainingStepAllocations(t *testing.T) {
 		t.Fatalf("%v allocations per padded training step, want 0", n)
 	}
 }
+
+// TestRightPaddingMatchesUnpadded: with right padding and the attention
+// mask, every real position has bit for bit the logits of its sequence
+// run alone (padding keys only ever add exact zeros).
+func TestRightPaddingMatchesUnpadded(t *testing.T) {
+	c := loadGPT2Case(t, "untied")
+	rows := [][]int{{4, 8, 15, 16, 23, 42}, {7, 7, 7}, {1}}
+	const T = 6
+	ids, mask := make([]int, 3*T), make([]bool, 3*T)
+	for b, r := range rows {
+		for i, id := range r {
+			ids[b*T+i], mask[b*T+i] = id, true
+		}
+	}
+	got := c.m.ForwardWith(nil, ids, 3, T, LMOptions{AttentionMask: mask})
+	V := got.Shape[2]
+	for b, r := range rows {
+		alone := c.m.Forward(nil, r, 1, len(r)).Data
+		if !bitsEqual(got.Data[b*T*V:(b*T+len(r))*V], alone) {
+			t.Fatalf("row %d: right-padded logits differ from the row alone", b)
+		}
+	}
+}
+
+func FuzzParseGPT2Config(f *testing.F) {
+	for _, name := range []string{"tiny", "untied", "noscale_f16", "relu_bf16"} {
+		b, err := os.ReadFile(filepath.Join(gpt2Dir, name, "config.json"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"n_inner": -1}`))
+	f.Add([]byte(`{"n_embd": 1e300}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseGPT2Config(data)
+		if err != nil {
+			return
+		}
+		if c.Validate() != nil {
+			t.Fatal("ParseGPT2Config returned an invalid config")
+		}
+		js, err := c.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := ParseGPT2Config(js)
+		if err != nil {
+			t.Fatalf("a written config does not parse: %v\n%s", err, js)
+		}
+		if c2.NEmbd != c.NEmbd || c2.NInner != c.NInner || c2.ScaleAttnWeights != c.ScaleAttnWeights {
+			t.Fatalf("config changed in a write/read round trip")
+		}
+	})
+}

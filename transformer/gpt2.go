@@ -128,7 +128,7 @@ func (c *GPT2Config) Validate() error {
 		v    int
 	}{{"vocab_size", c.VocabSize}, {"n_positions", c.NPositions}, {"n_embd", c.NEmbd}, {"n_layer", c.NLayer},
 		{"n_head", c.NHead}, {"n_inner", c.ffDim()}} {
-		if f.v <= 0 && f.name != "n_layer" || f.v < 0 || f.v > maxGPT2Dim {
+		if (f.v <= 0 && f.name != "n_layer") || f.v < 0 || f.v > maxGPT2Dim {
 			return fmt.Errorf("transformer: GPT-2 config: %s = %d is out of range", f.name, f.v)
 		}
 	}
@@ -210,52 +210,52 @@ type gpt2Param struct {
 	t         *nn.Tensor // nil when listing shapes only
 }
 
-// gpt2Layout lists the file's tensors for config c; with m, each names the
-// model tensor it maps to.
+// gpt2Layout lists the file's tensors for config c; with m (built from
+// c), each names the model tensor it maps to.
 func gpt2Layout(c *GPT2Config, m *LM) []gpt2Param {
 	E, F, V := c.NEmbd, c.ffDim(), c.VocabSize
 	var ps []gpt2Param
-	add := func(key string, t *nn.Tensor, transpose bool, shape ...int) {
-		ps = append(ps, gpt2Param{key, shape, transpose, t})
+	add := func(key string, transpose bool, shape ...int) {
+		ps = append(ps, gpt2Param{key: key, shape: shape, transpose: transpose})
 	}
-	var get func(func(*LM) *nn.Tensor) *nn.Tensor
-	get = func(f func(*LM) *nn.Tensor) *nn.Tensor {
-		if m == nil {
-			return nil
-		}
-		return f(m)
-	}
-	add("wte.weight", get(func(m *LM) *nn.Tensor { return m.Wte.Weight }), false, V, E)
-	add("wpe.weight", get(func(m *LM) *nn.Tensor { return m.Wpe.Weight }), false, c.NPositions, E)
+	add("wte.weight", false, V, E)
+	add("wpe.weight", false, c.NPositions, E)
 	for i := 0; i < c.NLayer; i++ {
-		var b *Block
-		if m != nil {
-			b = m.Blocks.Blocks[i]
-		}
-		blk := func(f func(*Block) *nn.Tensor) *nn.Tensor {
-			if b == nil {
-				return nil
-			}
-			return f(b)
-		}
 		p := "h." + strconv.Itoa(i) + "."
-		add(p+"ln_1.weight", blk(func(b *Block) *nn.Tensor { return b.Norm1.Weight }), false, E)
-		add(p+"ln_1.bias", blk(func(b *Block) *nn.Tensor { return b.Norm1.Bias }), false, E)
-		add(p+"attn.c_attn.weight", blk(func(b *Block) *nn.Tensor { return b.Attn.InProjWeight }), true, E, 3*E)
-		add(p+"attn.c_attn.bias", blk(func(b *Block) *nn.Tensor { return b.Attn.InProjBias }), false, 3*E)
-		add(p+"attn.c_proj.weight", blk(func(b *Block) *nn.Tensor { return b.Attn.OutProj.Weight }), true, E, E)
-		add(p+"attn.c_proj.bias", blk(func(b *Block) *nn.Tensor { return b.Attn.OutProj.Bias }), false, E)
-		add(p+"ln_2.weight", blk(func(b *Block) *nn.Tensor { return b.Norm2.Weight }), false, E)
-		add(p+"ln_2.bias", blk(func(b *Block) *nn.Tensor { return b.Norm2.Bias }), false, E)
-		add(p+"mlp.c_fc.weight", blk(func(b *Block) *nn.Tensor { return b.Linear1.Weight }), true, E, F)
-		add(p+"mlp.c_fc.bias", blk(func(b *Block) *nn.Tensor { return b.Linear1.Bias }), false, F)
-		add(p+"mlp.c_proj.weight", blk(func(b *Block) *nn.Tensor { return b.Linear2.Weight }), true, F, E)
-		add(p+"mlp.c_proj.bias", blk(func(b *Block) *nn.Tensor { return b.Linear2.Bias }), false, E)
+		add(p+"ln_1.weight", false, E)
+		add(p+"ln_1.bias", false, E)
+		add(p+"attn.c_attn.weight", true, E, 3*E)
+		add(p+"attn.c_attn.bias", false, 3*E)
+		add(p+"attn.c_proj.weight", true, E, E)
+		add(p+"attn.c_proj.bias", false, E)
+		add(p+"ln_2.weight", false, E)
+		add(p+"ln_2.bias", false, E)
+		add(p+"mlp.c_fc.weight", true, E, F)
+		add(p+"mlp.c_fc.bias", false, F)
+		add(p+"mlp.c_proj.weight", true, F, E)
+		add(p+"mlp.c_proj.bias", false, E)
 	}
-	add("ln_f.weight", get(func(m *LM) *nn.Tensor { return m.LnF.Weight }), false, E)
-	add("ln_f.bias", get(func(m *LM) *nn.Tensor { return m.LnF.Bias }), false, E)
+	add("ln_f.weight", false, E)
+	add("ln_f.bias", false, E)
 	if !c.TieWordEmbeddings {
-		add("lm_head.weight", get(func(m *LM) *nn.Tensor { return m.Head }), false, V, E)
+		add("lm_head.weight", false, V, E)
+	}
+	if m == nil {
+		return ps
+	}
+	// The model's tensors, in the same order.
+	ts := []*nn.Tensor{m.Wte.Weight, m.Wpe.Weight}
+	for _, b := range m.Blocks.Blocks {
+		ts = append(ts, b.Norm1.Weight, b.Norm1.Bias, b.Attn.InProjWeight, b.Attn.InProjBias,
+			b.Attn.OutProj.Weight, b.Attn.OutProj.Bias, b.Norm2.Weight, b.Norm2.Bias,
+			b.Linear1.Weight, b.Linear1.Bias, b.Linear2.Weight, b.Linear2.Bias)
+	}
+	ts = append(ts, m.LnF.Weight, m.LnF.Bias)
+	if !c.TieWordEmbeddings {
+		ts = append(ts, m.Head)
+	}
+	for i := range ps {
+		ps[i].t = ts[i]
 	}
 	return ps
 }
@@ -486,6 +486,13 @@ func (m *LM) SaveGPT2(dir string) error {
 	}
 	ts := map[string]safetensors.Tensor{}
 	for _, p := range gpt2Layout(&c, m) {
+		n := 1
+		for _, d := range p.shape {
+			n *= d
+		}
+		if p.t == nil || len(p.t.Data) != n {
+			return fmt.Errorf("transformer: SaveGPT2: %s is missing or not of shape %v (not a GPT-2 layout)", p.key, p.shape)
+		}
 		data := p.t.Data
 		if p.transpose {
 			data = make([]float32, len(p.t.Data))

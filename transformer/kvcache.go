@@ -12,7 +12,8 @@ import (
 // processed, per layer, so that LM.Step computes only the new positions
 // (incremental decoding). Its capacity is the model's max_positions. A
 // cache belongs to one model and one sequence batch; it is not safe for
-// concurrent use.
+// concurrent use, but several goroutines may decode with one model in eval
+// mode, each with its own cache and graph (Step only reads the weights).
 type KVCache struct {
 	batch, capacity, embed int
 	k, v                   [][]float32 // per layer: (batch, capacity, embed)

@@ -201,3 +201,21 @@ func TestStepAllocations(t *testing.T) {
 		t.Fatalf("%v allocations per Generate of 20 tokens, want 0", allocs)
 	}
 }
+
+// TestConcurrentGenerators: one model in eval mode serves several
+// generators at once (run with -race).
+func TestConcurrentGenerators(t *testing.T) {
+	m := gpt2ForDecoding(t, "tiny")
+	prompt := []int{9, 8, 7}
+	opt := GenerateOptions{MaxNewTokens: 15, Temperature: 0.9, TopK: 20, Seed: 5}
+	want := m.GenerateWith(prompt, opt)
+	done := make(chan []int)
+	for range 3 {
+		go func() { done <- m.GenerateWith(prompt, opt) }()
+	}
+	for range 3 {
+		if got := <-done; !slices.Equal(got, want) {
+			t.Fatalf("concurrent generation gave %v, want %v", got, want)
+		}
+	}
+}

@@ -31,8 +31,8 @@
 //     output head, greedy or temperature sampling with [LM.Generate]).
 //     It is Hugging Face's GPT-2: [LoadGPT2] reads a GPT2LMHeadModel
 //     directory (config.json, model.safetensors in F32/F16/BF16) and
-//     [LM.SaveGPT2] writes one back; [LM.ForwardWith] takes an attention
-//     mask and position ids (padded batches); [KVCache] with [LM.Step]
+//     [LM.SaveGPT2] writes one back; [LM.ForwardWith] takes position ids
+//     besides Tokens.Padding (batches padded on either side); [KVCache] with [LM.Step]
 //     decodes incrementally and [Generator] samples (greedy, temperature,
 //     top-k, top-p, stop tokens) without allocating per token;
 //     [SaveCheckpoint] and [LoadCheckpoint] resume training bit for bit.

@@ -40,10 +40,14 @@ const checkpointFormat = "simdformer-checkpoint-1"
 // SaveCheckpoint writes a training checkpoint to path (a safetensors file,
 // written to a temporary name and renamed): m's parameters ("model.<key>",
 // F32), the optimizer's state ("optim.<name>") and, as metadata, its step
-// count, st, and the seed and call counter of every dropout site of m, so
-// LoadCheckpoint into a freshly built model and optimizer continues the run
-// bit for bit (same masks, same moments, same schedule position).
-func SaveCheckpoint(path string, m nn.Module, opt StatefulOptimizer, st TrainState) error {
+// count, st, the seed of every dropout site of m and the dropout stream of
+// the training graph g (its seed and step), so LoadCheckpoint into a
+// freshly built model, optimizer and graph continues the run bit for bit
+// (same masks, same moments, same schedule position). Call it between
+// training steps: it resets g, ending the step (tensors of g become
+// invalid), so that the saved dropout step is the next pass's. g may be
+// nil when the run has no dropout.
+func SaveCheckpoint(path string, m nn.Module, opt StatefulOptimizer, g *nn.Graph, st TrainState) error {
 	ts := map[string]safetensors.Tensor{}
 	for _, nt := range nn.NamedParameters(m) {
 		ts["model."+nt.Name] = safetensors.Tensor{Shape: nt.Tensor.Shape, F32: nt.Tensor.Data}
@@ -66,6 +70,9 @@ func SaveCheckpoint(path string, m nn.Module, opt StatefulOptimizer, st TrainSta
 		return err
 	}
 	meta["dropout"] = string(js)
+	g.Reset()
+	meta["graph_seed"] = strconv.FormatUint(g.Seed(), 10)
+	meta["graph_step"] = strconv.FormatUint(g.Step(), 10)
 	if len(st.Extra) > 0 {
 		ex, err := json.Marshal(st.Extra)
 		if err != nil {
@@ -78,10 +85,11 @@ func SaveCheckpoint(path string, m nn.Module, opt StatefulOptimizer, st TrainSta
 
 // LoadCheckpoint restores a SaveCheckpoint file into m (same architecture;
 // every parameter must be there with its shape), opt (built over the same
-// parameters in the same order, with the same hyperparameters; may be nil)
-// and m's dropout sites, and returns the training state. Nothing is
+// parameters in the same order, with the same hyperparameters; may be nil),
+// m's dropout site seeds and the dropout stream of g (the graph the run
+// continues with; may be nil), and returns the training state. Nothing is
 // changed when an error is returned.
-func LoadCheckpoint(path string, m nn.Module, opt StatefulOptimizer) (TrainState, error) {
+func LoadCheckpoint(path string, m nn.Module, opt StatefulOptimizer, g *nn.Graph) (TrainState, error) {
 	ts, meta, err := safetensors.LoadFile(path)
 	if err != nil {
 		return TrainState{}, err
@@ -101,9 +109,17 @@ func LoadCheckpoint(path string, m nn.Module, opt StatefulOptimizer) (TrainState
 			return TrainState{}, fmt.Errorf("transformer: LoadCheckpoint: %s: extra: %w", path, err)
 		}
 	}
-	var sites map[string][2]uint64
+	var sites map[string]uint64
 	if err := json.Unmarshal([]byte(meta["dropout"]), &sites); err != nil {
 		return TrainState{}, fmt.Errorf("transformer: LoadCheckpoint: %s: dropout: %w", path, err)
+	}
+	gseed, err := strconv.ParseUint(meta["graph_seed"], 10, 64)
+	if err != nil {
+		return TrainState{}, fmt.Errorf("transformer: LoadCheckpoint: %s: graph_seed: %w", path, err)
+	}
+	gstep, err := strconv.ParseUint(meta["graph_step"], 10, 64)
+	if err != nil {
+		return TrainState{}, fmt.Errorf("transformer: LoadCheckpoint: %s: graph_step: %w", path, err)
 	}
 	model := map[string]safetensors.Tensor{}
 	ost := optim.State{Buffers: map[string][]float32{}}
@@ -157,13 +173,17 @@ func LoadCheckpoint(path string, m nn.Module, opt StatefulOptimizer) (TrainState
 	if err := setDropoutSites(m, sites); err != nil {
 		return TrainState{}, err
 	}
+	if g != nil {
+		g.SetSeed(gseed)
+		g.SetStep(gstep)
+	}
 	return st, nil
 }
 
-// dropoutSites returns the (seed, call counter) of every module of m that
-// embeds nn.DropoutSite, by module path.
-func dropoutSites(m nn.Module) (map[string][2]uint64, error) {
-	out := map[string][2]uint64{}
+// dropoutSites returns the seed of every module of m that embeds
+// nn.DropoutSite, by module path.
+func dropoutSites(m nn.Module) (map[string]uint64, error) {
+	out := map[string]uint64{}
 	var err error
 	nn.Walk(m, func(path string, mod nn.Module) {
 		s := siteOf(mod)
@@ -173,12 +193,12 @@ func dropoutSites(m nn.Module) (map[string][2]uint64, error) {
 		if _, dup := out[path]; dup && err == nil {
 			err = fmt.Errorf("transformer: two dropout sites at %q", path)
 		}
-		out[path] = [2]uint64{s.Seed, s.Calls}
+		out[path] = s.Seed
 	})
 	return out, err
 }
 
-func setDropoutSites(m nn.Module, sites map[string][2]uint64) error {
+func setDropoutSites(m nn.Module, sites map[string]uint64) error {
 	var missing []string
 	nn.Walk(m, func(path string, mod nn.Module) {
 		if s := siteOf(mod); s != nil {
@@ -187,7 +207,7 @@ func setDropoutSites(m nn.Module, sites map[string][2]uint64) error {
 				missing = append(missing, path)
 				return
 			}
-			s.Seed, s.Calls = v[0], v[1]
+			s.Seed = v
 		}
 	})
 	if len(missing) > 0 {

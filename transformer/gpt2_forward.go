@@ -2,66 +2,39 @@ package transformer
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/simdformer/simdformer/nn"
 )
 
-// LMOptions are LM.ForwardWith's optional inputs, Hugging Face's
-// attention_mask and position_ids. The zero value is LM.Forward.
+// LMOptions are LM.ForwardWith's optional inputs beyond Tokens: Hugging
+// Face's position_ids. The zero value is LM.Forward.
 type LMOptions struct {
-	// AttentionMask (batch·seq, row-major) is Hugging Face's attention_mask:
-	// true (1) for a real token, false (0) for padding, which no position
-	// attends to. A padded query row attends to nothing else than padding
-	// when left-padded; it gets a zero attention context (finite logits that
-	// should be ignored, e.g. with label -100). nil: every token is real.
-	AttentionMask []bool
 	// PositionIDs (batch·seq) are the learned positions of each token, each
 	// in [0, max_positions). With left padding Hugging Face uses
-	// cumsum(attention_mask)-1 (see PositionIDsFromMask). nil: 0..seq-1.
+	// cumsum(attention_mask)-1 (see PositionIDsFromPadding). nil: 0..seq-1.
 	PositionIDs []int
 }
 
-// padScratch recycles the key-padding masks ForwardWith derives from
-// AttentionMask; attention reads them only during the forward pass.
-var padScratch = sync.Pool{New: func() any { return new([]bool) }}
-
-// ForwardWith is Forward with an attention mask and explicit position ids
-// (batched inference and training on padded sequences). ids, and opt's
-// slices, must not change until Backward. It is safe to call from several
-// goroutines with distinct graphs in eval mode.
-func (m *LM) ForwardWith(g *nn.Graph, ids []int, batch, seq int, opt LMOptions) *nn.Tensor {
-	n := batch * seq
-	if batch <= 0 || seq <= 0 || len(ids) != n {
-		panic(fmt.Sprintf("transformer: LM.ForwardWith: %d token ids for batch %d × seq %d", len(ids), batch, seq))
-	}
-	if opt.AttentionMask != nil && len(opt.AttentionMask) != n {
-		panic(fmt.Sprintf("transformer: LM.ForwardWith: attention mask of %d values for batch %d × seq %d", len(opt.AttentionMask), batch, seq))
-	}
-	if opt.PositionIDs != nil && len(opt.PositionIDs) != n {
-		panic(fmt.Sprintf("transformer: LM.ForwardWith: %d position ids for batch %d × seq %d", len(opt.PositionIDs), batch, seq))
+// ForwardWith is Forward with explicit position ids, for batches padded on
+// either side (tok.Padding is Hugging Face's attention_mask inverted: true
+// for padding, which no position attends to). A padded query row whose
+// keys are all padding gets a zero attention context: finite logits to be
+// ignored (label -100); Hugging Face fills those rows differently. tok's
+// and opt's slices must not change until Backward. Several goroutines may
+// call it on one model, each with its own graph.
+func (m *LM) ForwardWith(g *nn.Graph, tok Tokens, opt LMOptions) *nn.Tensor {
+	tok.check()
+	if opt.PositionIDs != nil && len(opt.PositionIDs) != len(tok.IDs) {
+		panic(fmt.Sprintf("transformer: LM.ForwardWith: %d position ids for batch %d × seq %d", len(opt.PositionIDs), tok.Batch, tok.Seq))
 	}
 	var x *nn.Tensor
 	if opt.PositionIDs == nil {
-		x = embed(g, m.Wte, m.Wpe, ids, batch, seq)
+		x = embed(g, m.Wte, m.Wpe, tok)
 	} else {
-		x = g.Add(m.Wte.Forward(g, ids, batch, seq), m.Wpe.Forward(g, opt.PositionIDs, batch, seq))
+		x = g.Add(m.Wte.Forward(g, tok.IDs, tok.Batch, tok.Seq), m.Wpe.Forward(g, opt.PositionIDs, tok.Batch, tok.Seq))
 	}
 	x = m.Drop.Forward(g, x)
-	ao := nn.AttnOptions{Scale: m.AttnScale}
-	if opt.AttentionMask != nil {
-		bp := padScratch.Get().(*[]bool)
-		defer padScratch.Put(bp)
-		if cap(*bp) < n {
-			*bp = make([]bool, n)
-		}
-		kp := (*bp)[:n]
-		for i, keep := range opt.AttentionMask {
-			kp[i] = !keep
-		}
-		ao.KeyPaddingMask = kp
-	}
-	x = m.Blocks.ForwardMasked(g, x, ao)
+	x = m.Blocks.Forward(g, x, nn.AttentionOptions{KeyPadding: tok.Padding, Scale: m.AttnScale})
 	x = m.LnF.Forward(g, x)
 	return g.Linear(x, m.HeadWeight(), nil)
 }
@@ -103,21 +76,22 @@ func ShiftLabels(dst, labels []int, batch, seq int) []int {
 	return dst
 }
 
-// PositionIDsFromMask returns Hugging Face's position ids for a padded
-// batch: cumsum(mask)-1 along each row, and 1 at padding (what
+// PositionIDsFromPadding returns Hugging Face's position ids for a padded
+// batch: the count of real tokens before each one along its row
+// (cumsum(attention_mask)-1), and 1 at padding (what
 // GPT2LMHeadModel.prepare_inputs_for_generation uses). dst may be nil.
-func PositionIDsFromMask(dst []int, mask []bool, batch, seq int) []int {
-	if len(mask) != batch*seq {
-		panic(fmt.Sprintf("transformer: PositionIDsFromMask: %d mask values for batch %d × seq %d", len(mask), batch, seq))
+func PositionIDsFromPadding(dst []int, padding []bool, batch, seq int) []int {
+	if len(padding) != batch*seq {
+		panic(fmt.Sprintf("transformer: PositionIDsFromPadding: %d padding values for batch %d × seq %d", len(padding), batch, seq))
 	}
 	if dst == nil {
-		dst = make([]int, len(mask))
+		dst = make([]int, len(padding))
 	}
 	for b := 0; b < batch; b++ {
 		c := 0
 		for t := 0; t < seq; t++ {
 			i := b*seq + t
-			if mask[i] {
+			if !padding[i] {
 				dst[i] = c
 				c++
 			} else {

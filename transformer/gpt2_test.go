@@ -106,7 +106,7 @@ func TestGPT2GoldenLogits(t *testing.T) {
 			ids := ints(c.g["ids"])
 			B, T := c.g["ids"].Shape[0], c.g["ids"].Shape[1]
 			g := nn.NewGraph()
-			logits := c.m.Forward(g, ids, B, T)
+			logits := c.m.Forward(g, Tokens{IDs: ids, Batch: B, Seq: T})
 			closeTo(t, "logits", logits.Data, c.g["logits"].F32, 2e-5, 1e-4)
 			ce := nn.NewCrossEntropyLoss()
 			loss := ce.Forward(g, logits, ShiftLabels(nil, ints(c.g["labels"]), B, T))
@@ -121,12 +121,12 @@ func TestGPT2GoldenLogits(t *testing.T) {
 				mask[i] = v != 0
 			}
 			pos := ints(c.g["pad.pos"])
-			if got := PositionIDsFromMask(nil, mask, pb, pt); !equalInts(got, pos) {
-				t.Fatalf("PositionIDsFromMask = %v, want %v", got, pos)
+			if got := PositionIDsFromPadding(nil, invert(mask), pb, pt); !equalInts(got, pos) {
+				t.Fatalf("PositionIDsFromPadding = %v, want %v", got, pos)
 			}
 			g.Reset()
 			nn.ZeroGrad(c.m)
-			pl := c.m.ForwardWith(g, ints(c.g["pad.ids"]), pb, pt, LMOptions{AttentionMask: mask, PositionIDs: pos})
+			pl := c.m.ForwardWith(g, Tokens{IDs: ints(c.g["pad.ids"]), Batch: pb, Seq: pt, Padding: invert(mask)}, LMOptions{PositionIDs: pos})
 			V := pl.Shape[2]
 			want := c.g["pad.logits"].F32
 			for i, keep := range mask {
@@ -152,6 +152,15 @@ func TestGPT2GoldenLogits(t *testing.T) {
 			}
 		})
 	}
+}
+
+// invert turns an attention mask (true: real token) into Tokens.Padding.
+func invert(mask []bool) []bool {
+	out := make([]bool, len(mask))
+	for i, m := range mask {
+		out[i] = !m
+	}
+	return out
 }
 
 func equalInts(a, b []int) bool {
@@ -190,7 +199,7 @@ func TestGPT2GoldenTraining(t *testing.T) {
 			backward := func() {
 				g.Reset()
 				nn.ZeroGrad(c.m)
-				ce.Forward(g, c.m.Forward(g, ints(c.g["ids"]), B, T), targets).Backward()
+				ce.Forward(g, c.m.Forward(g, Tokens{IDs: ints(c.g["ids"]), Batch: B, Seq: T}), targets).Backward()
 			}
 			backward()
 			for _, p := range layout {
@@ -241,7 +250,7 @@ func TestGPT2SaveRoundTrip(t *testing.T) {
 		nn.Eval(m2)
 		ids := ints(c.g["ids"])
 		B, T := c.g["ids"].Shape[0], c.g["ids"].Shape[1]
-		a, b := c.m.Forward(nil, ids, B, T), m2.Forward(nil, ids, B, T)
+		a, b := c.m.Forward(nil, Tokens{IDs: ids, Batch: B, Seq: T}), m2.Forward(nil, Tokens{IDs: ids, Batch: B, Seq: T})
 		if !equal(a.Data, b.Data) {
 			t.Fatalf("%s: logits differ after SaveGPT2 + LoadGPT2", name)
 		}
@@ -387,14 +396,15 @@ func TestPaddedTrainingStepAllocations(t *testing.T) {
 		mask[i] = v != 0
 	}
 	ids := ints(c.g["pad.ids"])
-	opt := LMOptions{AttentionMask: mask, PositionIDs: PositionIDsFromMask(nil, mask, B, T)}
+	pad := invert(mask)
+	opt := LMOptions{PositionIDs: PositionIDsFromPadding(nil, pad, B, T)}
 	targets := ShiftLabels(nil, ints(c.g["pad.labels"]), B, T)
 	adamw := nn.Must(optim.NewAdamWGroups(optim.DecayGroups(c.m, 0.1), 1e-3))
 	ce := nn.NewCrossEntropyLoss()
 	g := nn.NewGraph()
 	step := func() {
 		g.Reset()
-		loss := ce.Forward(g, c.m.ForwardWith(g, ids, B, T, opt), targets)
+		loss := ce.Forward(g, c.m.ForwardWith(g, Tokens{IDs: ids, Batch: B, Seq: T, Padding: pad}, opt), targets)
 		adamw.ZeroGrad()
 		loss.Backward()
 		adamw.Step()
@@ -418,10 +428,10 @@ func TestRightPaddingMatchesUnpadded(t *testing.T) {
 			ids[b*T+i], mask[b*T+i] = id, true
 		}
 	}
-	got := c.m.ForwardWith(nil, ids, 3, T, LMOptions{AttentionMask: mask})
+	got := c.m.ForwardWith(nil, Tokens{IDs: ids, Batch: 3, Seq: T, Padding: invert(mask)}, LMOptions{})
 	V := got.Shape[2]
 	for b, r := range rows {
-		alone := c.m.Forward(nil, r, 1, len(r)).Data
+		alone := c.m.Forward(nil, Tokens{IDs: r, Batch: 1, Seq: len(r)}).Data
 		if !bitsEqual(got.Data[b*T*V:(b*T+len(r))*V], alone) {
 			t.Fatalf("row %d: right-padded logits differ from the row alone", b)
 		}

@@ -75,8 +75,8 @@ func (c *KVCache) Truncate(n int) {
 // Step runs the model on t new tokens per sequence (ids: batch·t, row
 // major) after the positions already in cache, appends their keys and
 // values to it and returns the logits (batch, vocab) of each sequence's
-// last new token. mask (batch·t, may be nil) is Hugging Face's
-// attention_mask for the new tokens (false: padding, never attended to);
+// last new token. padding (batch·t, may be nil) marks the new tokens that
+// are padding (Hugging Face's attention_mask inverted), never attended to;
 // position ids count the real tokens of each sequence (padding gets 1, as
 // Hugging Face's generate does), so left-padded prompts decode like
 // unpadded ones. The first call is the prompt (prefill), then one token at
@@ -88,14 +88,14 @@ func (c *KVCache) Truncate(n int) {
 // is inference: it applies no dropout whatever the mode, and g should have
 // NoGrad set. The result is valid until g.Reset. After the first call of a
 // given t, Step allocates nothing.
-func (m *LM) Step(g *nn.Graph, c *KVCache, ids []int, mask []bool) *nn.Tensor {
+func (m *LM) Step(g *nn.Graph, c *KVCache, ids []int, padding []bool) *nn.Tensor {
 	B := c.batch
 	if len(ids) == 0 || len(ids)%B != 0 {
 		panic(fmt.Sprintf("transformer: LM.Step: %d ids for a batch of %d", len(ids), B))
 	}
 	t := len(ids) / B
-	if mask != nil && len(mask) != len(ids) {
-		panic(fmt.Sprintf("transformer: LM.Step: mask of %d values for %d ids", len(mask), len(ids)))
+	if padding != nil && len(padding) != len(ids) {
+		panic(fmt.Sprintf("transformer: LM.Step: padding of %d values for %d ids", len(padding), len(ids)))
 	}
 	if c.n+t > c.capacity {
 		panic(fmt.Sprintf("transformer: LM.Step: %d + %d positions exceed the cache's %d (max_positions)", c.n, t, c.capacity))
@@ -109,7 +109,7 @@ func (m *LM) Step(g *nn.Graph, c *KVCache, ids []int, mask []bool) *nn.Tensor {
 	for b := 0; b < B; b++ {
 		for r := 0; r < t; r++ {
 			i := b*t + r
-			real := mask == nil || mask[i]
+			real := padding == nil || !padding[i]
 			c.pad[b*c.capacity+c.n+r] = !real
 			if real {
 				posIDs[i] = c.pos[b]

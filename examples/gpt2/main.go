@@ -141,7 +141,7 @@ func run(o options, w, progress io.Writer) error {
 			copy(targets[b*o.ctx:], train[s+1:s+o.ctx+1])
 		}
 		g.Reset()
-		loss := ce.Forward(g, m.Forward(g, ids, o.batch, o.ctx), targets)
+		loss := ce.Forward(g, m.Forward(g, transformer.Tokens{IDs: ids, Batch: o.batch, Seq: o.ctx}), targets)
 		opt.ZeroGrad()
 		loss.Backward()
 		optim.ClipGradNorm(opt.Params, 1)
@@ -196,7 +196,7 @@ func run(o options, w, progress io.Writer) error {
 		}
 		ck := filepath.Join(o.out, "checkpoint.safetensors")
 		st := transformer.TrainState{Step: o.steps, DataPosition: int64(o.steps * o.batch)}
-		if err := transformer.SaveCheckpoint(ck, m, opt, st); err != nil {
+		if err := transformer.SaveCheckpoint(ck, m, opt, g, st); err != nil {
 			return err
 		}
 		fmt.Fprintf(w, "saved %s (config.json, model.safetensors) and %s\n", o.out, ck)
@@ -220,7 +220,7 @@ func heldOut(m *transformer.LM, val []int, ctx int) float64 {
 	stride := max(ctx, (len(val)-ctx-1)/32)
 	for s := 0; s+ctx+1 <= len(val) && n < 32; s += stride {
 		g.Reset()
-		sum += float64(ce.Forward(g, m.Forward(g, val[s:s+ctx], 1, ctx), val[s+1:s+ctx+1]).Item())
+		sum += float64(ce.Forward(g, m.Forward(g, transformer.Tokens{IDs: val[s : s+ctx], Batch: 1, Seq: ctx}), val[s+1:s+ctx+1]).Item())
 		n++
 	}
 	return sum / float64(n)

@@ -220,3 +220,22 @@ func TestConcurrentGenerators(t *testing.T) {
 		}
 	}
 }
+
+// TestKVCacheTruncate: rewinding to the prompt and decoding again gives
+// the same logits as the first time.
+func TestKVCacheTruncate(t *testing.T) {
+	m := gpt2ForDecoding(t, "tiny")
+	c := m.NewKVCache(1)
+	g := nn.NewGraph()
+	g.NoGrad = true
+	m.Step(g, c, []int{5, 6, 7}, nil)
+	first := m.Step(g, c, []int{8}, nil).Clone().Data
+	m.Step(g, c, []int{9}, nil)
+	c.Truncate(3)
+	if c.Len() != 3 {
+		t.Fatalf("Len after Truncate(3) = %d", c.Len())
+	}
+	if again := m.Step(g, c, []int{8}, nil).Data; !bitsEqual(again, first) {
+		t.Fatal("decoding after Truncate differs")
+	}
+}

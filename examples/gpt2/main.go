@@ -6,12 +6,13 @@
 //
 // Without -model a small GPT-2 (bytes as tokens, vocabulary 256) is trained
 // from scratch on Go source files of $(go env GOROOT)/src. With -model, DIR
-// holds config.json and model.safetensors; its vocabulary must be bytes (a
-// directory this command saved), since text is tokenized byte by byte here.
+// holds config.json and model.safetensors, and GPT-2's tokenizer files
+// (vocab.json and merges.txt, or encoder.json and vocab.bpe) — a Hugging
+// Face GPT-2 directory — or none for a byte-level model this command saved.
 // Either way the run prints a progress line, the held-out loss, a sample
 // decoded with the KV cache (tokens/s with and without it), and saves the
-// model with SaveGPT2 (loadable by GPT2LMHeadModel.from_pretrained) and a
-// training checkpoint to -out.
+// model with SaveGPT2 (loadable by GPT2LMHeadModel.from_pretrained), the
+// tokenizer files and a training checkpoint to -out.
 package main
 
 import (
@@ -32,6 +33,7 @@ import (
 	"github.com/simdformer/simdformer/kernels"
 	"github.com/simdformer/simdformer/nn"
 	"github.com/simdformer/simdformer/nn/optim"
+	"github.com/simdformer/simdformer/tokenizer"
 	"github.com/simdformer/simdformer/transformer"
 )
 
@@ -80,24 +82,21 @@ func run(o options, w, progress io.Writer) error {
 	if err != nil {
 		return err
 	}
-	data := make([]int, len(text)) // byte-level tokens
-	for i, b := range text {
-		data[i] = int(b)
-	}
-	nVal := len(data) / 10
-	train, val := data[:len(data)-nVal], data[len(data)-nVal:]
-	if len(val) < o.ctx+1 {
-		return fmt.Errorf("%d bytes of text are too few for a context of %d", len(text), o.ctx)
-	}
-
 	nn.ManualSeed(o.seed)
 	var m *transformer.LM
+	var tok codec = bytesCodec{}
+	var tokFiles []string
 	if o.model != "" {
 		if m, err = transformer.LoadGPT2(o.model); err != nil {
 			return err
 		}
-		if v := m.Wte.Weight.Shape[0]; v != 256 {
-			return fmt.Errorf("%s has a vocabulary of %d; this command tokenizes bytes (256)", o.model, v)
+		if bpe, err := tokenizer.LoadGPT2(o.model); err == nil {
+			tok, tokFiles = bpe, tokenizerFiles(o.model)
+			if v := m.Wte.Weight.Shape[0]; bpe.VocabSize() > v {
+				return fmt.Errorf("%s: the tokenizer has %d tokens, the model %d", o.model, bpe.VocabSize(), v)
+			}
+		} else if v := m.Wte.Weight.Shape[0]; v != 256 {
+			return fmt.Errorf("%s has a vocabulary of %d but no GPT-2 tokenizer files (%v)", o.model, v, err)
 		}
 		o.ctx = min(o.ctx, m.Wpe.Weight.Shape[0])
 	} else {
@@ -106,6 +105,12 @@ func run(o options, w, progress io.Writer) error {
 		if m, err = transformer.NewGPT2(c); err != nil {
 			return err
 		}
+	}
+	data := tok.Encode(string(text))
+	nVal := len(data) / 10
+	train, val := data[:len(data)-nVal], data[len(data)-nVal:]
+	if len(val) < o.ctx+1 {
+		return fmt.Errorf("%d tokens of text are too few for a context of %d", len(data), o.ctx)
 	}
 	nn.SeedDropout(m, o.seed)
 	cfg, err := m.GPT2ConfigOf()
@@ -117,10 +122,10 @@ func run(o options, w, progress io.Writer) error {
 		nparams += p.Numel()
 	}
 	fmt.Fprintf(w, "kernels backend: %s\n", kernels.Backend())
-	fmt.Fprintf(w, "data: %s, %d bytes (%d train / %d held out)\n", src, len(text), len(train), len(val))
+	fmt.Fprintf(w, "data: %s, %d bytes, %d tokens (%d train / %d held out)\n", src, len(text), len(data), len(train), len(val))
 	fmt.Fprintf(w, "model: GPT-2, %d layers, n_embd %d, %d heads, %d positions, vocabulary %d, %d parameters, dropout %g/%g/%g\n",
 		cfg.NLayer, cfg.NEmbd, cfg.NHead, cfg.NPositions, cfg.VocabSize, nparams, cfg.EmbdPdrop, cfg.AttnPdrop, cfg.ResidPdrop)
-	fmt.Fprintf(w, "held-out loss before training: %.3f (uniform: %.3f)\n", heldOut(m, val, o.ctx), math.Log(256))
+	fmt.Fprintf(w, "held-out loss before training: %.3f (uniform: %.3f)\n", heldOut(m, val, o.ctx), math.Log(float64(cfg.VocabSize)))
 
 	opt, err := optim.NewAdamWGroups(optim.DecayGroups(m, float32(o.wd)), float32(o.lr))
 	if err != nil {
@@ -169,13 +174,16 @@ func run(o options, w, progress io.Writer) error {
 	}
 
 	nn.Eval(m)
-	prompt := []int{}
-	for _, b := range []byte(o.prompt) {
-		prompt = append(prompt, int(b))
+	prompt := tok.Encode(o.prompt)
+	if len(prompt) == 0 {
+		return fmt.Errorf("the prompt %q has no tokens", o.prompt)
 	}
 	gen := m.NewGenerator()
 	gopt := transformer.GenerateOptions{MaxNewTokens: o.sample, Temperature: float32(o.temperature), TopK: o.topK,
 		TopP: float32(o.topP), Seed: o.seed}
+	if bpe, ok := tok.(*tokenizer.BPE); ok && bpe.EndOfTextID() >= 0 {
+		gopt.StopTokens = []int{bpe.EndOfTextID()}
+	}
 	t0 := time.Now()
 	out := gen.Generate(nil, prompt, gopt)
 	cached := float64(len(out)) / time.Since(t0).Seconds()
@@ -184,15 +192,20 @@ func run(o options, w, progress io.Writer) error {
 	n := len(gen.Generate(nil, prompt, gopt))
 	fmt.Fprintf(w, "\nsample (temperature %g, top-k %d, top-p %g; KV cache %.0f tokens/s, recomputing the prefix %.0f tokens/s):\n%s",
 		o.temperature, o.topK, o.topP, cached, float64(n)/time.Since(t0).Seconds(), o.prompt)
-	bs := make([]byte, len(out))
-	for i, t := range out {
-		bs[i] = byte(t)
-	}
-	fmt.Fprintf(w, "%s\n", bs)
+	fmt.Fprintf(w, "%s\n", tok.Decode(out))
 
 	if o.out != "" {
 		if err := m.SaveGPT2(o.out); err != nil {
 			return err
+		}
+		for _, f := range tokFiles {
+			b, err := os.ReadFile(filepath.Join(o.model, f))
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(o.out, f), b, 0o644); err != nil {
+				return err
+			}
 		}
 		ck := filepath.Join(o.out, "checkpoint.safetensors")
 		st := transformer.TrainState{Step: o.steps, DataPosition: int64(o.steps * o.batch)}
@@ -202,6 +215,44 @@ func run(o options, w, progress io.Writer) error {
 		fmt.Fprintf(w, "saved %s (config.json, model.safetensors) and %s\n", o.out, ck)
 	}
 	return nil
+}
+
+// codec turns text into token ids and back.
+type codec interface {
+	Encode(text string) []int
+	Decode(ids []int) string
+}
+
+// bytesCodec is the byte-level vocabulary of a model trained from scratch.
+type bytesCodec struct{}
+
+func (bytesCodec) Encode(text string) []int {
+	out := make([]int, len(text))
+	for i := range len(text) {
+		out[i] = int(text[i])
+	}
+	return out
+}
+
+func (bytesCodec) Decode(ids []int) string {
+	b := make([]byte, len(ids))
+	for i, id := range ids {
+		b[i] = byte(id)
+	}
+	return string(b)
+}
+
+// tokenizerFiles lists the tokenizer files of a Hugging Face directory,
+// copied next to the saved model.
+func tokenizerFiles(dir string) []string {
+	var out []string
+	for _, f := range []string{"vocab.json", "merges.txt", "encoder.json", "vocab.bpe", "tokenizer.json",
+		"tokenizer_config.json", "special_tokens_map.json", "generation_config.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // heldOut is the mean next-token loss over up to 32 windows of val, in

@@ -32,8 +32,15 @@
 //     tgt/memory masks, both key-padding masks and tgt_is_causal through
 //     [DecoderOptions].
 //   - [LM]: a GPT-style causal language model (token and position
-//     embeddings, embedding dropout, pre-norm causal blocks, tied output
-//     head, greedy or temperature sampling with [LM.Generate]).
+//     embeddings, embedding dropout, pre-norm causal blocks, tied or untied
+//     output head, greedy or temperature sampling with [LM.Generate]).
+//     It is Hugging Face's GPT-2: [LoadGPT2] reads a GPT2LMHeadModel
+//     directory (config.json, model.safetensors in F32/F16/BF16) and
+//     [LM.SaveGPT2] writes one back; [LM.ForwardWith] takes position ids
+//     besides Tokens.Padding (batches padded on either side); [KVCache] with [LM.Step]
+//     decodes incrementally and [Generator] samples (greedy, temperature,
+//     top-k, top-p, stop tokens) without allocating per token;
+//     [SaveCheckpoint] and [LoadCheckpoint] resume training bit for bit.
 //   - [Seq2Seq]: an encoder–decoder model with teacher-forced training
 //     ([Seq2Seq.Loss]) and greedy decoding ([Seq2Seq.Greedy]).
 //

@@ -10,10 +10,12 @@ import (
 
 // LM is a GPT-style causal language model: token plus position embeddings
 // with embedding dropout, pre-norm causal blocks, a final LayerNorm and an
-// output head tied to the token embedding (logits = h·Wteᵀ).
+// output head, by default tied to the token embedding (logits = h·Wteᵀ).
 //
 // state_dict keys: wte.weight, wpe.weight, h.{i}.… (see Block), ln_f.weight,
-// ln_f.bias. The head has no key of its own (it is wte.weight).
+// ln_f.bias, and lm_head.weight when the head is untied (a tied head has no
+// key of its own). LoadGPT2 and SaveGPT2 read and write Hugging Face's
+// GPT-2 layout instead.
 type LM struct {
 	Wte    *nn.Embedding // "wte" (vocab, embed)
 	Wpe    *nn.Embedding // "wpe" (max_positions, embed)
@@ -22,6 +24,15 @@ type LM struct {
 	LnF    *nn.LayerNorm // "ln_f"
 
 	cfg Config
+	// Head is the output projection (vocab, embed), "lm_head.weight", when
+	// it is not tied to Wte (GPT-2's tie_word_embeddings: false); nil ties.
+	Head *nn.Tensor
+	// AttnScale multiplies the attention scores; 0 means 1/√head_dim
+	// (GPT-2's scale_attn_weights: false is 1).
+	AttnScale float32
+	// GPT2 is the Hugging Face config LoadGPT2 read (nil for NewLM);
+	// SaveGPT2 writes its fields back.
+	GPT2 *GPT2Config
 }
 
 // Config returns the configuration m was built from, with NormFirst and
@@ -72,16 +83,16 @@ func (m *LM) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module)) {
 	child("drop", m.Drop)
 	child("h", m.Blocks)
 	child("ln_f", m.LnF)
+	if m.Head != nil {
+		child("lm_head", headWeight{m.Head})
+	}
 }
 
 // Forward returns the next-token logits (batch, seq, vocab) of tok; padded
-// positions (tok.Padding, at the end of a sequence) are ignored as keys.
+// positions (tok.Padding) are ignored as keys. ForwardWith also takes
+// position ids (left padding).
 func (m *LM) Forward(g *nn.Graph, tok Tokens) *nn.Tensor {
-	x := embed(g, m.Wte, m.Wpe, tok)
-	x = m.Drop.Forward(g, x)
-	x = m.Blocks.Forward(g, x, nn.AttentionOptions{KeyPadding: tok.Padding})
-	x = m.LnF.Forward(g, x)
-	return g.Linear(x, m.Wte.Weight, nil) // tied head
+	return m.ForwardWith(g, tok, LMOptions{})
 }
 
 // Loss returns the mean cross-entropy of predicting targets[i] from

@@ -60,6 +60,7 @@ type SGD struct {
 	LR, Momentum, Dampening, WeightDecay float32
 	Nesterov                             bool
 	buf                                  [][]float32
+	steps                                int
 }
 
 // NewSGD returns plain SGD with learning rate lr (set Momentum etc. after).
@@ -77,6 +78,7 @@ func (o *SGD) ZeroGrad() { zeroGrad(o.Params) }
 func (o *SGD) Step() {
 	// The first step with momentum (PyTorch: no momentum buffer yet) sets
 	// the buffer to d, even if Momentum was turned on after earlier steps.
+	o.steps++
 	first := o.buf == nil
 	if o.Momentum != 0 && o.buf == nil {
 		o.buf = make([][]float32, len(o.Params))
@@ -120,6 +122,7 @@ type Adam struct {
 	AMSGrad, Decoupled                 bool
 	t                                  int
 	m, v, vmax                         [][]float32
+	wd                                 []float32 // per-parameter weight decay (groups.go); nil: WeightDecay
 }
 
 // NewAdam returns Adam with PyTorch's defaults (betas 0.9, 0.999, eps 1e-8,
@@ -171,20 +174,27 @@ func (o *Adam) Step() {
 	bc1 := 1 - math.Pow(float64(b1), float64(o.t))
 	bc2sqrt := float32(math.Sqrt(1 - math.Pow(float64(b2), float64(o.t))))
 	stepSize := float32(float64(o.LR) / bc1)
-	decay := float32(1 - float64(float64(o.LR)*float64(o.WeightDecay)))
+	if o.wd != nil && len(o.wd) != len(o.Params) {
+		panic(fmt.Sprintf("optim: Adam: %d parameters but %d group weight decays", len(o.Params), len(o.wd)))
+	}
 	for i, p := range o.Params {
 		m, v := o.m[i], o.v[i]
 		var vmax []float32
 		if o.AMSGrad {
 			vmax = o.vmax[i]
 		}
-		decoupled := o.Decoupled && o.WeightDecay != 0
+		wd := o.WeightDecay
+		if o.wd != nil {
+			wd = o.wd[i]
+		}
+		decay := float32(1 - float64(float64(o.LR)*float64(wd)))
+		decoupled := o.Decoupled && wd != 0
 		for j, gr := range p.Grad {
 			theta := p.Data[j]
 			if decoupled { // AdamW: θ *= 1 - lr·wd, fused into the update pass
 				theta = float32(decay * theta)
-			} else if o.WeightDecay != 0 {
-				gr += float32(o.WeightDecay * theta)
+			} else if wd != 0 {
+				gr += float32(wd * theta)
 			}
 			m[j] = float32(b1*m[j]) + float32((1-b1)*gr)
 			v[j] = float32(b2*v[j]) + float32(float32((1-b2)*gr)*gr)

@@ -48,7 +48,7 @@ func benchBlock(b *testing.B, batch, seq int, p float32, backward bool) {
 	g := nn.NewGraph()
 	step := func() {
 		g.Reset()
-		y := blk.Forward(g, x, nn.AttentionOptions{})
+		y := blk.Forward(g, x)
 		if backward {
 			g.BackwardWith(y, up)
 		}
@@ -118,7 +118,7 @@ func BenchmarkClassifierAdamStep(b *testing.B) {
 			g := nn.NewGraph()
 			step := func() {
 				g.Reset()
-				loss := ce.Forward(g, m.Forward(g, Tokens{IDs: ids, Batch: batch, Seq: seq}), labels)
+				loss := ce.Forward(g, m.Forward(g, ids, batch, seq), labels)
 				opt.ZeroGrad()
 				loss.Backward()
 				opt.Step()

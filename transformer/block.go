@@ -175,11 +175,18 @@ func (f ffKeys) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module))
 	child("3", f.b.Linear2)
 }
 
-// Forward applies the block to x (batch, seq, embed) with the attention
+// Forward applies the block to x (batch, seq, embed) without masks (beyond
+// the causal one when b.Causal): ForwardWith with the zero options. It makes
+// a Block an nn.Layer.
+func (b *Block) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
+	return b.ForwardWith(g, x, nn.AttentionOptions{})
+}
+
+// ForwardWith applies the block to x (batch, seq, embed) with the attention
 // options opt: an additive or boolean attn_mask, the key padding of
 // variable-length input (the zero value for none). b.Causal adds the causal
 // mask to them; NeedWeights is ignored.
-func (b *Block) Forward(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
+func (b *Block) ForwardWith(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
 	if len(x.Shape) != 3 || x.Shape[2] != b.Attn.EmbedDim {
 		panic(fmt.Sprintf("transformer: Block.Forward: input shape %v, want (batch, seq, %d)", x.Shape, b.Attn.EmbedDim))
 	}

@@ -25,7 +25,7 @@ func TestBlockShapesAndKeys(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := nn.NewTensor(randn(rng, 2*5*16), 2, 5, 16)
-	y := b.Forward(nn.NewGraph(), x, nn.AttentionOptions{})
+	y := b.ForwardWith(nn.NewGraph(), x, nn.AttentionOptions{})
 	if got := y.Shape; len(got) != 3 || got[0] != 2 || got[1] != 5 || got[2] != 16 {
 		t.Fatalf("output shape %v, want [2 5 16]", got)
 	}
@@ -61,14 +61,14 @@ func TestBlockTrainEval(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 4))
 		x := nn.NewTensor(randn(rng, 3*4*8), 3, 4, 8)
 		nn.Eval(b)
-		e1 := b.Forward(nil, x, nn.AttentionOptions{}).Data
-		e2 := b.Forward(nil, x, nn.AttentionOptions{}).Data
+		e1 := b.Forward(nil, x).Data
+		e2 := b.Forward(nil, x).Data
 		if !equal(e1, e2) {
 			t.Fatal("eval mode is not deterministic")
 		}
 		nn.Train(b)
-		t1 := b.Forward(nil, x, nn.AttentionOptions{}).Data
-		t2 := b.Forward(nil, x, nn.AttentionOptions{}).Data
+		t1 := b.Forward(nil, x).Data
+		t2 := b.Forward(nil, x).Data
 		if equal(t1, t2) || equal(t1, e1) {
 			t.Fatal("training mode did not drop anything")
 		}
@@ -76,7 +76,7 @@ func TestBlockTrainEval(t *testing.T) {
 			&b.Dropout2.DropoutSite, &b.DropPath1.DropoutSite, &b.DropPath2.DropoutSite} {
 			d.P = 0
 		}
-		if t3 := b.Forward(nil, x, nn.AttentionOptions{}).Data; !equal(t3, e1) {
+		if t3 := b.Forward(nil, x).Data; !equal(t3, e1) {
 			t.Fatal("training mode with every rate 0 differs from eval mode")
 		}
 	}
@@ -104,12 +104,12 @@ func TestBlockCausal(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
 	x := randn(rng, 1*6*8)
-	y1 := b.Forward(nil, nn.NewTensor(x, 1, 6, 8), nn.AttentionOptions{}).Data
+	y1 := b.ForwardWith(nil, nn.NewTensor(x, 1, 6, 8), nn.AttentionOptions{}).Data
 	x2 := append([]float32(nil), x...)
 	for i := 4 * 8; i < len(x2); i++ { // change positions 4 and 5
 		x2[i] += 1
 	}
-	y2 := b.Forward(nil, nn.NewTensor(x2, 1, 6, 8), nn.AttentionOptions{}).Data
+	y2 := b.ForwardWith(nil, nn.NewTensor(x2, 1, 6, 8), nn.AttentionOptions{}).Data
 	if !equal(y1[:4*8], y2[:4*8]) {
 		t.Fatal("a future position changed an earlier output")
 	}
@@ -157,7 +157,7 @@ func TestForwardFirst(t *testing.T) {
 			up := randn(rng, 3*16)
 
 			g := nn.NewGraph()
-			full := g.Select(e.Forward(g, x, nn.AttentionOptions{}), 1, 0)
+			full := g.Select(e.Forward(g, x), 1, 0)
 			g.BackwardWith(full, up)
 			wantGrads := map[string][]float32{}
 			for _, nt := range nn.NamedParameters(e) {

@@ -103,10 +103,17 @@ func (t Tokens) check() {
 	}
 }
 
-// Forward returns the logits (batch, num_classes) of tok. The head reads
+// Forward returns the logits (batch, num_classes) of batch sequences of
+// seq token ids each (len(ids) = batch·seq, no padding): ForwardWith of
+// Tokens{ids, batch, seq, nil}.
+func (m *Classifier) Forward(g *nn.Graph, ids []int, batch, seq int) *nn.Tensor {
+	return m.ForwardWith(g, Tokens{IDs: ids, Batch: batch, Seq: seq})
+}
+
+// ForwardWith returns the logits (batch, num_classes) of tok. The head reads
 // the first token's output, so padding (tok.Padding) must come after it:
 // a sequence gives the same logits alone and padded in a longer batch.
-func (m *Classifier) Forward(g *nn.Graph, tok Tokens) *nn.Tensor {
+func (m *Classifier) ForwardWith(g *nn.Graph, tok Tokens) *nn.Tensor {
 	x := embed(g, m.Embedding, m.PosEmbedding, tok)
 	x = m.EmbedDropout.Forward(g, x)
 	// Only the first token's output reaches the head: the last block

@@ -84,8 +84,15 @@ type DecoderOptions struct {
 }
 
 // Forward applies the block to x (batch, tgt_len, embed) attending over
+// memory (batch, src_len, embed) with no masks beyond the causal one:
+// ForwardWith with the zero options.
+func (d *DecoderBlock) Forward(g *nn.Graph, x, memory *nn.Tensor) *nn.Tensor {
+	return d.ForwardWith(g, x, memory, DecoderOptions{})
+}
+
+// ForwardWith applies the block to x (batch, tgt_len, embed) attending over
 // memory (batch, src_len, embed) with the masks of opt.
-func (d *DecoderBlock) Forward(g *nn.Graph, x, memory *nn.Tensor, opt DecoderOptions) *nn.Tensor {
+func (d *DecoderBlock) ForwardWith(g *nn.Graph, x, memory *nn.Tensor, opt DecoderOptions) *nn.Tensor {
 	if len(x.Shape) != 3 || len(memory.Shape) != 3 || x.Shape[0] != memory.Shape[0] ||
 		x.Shape[2] != d.SelfAttn.EmbedDim || memory.Shape[2] != d.SelfAttn.EmbedDim {
 		panic(fmt.Sprintf("transformer: DecoderBlock.Forward: x %v and memory %v, want (batch, len, %d) each",
@@ -126,10 +133,15 @@ func (s *Decoder) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module
 	}
 }
 
-// Forward applies every block with the same options.
-func (s *Decoder) Forward(g *nn.Graph, x, memory *nn.Tensor, opt DecoderOptions) *nn.Tensor {
+// Forward applies every block with no masks beyond the causal one.
+func (s *Decoder) Forward(g *nn.Graph, x, memory *nn.Tensor) *nn.Tensor {
+	return s.ForwardWith(g, x, memory, DecoderOptions{})
+}
+
+// ForwardWith applies every block with the same options.
+func (s *Decoder) ForwardWith(g *nn.Graph, x, memory *nn.Tensor, opt DecoderOptions) *nn.Tensor {
 	for _, b := range s.Blocks {
-		x = b.Forward(g, x, memory, opt)
+		x = b.ForwardWith(g, x, memory, opt)
 	}
 	return x
 }

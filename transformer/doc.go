@@ -46,16 +46,20 @@
 //
 // # Inputs and masks
 //
-// One vocabulary everywhere. Blocks, encoders and [TorchEncoder] take
-// Forward(g, x, opt) with opt an nn.AttentionOptions (Mask, BoolMask,
-// KeyPadding, Causal, …; the zero value for none); decoders and
-// [TorchDecoder] take Forward(g, x, memory, opt) with a [DecoderOptions]
-// holding the options of the self-attention and of the cross-attention over
-// the memory. Models take
-// [Tokens]: the ids of Batch sequences of Seq tokens and, to batch
-// sequences of different lengths, their Padding, which every attention
-// ignores as keys ([Classifier.Forward], [LM.Forward], [Seq2Seq.Encode],
-// [Seq2Seq.Decode]).
+// One vocabulary everywhere: Forward is the plain call, ForwardWith the
+// same call with options. Blocks, encoders and [TorchEncoder] take
+// Forward(g, x) (so they are nn.Layers) and ForwardWith(g, x, opt) with opt
+// an nn.AttentionOptions (Mask, BoolMask, KeyPadding, Causal, …); decoders
+// and [TorchDecoder] take Forward(g, x, memory) and
+// ForwardWith(g, x, memory, opt) with a [DecoderOptions] holding the options
+// of the self-attention and of the cross-attention over the memory. Token
+// models take Forward(g, ids, batch, seq) ([Classifier.Forward],
+// [LM.Forward], [LM.Loss]) and, to batch sequences of different lengths,
+// ForwardWith of [Tokens]: the ids of Batch sequences of Seq tokens and
+// their Padding, which every attention ignores as keys
+// ([Classifier.ForwardWith], [LM.ForwardWith], [LM.LossWith],
+// [Seq2Seq.Encode], [Seq2Seq.Decode]). BERT follows Hugging Face's
+// argument order instead (ids, token types, attention mask).
 //
 // Every model is an nn.Module: nn.Train and nn.Eval switch dropout,
 // nn.SeedDropout makes masks reproducible from one seed, nn.Parameters feeds

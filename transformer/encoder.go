@@ -40,11 +40,17 @@ func dropPathRate(rate float32, i, n int) float32 {
 	return rate * float32(i) / float32(n-1)
 }
 
-// Forward applies every block to x (batch, seq, embed) with the same
+// Forward applies every block to x (batch, seq, embed) without masks:
+// ForwardWith with the zero options.
+func (e *Encoder) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
+	return e.ForwardWith(g, x, nn.AttentionOptions{})
+}
+
+// ForwardWith applies every block to x (batch, seq, embed) with the same
 // attention options (masks, key padding; the zero value for none).
-func (e *Encoder) Forward(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
+func (e *Encoder) ForwardWith(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
 	for _, b := range e.Blocks {
-		x = b.Forward(g, x, opt)
+		x = b.ForwardWith(g, x, opt)
 	}
 	return x
 }
@@ -61,14 +67,14 @@ func (e *Encoder) ForwardFirst(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOption
 		return g.Select(x, 1, 0)
 	}
 	for _, b := range e.Blocks[:len(e.Blocks)-1] {
-		x = b.Forward(g, x, opt)
+		x = b.ForwardWith(g, x, opt)
 	}
 	last := e.Blocks[len(e.Blocks)-1]
 	if len(x.Shape) != 3 || x.Shape[2] != last.Attn.EmbedDim {
 		panic(fmt.Sprintf("transformer: Encoder.ForwardFirst: input shape %v, want (batch, seq, %d)", x.Shape, last.Attn.EmbedDim))
 	}
 	if opt.Mask != nil || opt.BoolMask != nil {
-		return g.Select(last.Forward(g, x, opt), 1, 0)
+		return g.Select(last.ForwardWith(g, x, opt), 1, 0)
 	}
 	y := last.forwardFirst(g, x, opt)
 	return g.Reshape(y, y.Shape[0], y.Shape[2])

@@ -14,7 +14,7 @@ import (
 func ExampleTutorialBlock() {
 	block := nn.Must(transformer.TutorialBlock(512, 8, 2048, 0.1))
 	x := nn.Zeros(4, 10, 512)
-	y := block.Forward(nil, x, nn.AttentionOptions{}) // a nil graph records nothing
+	y := block.Forward(nil, x) // a nil graph records nothing
 	fmt.Println(y.Shape)
 	// Output: [4 10 512]
 }
@@ -39,7 +39,7 @@ func ExampleClassifier() {
 
 	g := nn.NewGraph()
 	nn.Train(model)
-	logits := model.Forward(g, transformer.Tokens{IDs: ids, Batch: batch, Seq: seq})
+	logits := model.Forward(g, ids, batch, seq)
 	loss := ce.Forward(g, logits, labels)
 	opt.ZeroGrad()
 	loss.Backward()
@@ -55,7 +55,7 @@ func ExampleNewBlock_causal() {
 		AttnDropout: 0.1, FFNDropout: 0.1, ResidDropout: 0.1,
 	}))
 	nn.Eval(block)
-	y := block.Forward(nil, nn.Zeros(2, 6, 64), nn.AttentionOptions{})
+	y := block.ForwardWith(nil, nn.Zeros(2, 6, 64), nn.AttentionOptions{})
 	fmt.Println(y.Shape)
 	// Output: [2 6 64]
 }

@@ -90,7 +90,7 @@ func (gen *Generator) Generate(dst, prompt []int, opt GenerateOptions) []int {
 		gen.g.Reset()
 		var logits []float32
 		if opt.NoCache {
-			out := m.Forward(gen.g, Tokens{IDs: gen.window, Batch: 1, Seq: len(gen.window)})
+			out := m.ForwardWith(gen.g, Tokens{IDs: gen.window, Batch: 1, Seq: len(gen.window)}, LMOptions{})
 			V := out.Shape[2]
 			logits = out.Data[(len(gen.window)-1)*V:]
 		} else {

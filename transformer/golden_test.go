@@ -140,7 +140,7 @@ func TestGoldenTutorialBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkModuleCase(t, gd, b, noMask(b.Forward))
+	checkModuleCase(t, gd, b, noMask(b.ForwardWith))
 }
 
 func TestGoldenStackedBlocks(t *testing.T) {
@@ -149,7 +149,7 @@ func TestGoldenStackedBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkModuleCase(t, gd, e, noMask(e.Forward))
+	checkModuleCase(t, gd, e, noMask(e.ForwardWith))
 }
 
 func TestGoldenMaskedBlock(t *testing.T) {
@@ -163,11 +163,11 @@ func TestGoldenMaskedBlock(t *testing.T) {
 			}
 			if causal { // the Causal flag instead of the -inf mask
 				b.Causal = true
-				checkModuleCase(t, gd, b, noMask(b.Forward))
+				checkModuleCase(t, gd, b, noMask(b.ForwardWith))
 				return
 			}
 			checkModuleCase(t, gd, b, func(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
-				return b.Forward(g, x, nn.AttentionOptions{Mask: mask})
+				return b.ForwardWith(g, x, nn.AttentionOptions{Mask: mask})
 			})
 		})
 	}
@@ -198,7 +198,7 @@ func TestGoldenEncoderLayer(t *testing.T) {
 				opt.Mask = gd.get(t, "input.src_mask").F32
 				opt.KeyPadding = gd.bools(t, "input.src_key_padding_mask")
 			}
-			checkModuleCase(t, gd, b, func(g *nn.Graph, x *nn.Tensor) *nn.Tensor { return b.Forward(g, x, opt) })
+			checkModuleCase(t, gd, b, func(g *nn.Graph, x *nn.Tensor) *nn.Tensor { return b.ForwardWith(g, x, opt) })
 		})
 	}
 }
@@ -225,7 +225,7 @@ func TestGoldenClassifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := nn.NewGraph()
-	logits := m.Forward(g, Tokens{IDs: ids, Batch: shape[0], Seq: shape[1]})
+	logits := m.Forward(g, ids, shape[0], shape[1])
 	compare(t, "output.logits", logits.Data, gd.get(t, "output.logits").F32, goldenOutTol, false)
 	loss := nn.NewCrossEntropyLoss().Forward(g, logits, labels)
 	compare(t, "output.loss", loss.Data, gd.get(t, "output.loss").F32, goldenOutTol, false)

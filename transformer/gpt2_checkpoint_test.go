@@ -47,7 +47,7 @@ func (r *resumeRun) step() {
 	ids := r.data[p : p+resumeB*resumeT]
 	targets := r.data[p+1 : p+1+resumeB*resumeT]
 	r.g.Reset()
-	loss := r.ce.Forward(r.g, r.m.Forward(r.g, Tokens{IDs: ids, Batch: resumeB, Seq: resumeT}), targets)
+	loss := r.ce.Forward(r.g, r.m.ForwardWith(r.g, Tokens{IDs: ids, Batch: resumeB, Seq: resumeT}, LMOptions{}), targets)
 	r.opt.ZeroGrad()
 	loss.Backward()
 	optim.ClipGradNorm(r.opt.Params, 1)

@@ -34,7 +34,7 @@ func (m *LM) ForwardWith(g *nn.Graph, tok Tokens, opt LMOptions) *nn.Tensor {
 		x = g.Add(m.Wte.Forward(g, tok.IDs, tok.Batch, tok.Seq), m.Wpe.Forward(g, opt.PositionIDs, tok.Batch, tok.Seq))
 	}
 	x = m.Drop.Forward(g, x)
-	x = m.Blocks.Forward(g, x, nn.AttentionOptions{KeyPadding: tok.Padding, Scale: m.AttnScale})
+	x = m.Blocks.ForwardWith(g, x, nn.AttentionOptions{KeyPadding: tok.Padding, Scale: m.AttnScale})
 	x = m.LnF.Forward(g, x)
 	return g.Linear(x, m.HeadWeight(), nil)
 }

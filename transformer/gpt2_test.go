@@ -106,7 +106,7 @@ func TestGPT2GoldenLogits(t *testing.T) {
 			ids := ints(c.g["ids"])
 			B, T := c.g["ids"].Shape[0], c.g["ids"].Shape[1]
 			g := nn.NewGraph()
-			logits := c.m.Forward(g, Tokens{IDs: ids, Batch: B, Seq: T})
+			logits := c.m.Forward(g, ids, B, T)
 			closeTo(t, "logits", logits.Data, c.g["logits"].F32, 2e-5, 1e-4)
 			ce := nn.NewCrossEntropyLoss()
 			loss := ce.Forward(g, logits, ShiftLabels(nil, ints(c.g["labels"]), B, T))
@@ -187,7 +187,7 @@ func TestGPT2GoldenTraining(t *testing.T) {
 			backward := func() {
 				g.Reset()
 				nn.ZeroGrad(c.m)
-				ce.Forward(g, c.m.Forward(g, Tokens{IDs: ints(c.g["ids"]), Batch: B, Seq: T}), targets).Backward()
+				ce.Forward(g, c.m.Forward(g, ints(c.g["ids"]), B, T), targets).Backward()
 			}
 			backward()
 			for _, p := range layout {
@@ -238,7 +238,7 @@ func TestGPT2SaveRoundTrip(t *testing.T) {
 		nn.Eval(m2)
 		ids := ints(c.g["ids"])
 		B, T := c.g["ids"].Shape[0], c.g["ids"].Shape[1]
-		a, b := c.m.Forward(nil, Tokens{IDs: ids, Batch: B, Seq: T}), m2.Forward(nil, Tokens{IDs: ids, Batch: B, Seq: T})
+		a, b := c.m.Forward(nil, ids, B, T), m2.Forward(nil, ids, B, T)
 		if !equal(a.Data, b.Data) {
 			t.Fatalf("%s: logits differ after SaveGPT2 + LoadGPT2", name)
 		}
@@ -419,7 +419,7 @@ func TestRightPaddingMatchesUnpadded(t *testing.T) {
 	got := c.m.ForwardWith(nil, Tokens{IDs: ids, Batch: 3, Seq: T, Padding: invert(mask)}, LMOptions{})
 	V := got.Shape[2]
 	for b, r := range rows {
-		alone := c.m.Forward(nil, Tokens{IDs: r, Batch: 1, Seq: len(r)}).Data
+		alone := c.m.Forward(nil, r, 1, len(r)).Data
 		if !bitsEqual(got.Data[b*T*V:(b*T+len(r))*V], alone) {
 			t.Fatalf("row %d: right-padded logits differ from the row alone", b)
 		}

@@ -42,7 +42,7 @@ func trainTinyClassifier(t *testing.T) (*Classifier, Config, []int, int, int) {
 	var first, last float32
 	for step := range 20 {
 		g.Reset()
-		loss := ce.Forward(g, m.Forward(g, Tokens{IDs: ids, Batch: batch, Seq: seq}), labels)
+		loss := ce.Forward(g, m.Forward(g, ids, batch, seq), labels)
 		if step == 0 {
 			first = loss.Item()
 		}
@@ -74,7 +74,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 		t.Errorf("config after the round trip %+v, want %+v", c2, c)
 	}
 	nn.Eval(m2)
-	if a, b := m.Forward(nil, Tokens{IDs: ids, Batch: batch, Seq: seq}).Data, m2.Forward(nil, Tokens{IDs: ids, Batch: batch, Seq: seq}).Data; !equal(a, b) {
+	if a, b := m.Forward(nil, ids, batch, seq).Data, m2.Forward(nil, ids, batch, seq).Data; !equal(a, b) {
 		t.Fatalf("logits differ after save/load:\n%v\n%v", a, b)
 	}
 	// strict loading: a model of another shape is refused and left unchanged.
@@ -110,7 +110,7 @@ func TestGoToPyTorch(t *testing.T) {
 	if err := SaveClassifier(model, m); err != nil {
 		t.Fatal(err)
 	}
-	logits := m.Forward(nil, Tokens{IDs: ids, Batch: batch, Seq: seq})
+	logits := m.Forward(nil, ids, batch, seq)
 	fids := make([]float32, len(ids))
 	for i, v := range ids {
 		fids[i] = float32(v)

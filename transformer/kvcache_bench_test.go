@@ -48,7 +48,7 @@ func BenchmarkGPT2SmallDecode(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			g.Reset()
-			m.Forward(g, Tokens{IDs: ids, Batch: 1, Seq: ctx})
+			m.Forward(g, ids, 1, ctx)
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
 	})

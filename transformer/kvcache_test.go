@@ -56,7 +56,7 @@ func TestKVCacheBitIdentical(t *testing.T) {
 				g.Reset()
 				got := m.Step(g, c, seq[n:n+step], nil).Data
 				n += step
-				want := m.Forward(nil, Tokens{IDs: seq[:n], Batch: 1, Seq: n}).Data[(n-1)*V:]
+				want := m.Forward(nil, seq[:n], 1, n).Data[(n-1)*V:]
 				if !bitsEqual(got, want) {
 					t.Fatalf("%s, chunks %v: logits at position %d differ from Forward's", name, chunks, n-1)
 				}
@@ -114,7 +114,7 @@ func TestGenerateSampling(t *testing.T) {
 	ctx := append([]int(nil), prompt...)
 	V := m.Wte.Weight.Shape[0]
 	for _, tok := range out {
-		logits := m.Forward(nil, Tokens{IDs: ctx, Batch: 1, Seq: len(ctx)}).Data[(len(ctx)-1)*V:]
+		logits := m.Forward(nil, ctx, 1, len(ctx)).Data[(len(ctx)-1)*V:]
 		better := 0
 		for _, v := range logits {
 			if v > logits[tok] {
@@ -157,7 +157,7 @@ func TestKVCacheBatchPadded(t *testing.T) {
 	got := m.Step(g, c, ids, pad).Data
 	full := m.ForwardWith(nil, Tokens{IDs: ids, Batch: 2, Seq: T, Padding: pad}, LMOptions{PositionIDs: PositionIDsFromPadding(nil, pad, 2, T)}).Data
 	for b, p := range prompts {
-		alone := m.Forward(nil, Tokens{IDs: p, Batch: 1, Seq: len(p)}).Data[(len(p)-1)*V:]
+		alone := m.Forward(nil, p, 1, len(p)).Data[(len(p)-1)*V:]
 		closeTo(t, "batched row vs alone", got[b*V:(b+1)*V], alone, 1e-5, 1e-5)
 		closeTo(t, "batched row vs ForwardWith", got[b*V:(b+1)*V], full[(b*T+T-1)*V:(b*T+T)*V], 1e-5, 1e-5)
 	}
@@ -167,7 +167,7 @@ func TestKVCacheBatchPadded(t *testing.T) {
 	got = m.Step(g, c, next, nil).Data
 	for b, p := range prompts {
 		seq := append(append([]int(nil), p...), next[b])
-		alone := m.Forward(nil, Tokens{IDs: seq, Batch: 1, Seq: len(seq)}).Data[(len(seq)-1)*V:]
+		alone := m.Forward(nil, seq, 1, len(seq)).Data[(len(seq)-1)*V:]
 		closeTo(t, "second step", got[b*V:(b+1)*V], alone, 1e-5, 1e-5)
 	}
 }

@@ -88,18 +88,24 @@ func (m *LM) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module)) {
 	}
 }
 
-// Forward returns the next-token logits (batch, seq, vocab) of tok; padded
-// positions (tok.Padding) are ignored as keys. ForwardWith also takes
-// position ids (left padding).
-func (m *LM) Forward(g *nn.Graph, tok Tokens) *nn.Tensor {
-	return m.ForwardWith(g, tok, LMOptions{})
+// Forward returns the next-token logits (batch, seq, vocab) of batch
+// sequences of seq token ids each (len(ids) = batch·seq, no padding).
+// ForwardWith takes padding (Tokens.Padding) and position ids.
+func (m *LM) Forward(g *nn.Graph, ids []int, batch, seq int) *nn.Tensor {
+	return m.ForwardWith(g, Tokens{IDs: ids, Batch: batch, Seq: seq}, LMOptions{})
 }
 
 // Loss returns the mean cross-entropy of predicting targets[i] from
-// tok.IDs[..i] (targets is the ids shifted left by one, batch·seq values;
-// ce.IgnoreIndex marks positions to skip, e.g. padding).
-func (m *LM) Loss(g *nn.Graph, ce *nn.CrossEntropyLoss, tok Tokens, targets []int) *nn.Tensor {
-	return ce.Forward(g, m.Forward(g, tok), targets)
+// ids[..i] (targets is the ids shifted left by one, batch·seq values;
+// ce.IgnoreIndex marks positions to skip). LossWith takes padded Tokens.
+func (m *LM) Loss(g *nn.Graph, ce *nn.CrossEntropyLoss, ids, targets []int, batch, seq int) *nn.Tensor {
+	return m.LossWith(g, ce, Tokens{IDs: ids, Batch: batch, Seq: seq}, targets, LMOptions{})
+}
+
+// LossWith is Loss of ForwardWith(g, tok, opt): padded positions are ignored
+// as keys; mark them in targets with ce.IgnoreIndex too.
+func (m *LM) LossWith(g *nn.Graph, ce *nn.CrossEntropyLoss, tok Tokens, targets []int, opt LMOptions) *nn.Tensor {
+	return ce.Forward(g, m.ForwardWith(g, tok, opt), targets)
 }
 
 // Generate extends prompt by n tokens and returns them. Each token is drawn
@@ -118,7 +124,7 @@ func (m *LM) Generate(prompt []int, n int, temperature float32, rng *rand.Rand) 
 	probs := make([]float64, vocab)
 	for range n {
 		window := ctx[max(0, len(ctx)-maxLen):]
-		logits := m.Forward(g, Tokens{IDs: window, Batch: 1, Seq: len(window)})
+		logits := m.Forward(g, window, 1, len(window))
 		last := logits.Data[(len(window)-1)*vocab:]
 		ctx = append(ctx, sample(last, temperature, rng, probs))
 		g.Reset()

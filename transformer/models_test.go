@@ -34,7 +34,7 @@ func TestLMKeysCausalAndGeneration(t *testing.T) {
 	nn.Eval(m)
 	a := []int{1, 2, 3, 4, 5, 0, 1, 2}
 	b := []int{1, 2, 3, 4, 5, 3, 3, 3}
-	la, lb := m.Forward(nil, Tokens{IDs: a, Batch: 1, Seq: 8}).Data, m.Forward(nil, Tokens{IDs: b, Batch: 1, Seq: 8}).Data
+	la, lb := m.Forward(nil, a, 1, 8).Data, m.Forward(nil, b, 1, 8).Data
 	if !equal(la[:5*6], lb[:5*6]) {
 		t.Fatal("a later token changed an earlier position's logits")
 	}
@@ -59,7 +59,7 @@ func TestLMKeysCausalAndGeneration(t *testing.T) {
 	var loss float32
 	for range 150 {
 		g.Reset()
-		l := m.Loss(g, ce, Tokens{IDs: ids, Batch: batch, Seq: seq}, targets)
+		l := m.Loss(g, ce, ids, targets, batch, seq)
 		loss = l.Item()
 		opt.ZeroGrad()
 		l.Backward()
@@ -205,7 +205,7 @@ func TestTrainingStepDoesNotAllocate(t *testing.T) {
 	g := nn.NewGraph()
 	step := func() {
 		g.Reset()
-		loss := ce.Forward(g, m.Forward(g, Tokens{IDs: ids, Batch: 4, Seq: 9}), labels)
+		loss := ce.Forward(g, m.Forward(g, ids, 4, 9), labels)
 		opt.ZeroGrad()
 		loss.Backward()
 		opt.Step()
@@ -241,13 +241,13 @@ func TestPaddingIgnored(t *testing.T) {
 			}
 		}
 	}
-	close("Classifier", cls.Forward(nil, batch).Data[:3], cls.Forward(nil, alone).Data)
-	got := lm.Forward(nil, batch).Data
-	want := lm.Forward(nil, alone).Data
+	close("Classifier", cls.ForwardWith(nil, batch).Data[:3], cls.ForwardWith(nil, alone).Data)
+	got := lm.ForwardWith(nil, batch, LMOptions{}).Data
+	want := lm.ForwardWith(nil, alone, LMOptions{}).Data
 	close("LM", got[:3*20], want)
 	// Without the mask the padding leaks into the classifier's logits.
 	batch.Padding = nil
-	if d := cls.Forward(nil, batch).Data[0] - cls.Forward(nil, alone).Data[0]; d < 1e-4 && d > -1e-4 {
+	if d := cls.ForwardWith(nil, batch).Data[0] - cls.ForwardWith(nil, alone).Data[0]; d < 1e-4 && d > -1e-4 {
 		t.Error("the padding changed nothing even unmasked: the test proves nothing")
 	}
 }

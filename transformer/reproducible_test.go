@@ -35,7 +35,7 @@ func TestReproducibleTraining(t *testing.T) {
 	nn.Train(m)
 	for s := 0; s < 3; s++ {
 		g.Reset()
-		loss := ce.Forward(g, m.Forward(g, Tokens{IDs: ids, Batch: 4, Seq: 12}), []int{0, 1, 2, 3})
+		loss := ce.Forward(g, m.Forward(g, ids, 4, 12), []int{0, 1, 2, 3})
 		opt.ZeroGrad()
 		loss.Backward()
 		opt.Step()
@@ -63,12 +63,12 @@ func TestConcurrentInference(t *testing.T) {
 	for i := range ids {
 		ids[i] = i % 50
 	}
-	want := m.Forward(nil, Tokens{IDs: ids[:80], Batch: 2, Seq: 40}).Data
+	want := m.Forward(nil, ids[:80], 2, 40).Data
 	done := make(chan []float32)
 	for w := 0; w < 4; w++ {
 		go func(seq int) {
-			m.Forward(nil, Tokens{IDs: ids[:2*seq], Batch: 2, Seq: seq}) // longer than any call before: the position ids grow
-			done <- m.Forward(nil, Tokens{IDs: ids[:80], Batch: 2, Seq: 40}).Data
+			m.Forward(nil, ids[:2*seq], 2, seq) // longer than any call before: the position ids grow
+			done <- m.Forward(nil, ids[:80], 2, 40).Data
 		}(44 + 6*w)
 	}
 	for w := 0; w < 4; w++ {

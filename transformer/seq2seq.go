@@ -87,7 +87,7 @@ func (m *Seq2Seq) Visit(_ func(string, *nn.Tensor), child func(string, nn.Module
 // (src.Padding, true = padding, may be nil).
 func (m *Seq2Seq) Encode(g *nn.Graph, src Tokens) *nn.Tensor {
 	x := m.EmbedDropout.Forward(g, embed(g, m.SrcEmbedding, m.PosEmbedding, src))
-	return m.Encoder.Forward(g, x, nn.AttentionOptions{KeyPadding: src.Padding})
+	return m.Encoder.ForwardWith(g, x, nn.AttentionOptions{KeyPadding: src.Padding})
 }
 
 // Decode returns the logits (batch, tgtLen, vocab) of the next token after
@@ -95,7 +95,7 @@ func (m *Seq2Seq) Encode(g *nn.Graph, src Tokens) *nn.Tensor {
 // memoryPadding (the source's Padding, batch·srcLen) marks.
 func (m *Seq2Seq) Decode(g *nn.Graph, memory *nn.Tensor, memoryPadding []bool, tgt Tokens) *nn.Tensor {
 	y := m.EmbedDropout.Forward(g, embed(g, m.TgtEmbedding, m.PosEmbedding, tgt))
-	y = m.Decoder.Forward(g, y, memory, DecoderOptions{
+	y = m.Decoder.ForwardWith(g, y, memory, DecoderOptions{
 		Self:   nn.AttentionOptions{KeyPadding: tgt.Padding},
 		Memory: nn.AttentionOptions{KeyPadding: memoryPadding},
 	})

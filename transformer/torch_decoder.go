@@ -109,7 +109,13 @@ func (d *TorchDecoder) Visit(_ func(string, *nn.Tensor), child func(string, nn.M
 // Describe returns TransformerDecoder (see Describe).
 func (d *TorchDecoder) Describe() string { return "TransformerDecoder" }
 
-// Forward is nn.TransformerDecoder.forward(tgt, memory, tgt_mask,
+// Forward is nn.TransformerDecoder.forward(tgt, memory) with no masks:
+// ForwardWith with the zero options.
+func (d *TorchDecoder) Forward(g *nn.Graph, tgt, memory *nn.Tensor) *nn.Tensor {
+	return d.ForwardWith(g, tgt, memory, DecoderOptions{})
+}
+
+// ForwardWith is nn.TransformerDecoder.forward(tgt, memory, tgt_mask,
 // memory_mask, tgt_key_padding_mask, memory_key_padding_mask, tgt_is_causal,
 // memory_is_causal): tgt (batch, tgt_len, d_model) attends to itself and to
 // memory (batch, src_len, d_model); it returns (batch, tgt_len, d_model).
@@ -130,7 +136,7 @@ func (d *TorchDecoder) Describe() string { return "TransformerDecoder" }
 // they combine. A query row with every key masked gets zero attention
 // (PyTorch gives NaN). NeedWeights is ignored. Mask lengths are checked by
 // the attention, which panics naming them.
-func (d *TorchDecoder) Forward(g *nn.Graph, tgt, memory *nn.Tensor, opt DecoderOptions) *nn.Tensor {
+func (d *TorchDecoder) ForwardWith(g *nn.Graph, tgt, memory *nn.Tensor, opt DecoderOptions) *nn.Tensor {
 	dm := d.Config.DModel
 	if len(tgt.Shape) != 3 || len(memory.Shape) != 3 || tgt.Shape[2] != dm || memory.Shape[2] != dm ||
 		tgt.Shape[0] != memory.Shape[0] {

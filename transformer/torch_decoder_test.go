@@ -62,7 +62,7 @@ func runDecoderGolden(t *testing.T, gd *golden, d *TorchDecoder, m DecoderOption
 	}
 	tgt, mem := leaf("input.tgt"), leaf("input.memory")
 	g := nn.NewGraph()
-	y := d.Forward(g, tgt, mem, m)
+	y := d.ForwardWith(g, tgt, mem, m)
 	compare(t, "output.y", y.Data, gd.get(t, "output.y").F32, goldenOutTol, false)
 	g.BackwardWith(y, gd.get(t, "upstream.y").F32)
 	compare(t, "grad.input.tgt", tgt.Grad, gd.get(t, "grad.input.tgt").F32, goldenGradTol, true)
@@ -88,7 +88,7 @@ func TestGoldenTorchDecoder(t *testing.T) {
 			}
 			mc := m
 			mc.Self.Mask, mc.Self.BoolMask, mc.Self.Causal = nil, nil, true
-			yc := d.Forward(nil, gd.tensorCopy(t, "input.tgt"), gd.tensorCopy(t, "input.memory"), mc)
+			yc := d.ForwardWith(nil, gd.tensorCopy(t, "input.tgt"), gd.tensorCopy(t, "input.memory"), mc)
 			if i, ok := bitsEqual32(y, yc.Data); !ok {
 				t.Errorf("Self.Causal differs from the causal tgt_mask at %d: %v vs %v", i, yc.Data[i], y[i])
 			}
@@ -178,7 +178,7 @@ func TestTorchDecoderGradTrain(t *testing.T) {
 			tgt, mem := randLeaf(r, N, T, 8), randLeaf(r, N, S, 8)
 			params := nn.NamedParameters(d)
 			inputs := []*nn.Tensor{tgt, mem, params[0].Tensor, params[4].Tensor, params[len(params)-1].Tensor}
-			decoderGradCheck(t, inputs, func(g *nn.Graph) *nn.Tensor { return d.Forward(g, tgt, mem, m) })
+			decoderGradCheck(t, inputs, func(g *nn.Graph) *nn.Tensor { return d.ForwardWith(g, tgt, mem, m) })
 		})
 	}
 }
@@ -263,7 +263,7 @@ func TestTorchDecoderSaveLoad(t *testing.T) {
 		r := rand.New(rand.NewPCG(3, 4))
 		tgt, mem := randLeaf(r, 2, 3, 8), randLeaf(r, 2, 5, 8)
 		m := DecoderOptions{Self: nn.AttentionOptions{Causal: true}}
-		if i, ok := bitsEqual32(d.Forward(nil, tgt, mem, m).Data, d2.Forward(nil, tgt, mem, m).Data); !ok {
+		if i, ok := bitsEqual32(d.ForwardWith(nil, tgt, mem, m).Data, d2.ForwardWith(nil, tgt, mem, m).Data); !ok {
 			t.Errorf("final norm %v: output differs at %d after Save/Load", final, i)
 		}
 	}
@@ -318,10 +318,10 @@ func TestTorchDecoderErrors(t *testing.T) {
 		f    func()
 		want string
 	}{
-		{"tgt", func() { d.Forward(nil, nn.Zeros(2, 5, 8), nn.Zeros(2, 6, 16), DecoderOptions{}) }, "tgt [2 5 8] and memory [2 6 16]"},
-		{"batch", func() { d.Forward(nil, nn.Zeros(2, 5, 16), nn.Zeros(3, 6, 16), DecoderOptions{}) }, "tgt [2 5 16] and memory [3 6 16]"},
+		{"tgt", func() { d.ForwardWith(nil, nn.Zeros(2, 5, 8), nn.Zeros(2, 6, 16), DecoderOptions{}) }, "tgt [2 5 8] and memory [2 6 16]"},
+		{"batch", func() { d.ForwardWith(nil, nn.Zeros(2, 5, 16), nn.Zeros(3, 6, 16), DecoderOptions{}) }, "tgt [2 5 16] and memory [3 6 16]"},
 		{"memory_mask", func() {
-			d.Forward(nil, nn.Zeros(2, 5, 16), nn.Zeros(2, 6, 16), DecoderOptions{Memory: nn.AttentionOptions{Mask: make([]float32, 25)}})
+			d.ForwardWith(nil, nn.Zeros(2, 5, 16), nn.Zeros(2, 6, 16), DecoderOptions{Memory: nn.AttentionOptions{Mask: make([]float32, 25)}})
 		}, "Mask has 25 values"},
 	} {
 		func() {
@@ -349,7 +349,7 @@ func ExampleNewTorchDecoder() {
 	}))
 	nn.Eval(dec)
 	tgt, memory := nn.Zeros(2, 4, 32), nn.Zeros(2, 6, 32)
-	y := dec.Forward(nil, tgt, memory, DecoderOptions{
+	y := dec.ForwardWith(nil, tgt, memory, DecoderOptions{
 		Self: nn.AttentionOptions{Causal: true}, // tgt_is_causal
 		Memory: nn.AttentionOptions{KeyPadding: []bool{ // memory_key_padding_mask
 			false, false, false, false, false, false,

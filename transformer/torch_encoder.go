@@ -134,7 +134,13 @@ func (e *TorchEncoder) Visit(_ func(string, *nn.Tensor), child func(string, nn.M
 	}
 }
 
-// Forward is nn.TransformerEncoder.forward(src, mask, src_key_padding_mask)
+// Forward is nn.TransformerEncoder.forward(src) with no masks: ForwardWith
+// with the zero options. It makes a TorchEncoder an nn.Layer.
+func (e *TorchEncoder) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
+	return e.ForwardWith(g, x, nn.AttentionOptions{})
+}
+
+// ForwardWith is nn.TransformerEncoder.forward(src, mask, src_key_padding_mask)
 // on x (batch, seq, d_model): opt.Mask (additive float) or opt.BoolMask
 // (true = not allowed) is mask, (seq, seq) or (batch·nhead, seq, seq);
 // opt.KeyPadding (true = padding) or opt.KeyPaddingFloat is
@@ -147,11 +153,11 @@ func (e *TorchEncoder) Visit(_ func(string, *nn.Tensor), child func(string, nn.M
 // with a key-padding mask and no mask) returns something else there: zeros,
 // or norm.bias with a final norm (the norm of a zero row); it agrees with
 // this method at every other position.
-func (e *TorchEncoder) Forward(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
+func (e *TorchEncoder) ForwardWith(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
 	if len(x.Shape) != 3 || x.Shape[2] != e.Config.DModel {
 		panic(fmt.Sprintf("transformer: TorchEncoder.Forward: input shape %v, want (batch, seq, %d)", x.Shape, e.Config.DModel))
 	}
-	x = e.Layers.Forward(g, x, opt)
+	x = e.Layers.ForwardWith(g, x, opt)
 	if e.Norm != nil {
 		x = e.Norm.Forward(g, x)
 	}

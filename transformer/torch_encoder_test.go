@@ -25,13 +25,13 @@ func TestGoldenTorchEncoder(t *testing.T) {
 	}
 	kpm := gd.bools(t, "input.src_key_padding_mask")
 	opt := nn.AttentionOptions{KeyPadding: kpm}
-	checkModuleCase(t, gd, e, func(g *nn.Graph, x *nn.Tensor) *nn.Tensor { return e.Forward(g, x, opt) })
+	checkModuleCase(t, gd, e, func(g *nn.Graph, x *nn.Tensor) *nn.Tensor { return e.ForwardWith(g, x, opt) })
 
 	// PyTorch's inference fast path (nested tensors) pads the layers'
 	// output with zeros before the final norm, so a padded position holds
 	// LayerNorm(0) = norm.bias; every other position must agree.
 	xin := gd.get(t, "input.x")
-	y := e.Forward(nil, nn.NewTensor(append([]float32(nil), xin.F32...), xin.Shape...), opt)
+	y := e.ForwardWith(nil, nn.NewTensor(append([]float32(nil), xin.F32...), xin.Shape...), opt)
 	want := gd.get(t, "output.y_nograd").F32
 	bias := gd.get(t, "param.norm.bias").F32
 	d := e.Config.DModel
@@ -93,13 +93,13 @@ func TestTorchEncoderMatchesBlocks(t *testing.T) {
 		x.Data[i] = float32(i%13)/7 - 0.8
 	}
 	opt := nn.AttentionOptions{Causal: true, KeyPadding: []bool{false, false, false, false, false, false, true, true}}
-	y := e.Forward(nil, x, opt)
+	y := e.ForwardWith(nil, x, opt)
 	h := x
 	for _, b := range e.Layers.Blocks {
 		if !b.NormFirst || b.Keys != EncoderLayerKeys || b.Norm1.Eps != 1e-5 {
 			t.Fatalf("layer config: norm_first %v keys %v eps %g", b.NormFirst, b.Keys, b.Norm1.Eps)
 		}
-		h = b.Forward(nil, h, opt)
+		h = b.ForwardWith(nil, h, opt)
 	}
 	h = e.Norm.Forward(nil, h)
 	if i, ok := bitsEqual32(y.Data, h.Data); !ok {
@@ -148,7 +148,7 @@ func TestTorchEncoderSaveLoad(t *testing.T) {
 		for i := range x.Data {
 			x.Data[i] = float32(i%11)/5 - 1
 		}
-		if i, ok := bitsEqual32(e.Forward(nil, x, nn.AttentionOptions{}).Data, e2.Forward(nil, x, nn.AttentionOptions{}).Data); !ok {
+		if i, ok := bitsEqual32(e.Forward(nil, x).Data, e2.Forward(nil, x).Data); !ok {
 			t.Errorf("final norm %v: output differs at %d after Save/Load", final, i)
 		}
 	}
@@ -216,7 +216,7 @@ func TestTorchEncoderConfigErrors(t *testing.T) {
 				t.Errorf("wrong-shape input: panic %v, want one naming the shape", r)
 			}
 		}()
-		nn.Must(NewTorchEncoder(ok)).Forward(nil, nn.Zeros(2, 5, 16), nn.AttentionOptions{})
+		nn.Must(NewTorchEncoder(ok)).ForwardWith(nil, nn.Zeros(2, 5, 16), nn.AttentionOptions{})
 	}()
 }
 
@@ -240,7 +240,7 @@ func ExampleNewTorchEncoder() {
 		false, false, false, false, false, false,
 		false, false, false, false, true, true,
 	}
-	y := enc.Forward(nil, x, nn.AttentionOptions{KeyPadding: padding})
+	y := enc.ForwardWith(nil, x, nn.AttentionOptions{KeyPadding: padding})
 	params := nn.NamedParameters(enc)
 	fmt.Println(y.Shape)
 	fmt.Println(len(params), params[0].Name, params[len(params)-1].Name)

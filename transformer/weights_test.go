@@ -302,7 +302,7 @@ func TestForwardTokenCountOverflow(t *testing.T) {
 			t.Fatalf("panic %v, want the token-count message", r)
 		}
 	}()
-	m.Forward(nil, Tokens{IDs: []int{}, Batch: half, Seq: half})
+	m.ForwardWith(nil, Tokens{IDs: []int{}, Batch: half, Seq: half})
 }
 
 // TestValidateLimits: the bounds and the overflow-free parameter count.

@@ -123,7 +123,7 @@ func run(o options, w io.Writer) error {
 		}
 		opt.LR = float32(lrAt(o.lr, step, warmup, o.steps))
 		g.Reset()
-		loss := model.Loss(g, ce, transformer.Tokens{IDs: ids, Batch: o.batch, Seq: o.ctx}, targets)
+		loss := model.Loss(g, ce, ids, targets, o.batch, o.ctx)
 		opt.ZeroGrad()
 		loss.Backward()
 		optim.ClipGradNorm(params, 1)
@@ -173,7 +173,7 @@ func evalLoss(model *transformer.LM, val []int, ctx int) float64 {
 	for s := 0; s+ctx+1 <= len(val) && n < windows; s += stride {
 		copy(ids, val[s:s+ctx])
 		g.Reset()
-		sum += float64(ce.Forward(g, model.Forward(g, transformer.Tokens{IDs: ids, Batch: 1, Seq: ctx}), val[s+1:s+ctx+1]).Item())
+		sum += float64(ce.Forward(g, model.Forward(g, ids, 1, ctx), val[s+1:s+ctx+1]).Item())
 		n++
 	}
 	return sum / float64(n)

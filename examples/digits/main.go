@@ -165,7 +165,7 @@ func trainOne(o options, p float32, train, val []sample, w io.Writer) (run, erro
 			n := len(idx)
 			o.tok.batch(train, idx, ids, labels)
 			g.Reset()
-			loss := ce.Forward(g, model.Forward(g, transformer.Tokens{IDs: ids[:n*seqLen], Batch: n, Seq: seqLen}), labels[:n])
+			loss := ce.Forward(g, model.Forward(g, ids[:n*seqLen], n, seqLen), labels[:n])
 			opt.ZeroGrad()
 			loss.Backward()
 			opt.Step()
@@ -204,7 +204,7 @@ func evaluate(model *transformer.Classifier, tk *tokenizer, samples []sample) (l
 		n := len(idx)
 		tk.batch(samples, idx, ids, labels)
 		g.Reset()
-		logits := model.Forward(g, transformer.Tokens{IDs: ids[:n*seqLen], Batch: n, Seq: seqLen})
+		logits := model.Forward(g, ids[:n*seqLen], n, seqLen)
 		loss += float64(ce.Forward(g, logits, labels[:n]).Item())
 		for b := range n {
 			row := logits.Data[b*numDigits : (b+1)*numDigits]

@@ -146,7 +146,7 @@ func run(o options, w, progress io.Writer) error {
 			copy(targets[b*o.ctx:], train[s+1:s+o.ctx+1])
 		}
 		g.Reset()
-		loss := ce.Forward(g, m.Forward(g, transformer.Tokens{IDs: ids, Batch: o.batch, Seq: o.ctx}), targets)
+		loss := ce.Forward(g, m.Forward(g, ids, o.batch, o.ctx), targets)
 		opt.ZeroGrad()
 		loss.Backward()
 		optim.ClipGradNorm(opt.Params, 1)
@@ -271,7 +271,7 @@ func heldOut(m *transformer.LM, val []int, ctx int) float64 {
 	stride := max(ctx, (len(val)-ctx-1)/32)
 	for s := 0; s+ctx+1 <= len(val) && n < 32; s += stride {
 		g.Reset()
-		sum += float64(ce.Forward(g, m.Forward(g, transformer.Tokens{IDs: val[s : s+ctx], Batch: 1, Seq: ctx}), val[s+1:s+ctx+1]).Item())
+		sum += float64(ce.Forward(g, m.Forward(g, val[s:s+ctx], 1, ctx), val[s+1:s+ctx+1]).Item())
 		n++
 	}
 	return sum / float64(n)

@@ -88,7 +88,7 @@ func basicUsage() {
 	batchSize, seqLength, embedDim, numHeads, ffDim := 4, 10, 512, 8, 2048
 	block := nn.Must(transformer.TutorialBlock(embedDim, numHeads, ffDim, 0.1))
 	x := randn(batchSize, seqLength, embedDim)
-	output := block.Forward(nil, x, nn.AttentionOptions{}) // a new module is in training mode, like PyTorch's
+	output := block.Forward(nil, x) // a new module is in training mode, like PyTorch's
 	fmt.Printf("Input shape: %v\n", x.Shape)
 	fmt.Printf("Output shape: %v\n", output.Shape)
 	fmt.Printf("Input and output shapes match: %v\n", fmt.Sprint(x.Shape) == fmt.Sprint(output.Shape))
@@ -102,7 +102,7 @@ func multiBlock() {
 	blocks := nn.Must(transformer.NewEncoder(numBlocks, transformer.BlockConfig{EmbedDim: embedDim,
 		NumHeads: numHeads, FFDim: ffDim, AttnDropout: 0.1, FFNDropout: 0.1, ResidDropout: 0.1}))
 	x := randn(2, 8, embedDim)
-	output := blocks.Forward(nil, x, nn.AttentionOptions{})
+	output := blocks.Forward(nil, x)
 	fmt.Printf("Processed through %d transformer blocks\n", numBlocks)
 	fmt.Printf("Output shape: %v\n", output.Shape)
 	fmt.Println(formatTensor(output.Data, output.Shape))
@@ -126,7 +126,7 @@ func trainingExample() *transformer.Classifier {
 	}
 
 	g := nn.NewGraph() // records the forward pass for backward
-	outputs := model.Forward(g, transformer.Tokens{IDs: inputSeq, Batch: batchSize, Seq: seqLength})
+	outputs := model.Forward(g, inputSeq, batchSize, seqLength)
 	fmt.Printf("Model output shape: %v\n", outputs.Shape)
 	fmt.Printf("Labels shape: [%d]\n", len(labels))
 
@@ -152,16 +152,16 @@ func maskedAttention() {
 	}
 	block := nn.Must(transformer.TutorialBlock(embedDim, numHeads, ffDim, 0.1))
 	x := randn(2, seqLength, embedDim)
-	output := block.Forward(nil, x, nn.AttentionOptions{Mask: mask})
+	output := block.ForwardWith(nil, x, nn.AttentionOptions{Mask: mask})
 	fmt.Println("Causal mask:", formatTensor(mask, []int{seqLength, seqLength}))
 	fmt.Printf("Masked output shape: %v\n", output.Shape)
 
 	// The same block with Causal set needs no mask tensor; in eval mode the
 	// two forms give the same numbers.
 	nn.Eval(block)
-	withMask := block.Forward(nil, x, nn.AttentionOptions{Mask: mask}).Data
+	withMask := block.ForwardWith(nil, x, nn.AttentionOptions{Mask: mask}).Data
 	block.Causal = true
-	causal := block.Forward(nil, x, nn.AttentionOptions{}).Data
+	causal := block.Forward(nil, x).Data
 	diff := 0.0
 	for i := range causal {
 		diff = max(diff, math.Abs(float64(causal[i]-withMask[i])))

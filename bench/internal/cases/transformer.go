@@ -69,12 +69,12 @@ func blockCase(shape string, batch, seq, dim, heads, ff, blocks int, p float32, 
 			if !backward {
 				return func() {
 					g.Reset()
-					enc.Forward(g, x, nn.AttentionOptions{})
+					enc.Forward(g, x)
 				}, nil
 			}
 			return func() {
 				g.Reset()
-				loss := g.MSE(enc.Forward(g, x, nn.AttentionOptions{}), target, nn.ReduceMean)
+				loss := g.MSE(enc.Forward(g, x), target, nn.ReduceMean)
 				nn.ZeroGrad(enc)
 				loss.Backward()
 			}, nil
@@ -123,7 +123,7 @@ func classifierStep() Case {
 			g := nn.NewGraph()
 			return func() {
 				g.Reset()
-				loss := ce.Forward(g, m.Forward(g, transformer.Tokens{IDs: ids, Batch: batch, Seq: seq}), labels)
+				loss := ce.Forward(g, m.Forward(g, ids, batch, seq), labels)
 				opt.ZeroGrad()
 				loss.Backward()
 				opt.Step()

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -311,7 +312,7 @@ func LoadGPT2(dir string) (*LM, error) {
 		if !ok {
 			return nil, fmt.Errorf("transformer: LoadGPT2: %s has no tensor %s", path, p.key)
 		}
-		if !sameShape(t.Shape, p.shape) || len(t.F32) != t.NumElements() {
+		if !slices.Equal(t.Shape, p.shape) || len(t.F32) != t.NumElements() {
 			return nil, fmt.Errorf("transformer: LoadGPT2: %s: %s has shape %v, the config wants %v", path, p.key, t.Shape, p.shape)
 		}
 	}
@@ -327,7 +328,7 @@ func LoadGPT2(dir string) (*LM, error) {
 	}
 	if h, ok := ts["lm_head.weight"]; ok && c.TieWordEmbeddings {
 		w := ts["wte.weight"]
-		if !sameShape(h.Shape, w.Shape) || !sameBits(h.F32, w.F32) {
+		if !slices.Equal(h.Shape, w.Shape) || !sameBits(h.F32, w.F32) {
 			return nil, fmt.Errorf("transformer: LoadGPT2: %s: lm_head.weight differs from wte.weight but tie_word_embeddings is true", path)
 		}
 	}
@@ -376,18 +377,6 @@ func transposeInto(dst, src []float32, rows, cols int) {
 			dst[c*rows+r] = v
 		}
 	}
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func sameBits(a, b []float32) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -148,7 +149,7 @@ func LoadCheckpoint(path string, m nn.Module, opt StatefulOptimizer, g *nn.Graph
 	}
 	for _, nt := range nn.NamedParameters(m) {
 		t, ok := model[nt.Name]
-		if !ok || !sameShape(t.Shape, nt.Tensor.Shape) {
+		if !ok || !slices.Equal(t.Shape, nt.Tensor.Shape) {
 			return TrainState{}, fmt.Errorf("transformer: LoadCheckpoint: %s: parameter %s missing or of another shape", path, nt.Name)
 		}
 	}

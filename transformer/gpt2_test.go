@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -121,7 +122,7 @@ func TestGPT2GoldenLogits(t *testing.T) {
 				mask[i] = v != 0
 			}
 			pos := ints(c.g["pad.pos"])
-			if got := PositionIDsFromPadding(nil, invert(mask), pb, pt); !equalInts(got, pos) {
+			if got := PositionIDsFromPadding(nil, invert(mask), pb, pt); !slices.Equal(got, pos) {
 				t.Fatalf("PositionIDsFromPadding = %v, want %v", got, pos)
 			}
 			g.Reset()
@@ -420,7 +421,7 @@ func TestRightPaddingMatchesUnpadded(t *testing.T) {
 	V := got.Shape[2]
 	for b, r := range rows {
 		alone := c.m.Forward(nil, r, 1, len(r)).Data
-		if !bitsEqual(got.Data[b*T*V:(b*T+len(r))*V], alone) {
+		if !sameBits(got.Data[b*T*V:(b*T+len(r))*V], alone) {
 			t.Fatalf("row %d: right-padded logits differ from the row alone", b)
 		}
 	}

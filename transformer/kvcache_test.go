@@ -1,7 +1,6 @@
 package transformer
 
 import (
-	"math"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -17,18 +16,6 @@ func gpt2ForDecoding(t testing.TB, name string) *LM {
 	}
 	nn.Eval(m)
 	return m
-}
-
-func bitsEqual(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // TestKVCacheBitIdentical: every Step's logits are bit for bit the last row
@@ -57,7 +44,7 @@ func TestKVCacheBitIdentical(t *testing.T) {
 				got := m.Step(g, c, seq[n:n+step], nil).Data
 				n += step
 				want := m.Forward(nil, seq[:n], 1, n).Data[(n-1)*V:]
-				if !bitsEqual(got, want) {
+				if !sameBits(got, want) {
 					t.Fatalf("%s, chunks %v: logits at position %d differ from Forward's", name, chunks, n-1)
 				}
 			}
@@ -235,7 +222,7 @@ func TestKVCacheTruncate(t *testing.T) {
 	if c.Len() != 3 {
 		t.Fatalf("Len after Truncate(3) = %d", c.Len())
 	}
-	if again := m.Step(g, c, []int{8}, nil).Data; !bitsEqual(again, first) {
+	if again := m.Step(g, c, []int{8}, nil).Data; !sameBits(again, first) {
 		t.Fatal("decoding after Truncate differs")
 	}
 }

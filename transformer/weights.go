@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -306,7 +307,7 @@ func checkTensors(r *safetensors.Reader, c Config, kind Kind, finalNorm bool) er
 			err = fmt.Errorf("tensor %s is missing (the config implies %d tensors, the file holds %d)", name, want, have)
 			return false
 		}
-		if !equalInts(t.Shape, shape) {
+		if !slices.Equal(t.Shape, shape) {
 			err = fmt.Errorf("tensor %s has shape %v in the file, the config implies %v", name, t.Shape, shape)
 			return false
 		}
@@ -324,18 +325,6 @@ func checkTensors(r *safetensors.Reader, c Config, kind Kind, finalNorm bool) er
 		}
 	}
 	return fmt.Errorf("the config implies %d tensors, the file holds %d", want, have)
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func truncate(s string) string {

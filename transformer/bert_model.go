@@ -110,6 +110,10 @@ func NewBERT(c BERTConfig) (*BERT, error) {
 	for _, np := range nn.NamedParameters(m) {
 		initBERTParam(np)
 	}
+	if w := m.Embeddings.Word; w.PaddingIdx >= 0 {
+		H := w.Weight.Shape[1]
+		clear(w.Weight.Data[w.PaddingIdx*H : (w.PaddingIdx+1)*H])
+	}
 	return m, nil
 }
 

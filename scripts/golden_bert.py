@@ -20,18 +20,38 @@ testdata/bert/<case>/golden.safetensors with the inputs, the eval outputs, the
 loss, every parameter's gradient and the parameters after one AdamW step.
 
 Run from the repository root: /usr/bin/python3 scripts/golden_bert.py
+
+Checking what the Go side writes (testdata/bert/saved_by_go, written by
+SaveBERT / SaveBERTClassifier in TestBERTSaveRoundTrip -update-bert):
+
+    /usr/bin/python3 scripts/golden_bert.py --check testdata/bert/saved_by_go/model model_gelu_new_noprefix
+    /usr/bin/python3 scripts/golden_bert.py --check testdata/bert/saved_by_go/classifier classifier_relu
+
+loads the directory strictly into the mirror module (every key, no other)
+and compares its eval outputs with the case's golden ones.
+
+Timing one training step beside the Go benchmark (BenchmarkBERTTrainStep):
+
+    /usr/bin/python3 scripts/golden_bert.py --bench [layers]
+
+times forward + backward + AdamW of a BERT-base-shaped classifier (hidden
+768, 12 heads, FFN 3072, vocab 30522; 12 layers unless given) on batch 8 ×
+seq 128, one thread.
 """
 
 import json
 import math
 import os
+import sys
+import time
 import zlib
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-import stio
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import stio  # noqa: E402
 
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
@@ -319,7 +339,71 @@ BASE = dict(vocab_size=101, hidden_size=30, num_attention_heads=3, num_hidden_la
             max_position_embeddings=23, type_vocab_size=2, layer_norm_eps=1e-12, hidden_act="gelu",
             hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1, classifier_dropout=None, pad_token_id=0)
 
-if __name__ == "__main__":
+def model_config(cfg):
+    """The mirror's config dict from a Hugging Face config.json, as BertConfig reads it."""
+    c = {k: cfg[k] for k in BASE if k in cfg}
+    c.setdefault("classifier_dropout", None)
+    if "id2label" in cfg:
+        c["num_labels"] = len(cfg["id2label"])
+    else:
+        c["num_labels"] = cfg.get("num_labels", 2)
+    return c
+
+
+def check(d, name):
+    """Load a directory written by the Go side into the mirror and compare with case name's goldens."""
+    with open(os.path.join(d, "config.json")) as f:
+        cfg = json.load(f)
+    c = model_config(cfg)
+    classifier = cfg["architectures"] == ["BertForSequenceClassification"]
+    m = (BertForSequenceClassification(c) if classifier else BertModel(c)).eval()
+    st, meta = stio.load(os.path.join(d, "model.safetensors"))
+    assert meta.get("format") == "pt", meta
+    m.load_state_dict(st, strict=True)
+    g, _ = stio.load(os.path.join(OUT, name, "golden.safetensors"))
+    out = m(g["input.ids"].long(), g["input.token_types"].long(), g["input.attention_mask"].bool())
+    names = ["hidden", "pooled", "logits"]
+    for n, t in zip(names, out):
+        diff = (t - g["output." + n]).abs().max().item()
+        print(f"{d}: max |{n} - golden {name}| = {diff}")
+        assert diff == 0, "the saved weights differ from the golden case's"
+
+
+def bench(layers):
+    """One training step of a BERT-base-shaped classifier, batch 8 x seq 128, one thread."""
+    c = dict(BASE, vocab_size=30522, hidden_size=768, num_attention_heads=12, num_hidden_layers=layers,
+             intermediate_size=3072, max_position_embeddings=512, num_labels=2)
+    torch.manual_seed(0)
+    m = BertForSequenceClassification(c).train()
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-4, weight_decay=0.01)
+    B, T = 8, 128
+    ids = torch.randint(1, c["vocab_size"], (B, T))
+    types = torch.zeros(B, T, dtype=torch.int64)
+    mask = torch.ones(B, T, dtype=torch.bool)
+    mask[1, 100:] = False
+    labels = torch.randint(0, 2, (B,))
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        _, _, logits = m(ids, types, mask)
+        F.cross_entropy(logits, labels).backward()
+        opt.step()
+
+    step()
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    print(f"PyTorch {torch.__version__}, 1 thread: BERT-base-shaped training step ({layers} layers, batch {B} x seq {T}): "
+          f"best {min(times) * 1e3:.0f} ms, median {sorted(times)[1] * 1e3:.0f} ms")
+
+
+if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "--check":
+    check(sys.argv[2], sys.argv[3])
+elif __name__ == "__main__" and len(sys.argv) in (2, 3) and sys.argv[1] == "--bench":
+    bench(int(sys.argv[2]) if len(sys.argv) == 3 else 12)
+elif __name__ == "__main__":
     # BertModel, "bert." prefix, padded batch (right padding), sentence pairs with token types
     case("model_gelu", BASE, False, 3, [11, 7, 4], pair_at=[6, 3, 9])
     # no prefix, gelu_new, one layer, old LayerNorm.gamma/beta names, a saved position_ids buffer

@@ -41,6 +41,18 @@
 //     decodes incrementally and [Generator] samples (greedy, temperature,
 //     top-k, top-p, stop tokens) without allocating per token;
 //     [SaveCheckpoint] and [LoadCheckpoint] resume training bit for bit.
+//   - [BERT] and [BERTClassifier]: Hugging Face's BertModel and
+//     BertForSequenceClassification under their state_dict names (separate
+//     query/key/value projections feeding the attention directly, post-norm
+//     layers, a tanh pooler, dropout at hidden_dropout_prob,
+//     attention_probs_dropout_prob and classifier_dropout). [LoadBERT] and
+//     [LoadBERTClassifier] read a Hugging Face directory (config.json,
+//     model.safetensors in F32/F16/BF16; keys with or without "bert.", old
+//     LayerNorm.gamma/beta names, the position_ids buffer and cls.*
+//     pretraining heads ignored), [BERT.SaveBERT] and
+//     [BERTClassifier.SaveBERTClassifier] write one back; Forward takes
+//     ids, token types and Hugging Face's attention mask (true = real
+//     token); [NewBERTClassifierFrom] puts a new head on a pretrained BERT.
 //   - [Seq2Seq]: an encoder–decoder model with teacher-forced training
 //     ([Seq2Seq.Loss]) and greedy decoding ([Seq2Seq.Greedy]).
 //

@@ -67,7 +67,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "bert-out", "directory the (first) model is saved to (empty: none)")
 	flag.StringVar(&o.goroot, "goroot", "", "Go root to read Go and C source from (default: go env GOROOT)")
 	flag.StringVar(&o.rates, "rates", "", "comma-separated dropout rates to train with, each from the same start (hidden, attention and classifier dropout); default 0.1,0 for a new model, the checkpoint's own for -model")
-	flag.IntVar(&o.epochs, "epochs", 4, "epochs")
+	flag.IntVar(&o.epochs, "epochs", 8, "epochs")
 	flag.IntVar(&o.batch, "batch", 32, "examples per step")
 	flag.IntVar(&o.maxLen, "maxlen", 64, "tokens per example, [CLS] and [SEP] included (longer ones are truncated)")
 	flag.IntVar(&o.vocab, "vocab", 2000, "WordPiece vocabulary size of a new model")
@@ -93,6 +93,7 @@ type result struct {
 	rate     string
 	accs     []float64 // validation accuracy after each epoch
 	loss     float64   // training loss of the last epoch
+	valLoss  float64   // validation loss after the last epoch
 	duration time.Duration
 }
 
@@ -145,13 +146,13 @@ func run(o options, w, progress io.Writer) error {
 	for e := 1; e <= o.epochs; e++ {
 		fmt.Fprintf(w, " %7s", "epoch "+strconv.Itoa(e))
 	}
-	fmt.Fprintf(w, " %10s %8s\n", "train loss", "time")
+	fmt.Fprintf(w, " %10s %8s %8s\n", "train loss", "val loss", "time")
 	for _, r := range results {
 		fmt.Fprintf(w, "%-10s", r.rate)
 		for _, a := range r.accs {
 			fmt.Fprintf(w, " %6.1f%%", 100*a)
 		}
-		fmt.Fprintf(w, " %10.4f %8s\n", r.loss, r.duration.Round(100*time.Millisecond))
+		fmt.Fprintf(w, " %10.4f %8.4f %8s\n", r.loss, r.valLoss, r.duration.Round(100*time.Millisecond))
 	}
 	if o.out != "" {
 		if err := save(o.out, first, tok); err != nil {
@@ -424,23 +425,25 @@ func fit(o options, m *transformer.BERTClassifier, train, val encoded, pad int, 
 		}
 		fmt.Fprint(progress, "\r\033[K")
 		r.loss = sum / float64(count)
-		acc := accuracy(m, val, o.batch, pad)
-		r.accs = append(r.accs, acc)
-		fmt.Fprintf(w, "epoch %d/%d: train loss %.4f, validation accuracy %.1f%% (%s)\n", epoch, o.epochs, r.loss, 100*acc,
+		acc, vl := evaluate(m, val, o.batch, pad)
+		r.accs, r.valLoss = append(r.accs, acc), vl
+		fmt.Fprintf(w, "epoch %d/%d: train loss %.4f, validation loss %.4f, accuracy %.1f%% (%s)\n", epoch, o.epochs, r.loss, vl, 100*acc,
 			time.Since(start).Round(100*time.Millisecond))
 	}
 	r.duration = time.Since(start)
 	return r
 }
 
-// accuracy is the fraction of e that m (in eval mode) labels correctly.
-func accuracy(m *transformer.BERTClassifier, e encoded, batch, pad int) float64 {
+// evaluate returns the fraction of e that m (in eval mode) labels
+// correctly and the mean cross-entropy.
+func evaluate(m *transformer.BERTClassifier, e encoded, batch, pad int) (acc, loss float64) {
 	nn.Eval(m)
 	defer nn.Train(m)
 	g := nn.NewGraph()
 	g.NoGrad = true
 	bt := batcher{pad: pad}
 	right := 0
+	ce := nn.NewCrossEntropyLoss()
 	idx := make([]int, 0, batch)
 	for s := 0; s < len(e.labels); s += batch {
 		idx = idx[:0]
@@ -450,13 +453,15 @@ func accuracy(m *transformer.BERTClassifier, e encoded, batch, pad int) float64 
 		bs, seq := bt.batch(e, idx)
 		g.Reset()
 		logits := m.Forward(g, bt.ids, bt.types, bt.mask, bs, seq)
+		loss += float64(ce.Forward(g, logits, bt.labels).Item()) * float64(bs)
 		for i, p := range argmaxRows(logits.Data, logits.Shape[1]) {
 			if p == bt.labels[i] {
 				right++
 			}
 		}
 	}
-	return float64(right) / float64(len(e.labels))
+	n := float64(len(e.labels))
+	return float64(right) / n, loss / n
 }
 
 // save writes the classifier with its vocabulary and tokenizer config.

@@ -427,3 +427,67 @@ func TestNewBERT(t *testing.T) {
 		t.Fatalf("loss %v -> %v: not training", first, last)
 	}
 }
+
+// TestBERTForwardMisuse: inconsistent inputs panic naming the function and
+// the problem.
+func TestBERTForwardMisuse(t *testing.T) {
+	c := loadBERTCase(t, "model_gelu", false)
+	for _, tc := range []struct {
+		name string
+		f    func()
+		want string
+	}{
+		{"sizes", func() { c.bert.Forward(nil, []int{1, 2, 3}, nil, nil, 2, 2) }, "3 token ids for batch 2 × seq 2"},
+		{"id", func() { c.bert.Forward(nil, []int{1, 101}, nil, nil, 1, 2) }, "token id 101 at index 1"},
+		{"type", func() { c.bert.Forward(nil, []int{1, 2}, []int{0, 2}, nil, 1, 2) }, "token type 2"},
+		{"types length", func() { c.bert.Forward(nil, []int{1, 2}, []int{0}, nil, 1, 2) }, "1 token types"},
+		{"mask length", func() { c.bert.Forward(nil, []int{1, 2}, nil, []bool{true}, 1, 2) }, "attention mask of 1 values"},
+		{"too long", func() { c.bert.Forward(nil, make([]int, 24), nil, nil, 1, 24) }, "max_position_embeddings 23"},
+	} {
+		func() {
+			defer func() {
+				r := recover()
+				if s, _ := r.(string); !strings.Contains(s, tc.want) || !strings.Contains(s, "BERT.Forward") {
+					t.Errorf("%s: panic %v, want one naming BERT.Forward and %q", tc.name, r, tc.want)
+				}
+			}()
+			tc.f()
+		}()
+	}
+}
+
+func FuzzParseBERTConfig(f *testing.F) {
+	for _, tc := range bertCases {
+		b, err := os.ReadFile(filepath.Join(bertDir, tc.name, "config.json"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"id2label": {"0": "a", "0": "b"}}`))
+	f.Add([]byte(`{"num_labels": 0}`))
+	f.Add([]byte(`{"pad_token_id": null, "classifier_dropout": 0.5}`))
+	f.Add([]byte(`{"hidden_size": 1e300}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseBERTConfig(data)
+		if err != nil {
+			return
+		}
+		if c.Validate() != nil {
+			t.Fatal("ParseBERTConfig returned an invalid config")
+		}
+		js, err := c.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := ParseBERTConfig(js)
+		if err != nil {
+			t.Fatalf("a written config does not parse: %v\n%s", err, js)
+		}
+		if c2.HiddenSize != c.HiddenSize || c2.NumLabels != c.NumLabels || c2.PadTokenID != c.PadTokenID ||
+			(c2.ClassifierDropout == nil) != (c.ClassifierDropout == nil) || len(c2.ID2Label) != len(c.ID2Label) {
+			t.Fatalf("config changed in a write/read round trip:\n%s", js)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -139,7 +140,7 @@ func loadBERT(dir, op string, classifier bool) (*BERT, *BERTClassifier, error) {
 		if !ok {
 			return nil, nil, fmt.Errorf("transformer: %s: %s has no tensor %s", op, path, k.key)
 		}
-		if !sameShape(t.Shape, k.shape) {
+		if !slices.Equal(t.Shape, k.shape) {
 			return nil, nil, fmt.Errorf("transformer: %s: %s: %s has shape %v, the config wants %v", op, path, t.Name, t.Shape, k.shape)
 		}
 	}
@@ -288,7 +289,7 @@ func saveBERT(dir string, c BERTConfig, m nn.Module, prefix, arch string) error 
 	for _, np := range nn.NamedParameters(m) {
 		key := strings.TrimPrefix(np.Name, "bert.")
 		shape, ok := shapes[key]
-		if !ok || !sameShape(shape, np.Tensor.Shape) {
+		if !ok || !slices.Equal(shape, np.Tensor.Shape) {
 			return fmt.Errorf("transformer: saving BERT: %s of shape %v is not in the layout of its config", np.Name, np.Tensor.Shape)
 		}
 		if !strings.HasPrefix(key, "classifier.") {

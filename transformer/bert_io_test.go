@@ -49,14 +49,14 @@ func TestBERTSaveRoundTrip(t *testing.T) {
 		}
 		a, b := nn.NamedParameters(c.module()), nn.NamedParameters(c2.module())
 		for i := range a {
-			if a[i].Name != b[i].Name || !bitsEqual(a[i].Tensor.Data, b[i].Tensor.Data) {
+			if a[i].Name != b[i].Name || !sameBits(a[i].Tensor.Data, b[i].Tensor.Data) {
 				t.Fatalf("%s: %s differs after save and load", tc.name, a[i].Name)
 			}
 		}
 		nn.Eval(c2.module())
 		h1, p1 := c.bert.Forward(nil, c.ids(), c.types(), c.mask(), c.batch, c.seq)
 		h2, p2 := c2.bert.Forward(nil, c.ids(), c.types(), c.mask(), c.batch, c.seq)
-		if !bitsEqual(h1.Data, h2.Data) || !bitsEqual(p1.Data, p2.Data) {
+		if !sameBits(h1.Data, h2.Data) || !sameBits(p1.Data, p2.Data) {
 			t.Fatalf("%s: outputs differ after save and load", tc.name)
 		}
 		var orig, saved map[string]any
@@ -323,7 +323,7 @@ func TestBERTDropout(t *testing.T) {
 	eval := run(0)
 	nn.Train(c.cls)
 	a, b, a2 := run(1), run(2), run(1)
-	if !bitsEqual(a, a2) || bitsEqual(a, b) || bitsEqual(a, eval) {
+	if !sameBits(a, a2) || sameBits(a, b) || sameBits(a, eval) {
 		t.Fatal("training-mode logits: not reproducible from the graph seed, or not dropped")
 	}
 	// Each site alone changes the output.
@@ -339,12 +339,12 @@ func TestBERTDropout(t *testing.T) {
 		}
 	})
 	base := run(1)
-	if !bitsEqual(base, eval) {
+	if !sameBits(base, eval) {
 		t.Fatal("training mode with every rate 0 differs from eval mode")
 	}
 	for _, s := range sites {
 		*s.p = 0.5
-		if bitsEqual(run(1), base) {
+		if sameBits(run(1), base) {
 			t.Errorf("dropout at the %s changes nothing", s.name)
 		}
 		*s.p = 0
@@ -404,7 +404,7 @@ func TestNewBERT(t *testing.T) {
 			}
 		}
 	}
-	if row := m.BERT.Embeddings.Word.Weight.Data[:16]; !bitsEqual(row, make([]float32, 16)) {
+	if row := m.BERT.Embeddings.Word.Weight.Data[:16]; !sameBits(row, make([]float32, 16)) {
 		t.Fatal("padding row not zero")
 	}
 	ids, labels := []int{1, 5, 7, 2, 9, 0}, []int{2, 0}

@@ -275,7 +275,7 @@ func (m *BERT) forwardHidden(g *nn.Graph, op string, ids, tokenTypes []int, atte
 	x = e.Dropout.Forward(g, e.LayerNorm.Forward(g, x))
 	opt := nn.AttentionOptions{KeyPaddingFloat: keyPadding(g, attentionMask)}
 	for _, l := range m.Layers {
-		x = l.Forward(g, x, opt)
+		x = l.ForwardWith(g, x, opt)
 	}
 	return x
 }
@@ -325,11 +325,17 @@ func zeroIDs(n int) []int {
 	return t[:n]
 }
 
-// Forward applies the layer to x (batch, seq, hidden) with the attention
-// options opt (the key padding).
-func (l *BERTLayer) Forward(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
+// Forward applies the layer to x (batch, seq, hidden), every position
+// attending to every other: ForwardWith with the zero options.
+func (l *BERTLayer) Forward(g *nn.Graph, x *nn.Tensor) *nn.Tensor {
+	return l.ForwardWith(g, x, nn.AttentionOptions{})
+}
+
+// ForwardWith applies the layer to x (batch, seq, hidden) with the
+// attention options opt (the key padding).
+func (l *BERTLayer) ForwardWith(g *nn.Graph, x *nn.Tensor, opt nn.AttentionOptions) *nn.Tensor {
 	if len(x.Shape) != 3 || x.Shape[2] != l.Query.Weight.Shape[1] {
-		panic(fmt.Sprintf("transformer: BERTLayer.Forward: input shape %v, want (batch, seq, %d)", x.Shape, l.Query.Weight.Shape[1]))
+		panic(fmt.Sprintf("transformer: BERTLayer.ForwardWith: input shape %v, want (batch, seq, %d)", x.Shape, l.Query.Weight.Shape[1]))
 	}
 	q, k, v := l.Query.Forward(g, x), l.Key.Forward(g, x), l.Value.Forward(g, x)
 	var drop nn.Drop

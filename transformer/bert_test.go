@@ -4,6 +4,7 @@ import (
 	"flag"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -118,14 +119,14 @@ func TestBERTGoldenParams(t *testing.T) {
 			t.Fatalf("%s: %d parameters, layout has %d", tc.name, len(nps), len(layout))
 		}
 		for i, np := range nps {
-			if k := strings.TrimPrefix(np.Name, "bert."); k != layout[i].key || !sameShape(np.Tensor.Shape, layout[i].shape) {
+			if k := strings.TrimPrefix(np.Name, "bert."); k != layout[i].key || !slices.Equal(np.Tensor.Shape, layout[i].shape) {
 				t.Fatalf("%s: parameter %d is %s %v, layout %s %v", tc.name, i, np.Name, np.Tensor.Shape, layout[i].key, layout[i].shape)
 			}
 			want, ok := c.g["param."+np.Name]
 			if !ok {
 				t.Fatalf("%s: golden has no param.%s", tc.name, np.Name)
 			}
-			if !bitsEqual(np.Tensor.Data, want.F32) {
+			if !sameBits(np.Tensor.Data, want.F32) {
 				t.Fatalf("%s: %s differs from the golden parameter", tc.name, np.Name)
 			}
 		}
@@ -228,13 +229,13 @@ func TestBERTPaddingInvariance(t *testing.T) {
 			}
 			row := b * c.seq
 			h1, p1 := c.bert.Forward(nil, ids[row:row+n], types[row:row+n], nil, 1, n)
-			if !bitsEqual(h1.Data, hidden.Data[row*H:(row+n)*H]) || !bitsEqual(p1.Data, pooled.Data[b*H:(b+1)*H]) {
+			if !sameBits(h1.Data, hidden.Data[row*H:(row+n)*H]) || !sameBits(p1.Data, pooled.Data[b*H:(b+1)*H]) {
 				t.Fatalf("%s: row %d (%d tokens): hidden or pooled differ alone and padded", tc.name, b, n)
 			}
 			if c.cls != nil {
 				L := logits.Shape[1]
 				l1 := c.cls.Forward(nil, ids[row:row+n], types[row:row+n], nil, 1, n)
-				if !bitsEqual(l1.Data, logits.Data[b*L:(b+1)*L]) {
+				if !sameBits(l1.Data, logits.Data[b*L:(b+1)*L]) {
 					t.Fatalf("%s: row %d: logits %v alone, %v padded", tc.name, b, l1.Data, logits.Data[b*L:(b+1)*L])
 				}
 			}

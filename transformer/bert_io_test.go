@@ -491,3 +491,54 @@ func FuzzParseBERTConfig(f *testing.F) {
 		}
 	})
 }
+
+// BERTLayer is an nn.Layer like every block.
+var _ nn.Layer = (*BERTLayer)(nil)
+
+// TestLoadBERTHalf: F16 and BF16 checkpoints load, each weight the file's
+// value converted exactly.
+func TestLoadBERTHalf(t *testing.T) {
+	src := filepath.Join(bertDir, "model_gelu_new_noprefix")
+	cfg, _ := os.ReadFile(filepath.Join(src, "config.json"))
+	ts, _, err := safetensors.LoadFile(filepath.Join(src, "model.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dtype := range []string{"F16", "BF16"} {
+		half := map[string]safetensors.Tensor{}
+		for k, v := range ts {
+			if v.DType == "F32" {
+				v.DType = dtype
+				half[k] = v
+			}
+		}
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644)
+		path := filepath.Join(dir, "model.safetensors")
+		if err := safetensors.SaveFile(path, half, nil); err != nil {
+			t.Fatal(err)
+		}
+		want, _, err := safetensors.LoadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := LoadBERT(dir)
+		if err != nil {
+			t.Fatalf("%s: %v", dtype, err)
+		}
+		differs := 0
+		for _, np := range nn.NamedParameters(m) {
+			name := strings.Replace(strings.Replace(np.Name, "LayerNorm.weight", "LayerNorm.gamma", 1), "LayerNorm.bias", "LayerNorm.beta", 1)
+			w := want[name].F32
+			if !sameBits(np.Tensor.Data, w) {
+				t.Fatalf("%s: %s is not the file's value", dtype, np.Name)
+			}
+			if !sameBits(w, ts[name].F32) {
+				differs++
+			}
+		}
+		if differs == 0 {
+			t.Fatalf("%s: no weight was rounded: the file was not %s", dtype, dtype)
+		}
+	}
+}

@@ -227,8 +227,8 @@ func keepRate(old float64, v float32) float64 {
 }
 
 // SaveBERT writes m to dir (created if needed) as Hugging Face's
-// BertModel.save_pretrained lays it out: config.json (BERTConfigOf;
-// architectures ["BertModel"] unless given) and model.safetensors (F32,
+// BertModel.save_pretrained lays it out: config.json (BERTConfigOf,
+// architectures ["BertModel"]) and model.safetensors (F32,
 // keys without the "bert." prefix, LayerNorm.weight/bias, no buffers,
 // metadata format=pt), so BertModel.from_pretrained(dir) and LoadBERT read
 // it back. Each file is replaced atomically and durably.
@@ -241,8 +241,9 @@ func (m *BERT) SaveBERT(dir string) error {
 }
 
 // SaveBERTClassifier writes m to dir like BertForSequenceClassification's
-// save_pretrained: config.json (num_labels from the classifier, id2label
-// kept, classifier_dropout from m.Dropout) and model.safetensors with the
+// save_pretrained: config.json (architectures
+// ["BertForSequenceClassification"], num_labels from the classifier,
+// id2label kept, classifier_dropout from m.Dropout) and model.safetensors with the
 // "bert." prefix and classifier.weight / classifier.bias.
 func (m *BERTClassifier) SaveBERTClassifier(dir string) error {
 	c, err := BERTConfigOf(m.BERT)
@@ -268,14 +269,14 @@ func (m *BERTClassifier) SaveBERTClassifier(dir string) error {
 }
 
 func saveBERT(dir string, c BERTConfig, m nn.Module, prefix, arch string) error {
-	if _, ok := c.Extra["architectures"]; !ok {
-		extra := make(map[string]json.RawMessage, len(c.Extra)+1)
-		for k, v := range c.Extra {
-			extra[k] = v
-		}
-		extra["architectures"] = json.RawMessage(`["` + arch + `"]`)
-		c.Extra = extra
+	// Like save_pretrained, architectures names the class saved (a
+	// BertForMaskedLM checkpoint fine-tuned here is saved as a classifier).
+	extra := make(map[string]json.RawMessage, len(c.Extra)+1)
+	for k, v := range c.Extra {
+		extra[k] = v
 	}
+	extra["architectures"] = json.RawMessage(`["` + arch + `"]`)
+	c.Extra = extra
 	js, err := c.MarshalJSON()
 	if err != nil {
 		return err

@@ -542,3 +542,43 @@ func TestLoadBERTHalf(t *testing.T) {
 		}
 	}
 }
+
+// TestBERTNewHead: a pretrained BERT (here a BertForMaskedLM-style config
+// and file with cls.* heads) gets a new classifier head; the saved
+// directory is a BertForSequenceClassification with the new labels.
+func TestBERTNewHead(t *testing.T) {
+	b, err := LoadBERTClassifier(filepath.Join(bertDir, "classifier_pretrain_keys"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := b.BERT
+	base.Config.Extra["architectures"] = json.RawMessage(`["BertForMaskedLM"]`)
+	base.Config.NumLabels, base.Config.ID2Label = 3, []string{"x", "y", "z"}
+	delete(base.Config.Extra, "label2id")
+	m, err := NewBERTClassifierFrom(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Classifier.Weight.Shape[0] != 3 || m.BERT != base {
+		t.Fatalf("head %v", m.Classifier.Weight.Shape)
+	}
+	dir := t.TempDir()
+	if err := m.SaveBERTClassifier(dir); err != nil {
+		t.Fatal(err)
+	}
+	var saved map[string]any
+	readJSON(t, filepath.Join(dir, "config.json"), &saved)
+	if got := mustJSON(saved["architectures"]); got != `["BertForSequenceClassification"]` {
+		t.Errorf("architectures %s", got)
+	}
+	if got := mustJSON(saved["label2id"]); got != `{"x":0,"y":1,"z":2}` {
+		t.Errorf("label2id %s", got)
+	}
+	m2, err := LoadBERTClassifier(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameBits(m2.Classifier.Weight.Data, m.Classifier.Weight.Data) {
+		t.Fatal("new head not saved")
+	}
+}

@@ -23,13 +23,14 @@ import (
 // layers=2 is the same step with two layers, for quick runs.
 //
 // On 2 shared vCPUs of an AMD EPYC Zen 5 (avx512 backend; PyTorch 1.13 from
-// Debian with OpenBLAS, OPENBLAS_NUM_THREADS=1), one after the other:
-// 12 layers, Go 4.75 s (4.40 s of CPU) against PyTorch 16.7 s (best of 3),
-// 3.5× faster; 2 layers, Go 0.80–0.99 s against PyTorch 2.5–2.8 s. PyTorch's
-// profile of the 2-layer step: 1.0 s of GEMM, 1.0 s in AdamW's and
-// zero_grad's element-wise passes (sqrt, div, fill over 24M embedding
-// weights). The loop's few allocations are one-off (32 in all, whatever
-// b.N): a warm step allocates nothing (TestBERTTrainingStepAllocations).
+// Debian with OpenBLAS, OPENBLAS_NUM_THREADS=1), one after the other, in
+// CPU time per step (the machine was shared, so wall times were up to 2×
+// longer): 12 layers, Go 4.4–4.5 s against PyTorch 8.9 s (2.0×); 2 layers,
+// Go 0.74–0.80 s against PyTorch 2.5 s (3.2×). PyTorch's profile of the
+// 2-layer step: 1.0 s of GEMM, 1.0 s in AdamW's and zero_grad's
+// element-wise passes (sqrt, div, fill over 24M embedding weights). The
+// loop's few allocations are one-off (about 32 in all, whatever b.N): a
+// warm step allocates nothing (TestBERTTrainingStepAllocations).
 func BenchmarkBERTTrainStep(b *testing.B) {
 	for _, layers := range []int{12, 2} {
 		withThreads(b, fmt.Sprintf("layers=%d", layers), func(b *testing.B) {

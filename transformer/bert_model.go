@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/simdformer/simdformer/nn"
@@ -155,7 +156,7 @@ func newBERTHead(b *BERT, c BERTConfig) (*BERTClassifier, error) {
 func initBERTParam(np nn.NamedTensor) {
 	t := np.Tensor
 	switch {
-	case len(t.Shape) == 1 && hasSuffix(np.Name, "LayerNorm.weight"):
+	case len(t.Shape) == 1 && strings.HasSuffix(np.Name, "LayerNorm.weight"):
 		for i := range t.Data {
 			t.Data[i] = 1
 		}
@@ -168,10 +169,6 @@ func initBERTParam(np nn.NamedTensor) {
 			t.Data[i] = 0.02 * v
 		}
 	}
-}
-
-func hasSuffix(s, suffix string) bool {
-	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
 }
 
 // newBERT builds the modules of c with zero parameters (the padding row
@@ -237,9 +234,11 @@ func bertEmbedding(num, dim, pad int) *nn.Embedding {
 // the last hidden state (batch, seq, hidden) and the pooler output (batch,
 // hidden) = tanh(dense(hidden[:, 0])). Positions are 0..seq-1, so pad on
 // the right. Hidden states at padded positions are computed (they attend to
-// the real tokens) but influence no real position. The slices must not
-// change until Backward. It panics on inconsistent sizes or ids out of
-// range.
+// the real tokens) but influence no real position: a sentence gives the
+// same bits alone and padded in a batch. A sequence with no real token at
+// all gets a zero attention context (Hugging Face's finfo.min mask
+// averages over its padding instead). The slices must not change until
+// Backward. It panics on inconsistent sizes or ids out of range.
 func (m *BERT) Forward(g *nn.Graph, ids, tokenTypes []int, attentionMask []bool, batch, seq int) (hidden, pooled *nn.Tensor) {
 	hidden = m.forwardHidden(g, "BERT.Forward", ids, tokenTypes, attentionMask, batch, seq)
 	return hidden, m.pool(g, hidden)

@@ -53,9 +53,21 @@ type headView struct{ off, ld int }
 // (heads are contiguous slices of the last dimension) and, with
 // opt.NeedWeights, the probabilities. drop drops the probabilities (element
 // index (n·H + h)·L·S + l·S + s under drop.Seed; the mask is regenerated in
-// backward, never stored); the zero Drop drops nothing. It uses the fused
-// scaled-masked-softmax + dropout kernel and strided Gemm calls (no head
-// transposes).
+// backward, never stored); the zero Drop drops nothing.
+//
+// Without NeedWeights (the usual case, and every transformer block) it runs
+// the fused kernels kernels.Attention and kernels.AttentionBackward, for
+// every mask combination: the scores are computed tile by tile with an
+// online softmax, and a recorded call keeps only the context and 2·N·H·L
+// softmax statistics, so training memory is O(N·H·L), not O(N·H·L·S). The
+// work is split over batch × heads × query tiles on the kernels' worker
+// pool, with results independent of the worker count. The backward reads
+// ctx: do not modify it in place (e.g. with DropoutInPlace) while the
+// graph records. With NeedWeights it materialises: per (batch, head)
+// Gemm(Q·Kᵀ), the fused scaled-masked-softmax + dropout kernel and
+// Gemm(P·V), keeping every head's probabilities for backward. The two paths
+// drop the same elements and agree to float32 rounding (the fused one
+// rescales partial sums across key tiles of 256), not bit for bit.
 func (g *Graph) Attention(q, k, v *Tensor, heads int, opt AttentionOptions, drop Drop) (ctx, weights *Tensor) {
 	if len(q.Shape) != 3 || len(k.Shape) != 3 || len(v.Shape) != 3 || heads <= 0 ||
 		k.Shape[0] != q.Shape[0] || v.Shape[0] != q.Shape[0] || v.Shape[1] != k.Shape[1] ||
@@ -74,7 +86,15 @@ func (g *Graph) Attention(q, k, v *Tensor, heads int, opt AttentionOptions, drop
 	return ctx, weights
 }
 
-// attention computes per-head weights (N, H, L, S) when asked.
+// attentionMaterialise forces the materialising path even without
+// NeedWeights: a test and benchmark hook, never set by the library.
+var attentionMaterialise bool
+
+// attention computes per-head weights (N, H, L, S) when asked. Without
+// opt.NeedWeights it runs the fused kernels (fusedAttention); with it, the
+// materialising path below: per (batch, head) Gemm(Q·Kᵀ) → scaled masked
+// softmax with dropout → Gemm(P·V), keeping the undropped probabilities of
+// every head (N·H·L·S values) for backward when recording.
 func (g *Graph) attention(q, k, v *Tensor, qv, kv, vv headView, N, L, S, H, dk, dv int, opt AttentionOptions, d Drop) (ctx, weights *Tensor) {
 	LS := L * S
 	checkMaskLen("Mask", len(opt.Mask), opt.Mask != nil, LS, N*H*LS, L, S, N, H)
@@ -84,6 +104,9 @@ func (g *Graph) attention(q, k, v *Tensor, qv, kv, vv headView, N, L, S, H, dk, 
 	scale := opt.Scale
 	if scale == 0 {
 		scale = float32(1 / math.Sqrt(float64(dk)))
+	}
+	if !opt.NeedWeights && !attentionMaterialise {
+		return g.fusedAttention(q, k, v, qv, kv, vv, kernels.AttentionShape{N: N, H: H, L: L, S: S, DK: dk, DV: dv}, scale, opt, d), nil
 	}
 	Ev := H * dv
 	ctx = g.newTensor(N, L, Ev)

@@ -87,6 +87,7 @@ type recordPools struct {
 	locked    pool[lockedDropoutRec]
 	alpha     pool[alphaDropoutRec]
 	attention pool[attentionRec]
+	fusedAttn pool[fusedAttentionRec]
 
 	// math_ops.go, shape_ops.go, bce.go
 	math    pool[mathRec]

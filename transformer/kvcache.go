@@ -3,6 +3,7 @@ package transformer
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/simdformer/simdformer/kernels"
 	"github.com/simdformer/simdformer/nn"
@@ -20,7 +21,7 @@ type KVCache struct {
 	pad                    []bool      // (batch, capacity): true for a padding key
 	pos                    []int       // per row: the next position id
 	n                      int         // positions stored
-	scores                 []float32   // attention scratch (rows × capacity)
+	stats                  []float32   // attention softmax statistics (2·heads·rows)
 	posScratch             []int       // position ids of the new tokens
 }
 
@@ -121,8 +122,10 @@ func (m *LM) Step(g *nn.Graph, c *KVCache, ids []int, padding []bool) *nn.Tensor
 	}
 	x := g.Add(m.Wte.Forward(g, ids, B, t), m.Wpe.Forward(g, posIDs, B, t))
 	S := c.n + t
-	if need := t * c.capacity; len(c.scores) < need {
-		c.scores = make([]float32, need)
+	if len(m.Blocks.Blocks) > 0 {
+		if need := 2 * m.Blocks.Blocks[0].Attn.NumHeads * t; len(c.stats) < need {
+			c.stats = make([]float32, need)
+		}
 	}
 	for l, b := range m.Blocks.Blocks {
 		h := b.Norm1.Forward(g, x)
@@ -155,9 +158,12 @@ func positionScratch(c *KVCache, n int) []int {
 }
 
 // cachedAttention computes the attention context (B, t, E) of the t new
-// queries (in qkv, (B, t, 3E)) over the S cached keys and values, with the
-// calls nn's attention makes for the same rows: scores = Q·Kᵀ (one Gemm
-// per head), the scaled causal softmax with key padding, then P·V.
+// queries (in qkv, (B, t, 3E)) over the S cached keys and values with the
+// fused kernel nn's attention runs (kernels.Attention: causal with offset
+// c.n, key padding), one call per sequence. The kernel's key tiles start at
+// key 0 whatever the queries, and the tiles a longer causal query tile
+// also visits are all masked for these rows (they change nothing), so each
+// row gets the bits Forward computes for it.
 func (m *LM) cachedAttention(c *KVCache, ctx, qkv, K, V []float32, H, t, S int) {
 	E := c.embed
 	d := E / H
@@ -165,15 +171,17 @@ func (m *LM) cachedAttention(c *KVCache, ctx, qkv, K, V []float32, H, t, S int) 
 	if scale == 0 {
 		scale = float32(1 / math.Sqrt(float64(d)))
 	}
-	y := c.scores[:t*S]
+	sh := kernels.AttentionShape{N: 1, H: H, L: t, S: S, DK: d, DV: d}
+	stats := c.stats[:2*H*t]
 	for b := 0; b < c.batch; b++ {
 		kv := b * c.capacity * E
-		so := kernels.SoftmaxOptions{Scale: scale, Causal: true, CausalOffset: c.n,
-			Ignore: c.pad[b*c.capacity : b*c.capacity+S]}
-		for h := 0; h < H; h++ {
-			kernels.Gemm(false, true, t, S, d, 1, qkv[b*t*3*E+h*d:], 3*E, K[kv+h*d:], E, 0, y, S)
-			kernels.Softmax(y, y, t, S, so)
-			kernels.Gemm(false, false, t, d, S, 1, y, S, V[kv+h*d:], E, 0, ctx[b*t*E+h*d:], E)
+		opt := kernels.AttentionOptions{Scale: scale, Causal: true, CausalOffset: c.n}
+		if pad := c.pad[b*c.capacity : b*c.capacity+S]; slices.Contains(pad, true) {
+			opt.KeyPadding = pad
 		}
+		kernels.Attention(kernels.AttentionOperand{Data: ctx[b*t*E:], BatchStride: t * E, HeadStride: d, RowStride: E}, stats,
+			kernels.AttentionOperand{Data: qkv[b*t*3*E:], BatchStride: t * 3 * E, HeadStride: d, RowStride: 3 * E},
+			kernels.AttentionOperand{Data: K[kv:], BatchStride: c.capacity * E, HeadStride: d, RowStride: E},
+			kernels.AttentionOperand{Data: V[kv:], BatchStride: c.capacity * E, HeadStride: d, RowStride: E}, sh, opt)
 	}
 }

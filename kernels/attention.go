@@ -433,15 +433,16 @@ func base(op AttentionOperand, n, h, t int) int {
 	return n*op.BatchStride + h*op.HeadStride + t*op.RowStride
 }
 
-// scores computes the score tile of query rows [i0, i0+rows) and keys
-// [j0, j0+cols) of head nh into s.s (row stride attnBc): the Gemm chains
-// acc = fma(q[l][c], k[s][c], acc), c = 0..DK-1 from +0, then
-// v = acc·scale (+ mask), or -Inf where masked; the NaN-ignoring max of each
-// row goes to s.mt.
-func (a *attnArgs) scores(w *workerScratch, s *attnScratch, nh, i0, rows, j0, cols int) {
+// scores computes the scores of query rows [i0, i0+rows) and keys
+// [j0, j0+cols) of head nh into rows [b0, b0+rows) of the tile s.s (row
+// stride attnBc): the Gemm chains acc = fma(q[l][c], k[s][c], acc),
+// c = 0..DK-1 from +0, then v = acc·scale (+ mask), or -Inf where masked;
+// the NaN-ignoring max of each row goes to s.mt[b0:].
+func (a *attnArgs) scores(w *workerScratch, s *attnScratch, nh, i0, b0, rows, j0, cols int) {
 	sh := a.sh
 	n, h := nh/sh.H, nh%sh.H
-	st := s.s[:rows*attnBc]
+	st := s.s[b0*attnBc : (b0+rows)*attnBc]
+	mt := s.mt[b0 : b0+rows]
 	if sh.DK == 0 {
 		clear(st)
 	} else {
@@ -459,7 +460,7 @@ func (a *attnArgs) scores(w *workerScratch, s *attnScratch, nh, i0, rows, j0, co
 			lim = min(max(attnLimit(l, a.off, sh.S)-j0, 0), cols)
 		}
 		if a.ign == nil && a.kpb == nil {
-			s.mt[r] = a.b.attnScoreRow(row, add, a.scale, lim)
+			mt[r] = a.b.attnScoreRow(row, add, a.scale, lim)
 			continue
 		}
 		var ign, kp []bool
@@ -469,7 +470,7 @@ func (a *attnArgs) scores(w *workerScratch, s *attnScratch, nh, i0, rows, j0, co
 		if a.kpb != nil {
 			kp = a.kpb[n*sh.S+j0:][:cols]
 		}
-		s.mt[r] = attnScoreRowBools(row, add, ign, kp, a.scale, lim)
+		mt[r] = attnScoreRowBools(row, add, ign, kp, a.scale, lim)
 	}
 }
 
@@ -563,6 +564,24 @@ func (a *attnArgs) dropoutRow(dst, src []float32, nh, l, j0 int) {
 	dropoutSpan(a.b, dst, src, a.k0, a.k1, a.thr, a.dscale, idx)
 }
 
+// attnSub is the row block of a key tile the causal mask cuts: each block
+// of attnSub query rows stops at its own last row's limit (the keys beyond
+// are masked for all its rows), so the products skip most of the masked
+// triangle.
+const attnSub = 32
+
+// attnBlock returns the row block [r0, r1) of query tile rows [i0,
+// i0+rows) starting at r0 for key tile j0 of at most cols keys, and its
+// key count ce (<= 0: the block sees no key of the tile, nor of any later
+// one). Without a causal cut the block is the whole tile.
+func (a *attnArgs) attnBlock(i0, rows, r0, j0, cols int) (r1, ce int) {
+	if !a.causal || attnLimit(i0, a.off, a.sh.S) >= j0+cols {
+		return rows, cols // the first row sees the whole tile: every row does
+	}
+	r1 = min(r0+attnSub, rows)
+	return r1, min(cols, attnLimit(i0+r1-1, a.off, a.sh.S)-j0)
+}
+
 // forwardTile computes query tile qt of head nh: the online softmax over
 // the key tiles in order, O accumulated in place.
 func (a *attnArgs) forwardTile(w *workerScratch, s *attnScratch, nh, qt int) {
@@ -580,40 +599,14 @@ func (a *attnArgs) forwardTile(w *workerScratch, s *attnScratch, nh, qt int) {
 	}
 	kend := a.attnKeyEnd(i0, rows)
 	for j0 := 0; j0 < kend; j0 += attnBc {
-		cols := min(attnBc, sh.S-j0)
-		a.scores(w, s, nh, i0, rows, j0, cols)
-		pt := s.s
-		if a.dropout {
-			pt = s.p
-		}
-		for r := 0; r < rows; r++ {
-			row := s.s[r*attnBc : r*attnBc+cols]
-			prow := pt[r*attnBc : r*attnBc+cols]
-			mt := s.mt[r]
-			mold, mnew := m[r], m[r]
-			if mt > mold {
-				mnew = mt
-			}
-			if mnew == ninf { // nothing visible yet: p = 0, no rescale
-				clear(prow)
+		cols := min(attnBc, kend-j0) // a causal tile stops at the last row's limit
+		for r0, r1 := 0, 0; r0 < rows; r0 = r1 {
+			var ce int
+			r1, ce = a.attnBlock(i0, rows, r0, j0, cols)
+			if ce <= 0 {
 				continue
 			}
-			alpha := exp32(mold - mnew)
-			rs := b.attnExpRow(row, mnew)
-			lsum[r] = float32(lsum[r]*alpha) + rs
-			m[r] = mnew
-			if a.dropout {
-				a.dropoutRow(prow, row, nh, i0+r, j0)
-			}
-			if j0 > 0 && alpha != 1 {
-				orow := ob[r*ldo : r*ldo+sh.DV]
-				b.scale(orow, orow, alpha)
-			}
-		}
-		if sh.DV > 0 {
-			gemmBlock(&b.gemm, &gemmArgs{m: rows, n: sh.DV, k: cols, alpha: 1,
-				a: pt, lda: attnBc, b: a.v.Data[base(a.v, n, h, j0):], ldb: a.v.RowStride,
-				load: j0 > 0, c: ob, ldc: ldo}, &w.gemm, 0, rows, 0, sh.DV)
+			a.forwardBlock(w, s, nh, i0, r0, r1, j0, ce, ob, ldo)
 		}
 	}
 	st := a.stats[2*(nh*sh.L+i0):]
@@ -626,5 +619,49 @@ func (a *attnArgs) forwardTile(w *workerScratch, s *attnScratch, nh, qt int) {
 		}
 		b.scale(orow, orow, 1/lsum[r])
 		st[2*r], st[2*r+1] = m[r], lsum[r]
+	}
+}
+
+// forwardBlock is one online-softmax step of rows [r0, r1) of the query
+// tile at i0 over keys [j0, j0+cols).
+func (a *attnArgs) forwardBlock(w *workerScratch, s *attnScratch, nh, i0, r0, r1, j0, cols int, ob []float32, ldo int) {
+	sh := a.sh
+	b := a.b
+	n, h := nh/sh.H, nh%sh.H
+	ninf := float32(math.Inf(-1))
+	m, lsum := s.m, s.l
+	a.scores(w, s, nh, i0+r0, r0, r1-r0, j0, cols)
+	pt := s.s
+	if a.dropout {
+		pt = s.p
+	}
+	for r := r0; r < r1; r++ {
+		row := s.s[r*attnBc : r*attnBc+cols]
+		prow := pt[r*attnBc : r*attnBc+cols]
+		mt := s.mt[r]
+		mold, mnew := m[r], m[r]
+		if mt > mold {
+			mnew = mt
+		}
+		if mnew == ninf { // nothing visible yet: p = 0, no rescale
+			clear(prow)
+			continue
+		}
+		alpha := exp32(mold - mnew)
+		rs := b.attnExpRow(row, mnew)
+		lsum[r] = float32(lsum[r]*alpha) + rs
+		m[r] = mnew
+		if a.dropout {
+			a.dropoutRow(prow, row, nh, i0+r, j0)
+		}
+		if j0 > 0 && alpha != 1 {
+			orow := ob[r*ldo : r*ldo+sh.DV]
+			b.scale(orow, orow, alpha)
+		}
+	}
+	if sh.DV > 0 {
+		gemmBlock(&b.gemm, &gemmArgs{m: r1 - r0, n: sh.DV, k: cols, alpha: 1,
+			a: pt[r0*attnBc:], lda: attnBc, b: a.v.Data[base(a.v, n, h, j0):], ldb: a.v.RowStride,
+			load: j0 > 0, c: ob[r0*ldo:], ldc: ldo}, &w.gemm, 0, r1-r0, 0, sh.DV)
 	}
 }

@@ -71,3 +71,57 @@ func BenchmarkMHATrain(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAttentionTrain isolates the attention of BenchmarkMHATrain:
+// Graph.Attention on q, k, v (2, L, 512) requiring gradients, 8 heads,
+// causal, dropout p, forward + backward of the summed context on one
+// kernel thread, fused vs materialising. GFLOP/cpu-s counts 4·L·S·d per
+// head for the forward, halved for causal, and 3.5× that for forward +
+// backward (the convention of kernels' BenchmarkAttention). Run as
+//
+//	go test -run '^$' -bench AttentionTrain -benchtime 3x ./nn
+func BenchmarkAttentionTrain(b *testing.B) {
+	const N, E, H = 2, 512, 8
+	Ls := []int{256, 1024, 2048}
+	if testing.Short() {
+		Ls = Ls[:1]
+	}
+	for _, L := range Ls {
+		for _, p := range []float32{0, 0.1} {
+			for _, path := range []string{"fused", "materialising"} {
+				b.Run(fmt.Sprintf("L=%d/p=%v/%s", L, p, path), func(b *testing.B) {
+					defer kernels.SetThreads(kernels.Threads())
+					kernels.SetThreads(1)
+					nn.MaterialiseAttention(path == "materialising")
+					defer nn.MaterialiseAttention(false)
+					r := newRand(4)
+					q, k, v := randTensor(r, 1, N, L, E), randTensor(r, 1, N, L, E), randTensor(r, 1, N, L, E)
+					opt := nn.AttentionOptions{Causal: true}
+					drop := nn.Drop{P: p, Seed: 1}
+					g := nn.NewGraph()
+					step := func() {
+						g.Reset()
+						for _, x := range []*nn.Tensor{q, k, v} {
+							clear(x.Grad)
+						}
+						ctx, _ := g.Attention(q, k, v, H, opt, drop)
+						g.Backward(g.Sum(ctx))
+					}
+					step()
+					b.ReportAllocs()
+					b.ResetTimer()
+					cpu0 := processCPU()
+					for b.Loop() {
+						step()
+					}
+					if cpu0 >= 0 {
+						cpu := float64(processCPU()-cpu0) / 1e9 / float64(b.N)
+						flops := 3.5 * 4 * float64(L) * float64(L) * float64(E/H) * H * N / 2
+						b.ReportMetric(cpu*1e3, "cpu-ms/op")
+						b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
+					}
+				})
+			}
+		}
+	}
+}

@@ -39,7 +39,10 @@ type AttentionOptions struct {
 	// NeedWeights also returns the attention probabilities, averaged over
 	// heads (N, L, S), or per head (N, H, L, S) with PerHeadWeights
 	// (average_attn_weights=False). With dropout they are the dropped-out
-	// probabilities, like PyTorch. They are not differentiable.
+	// probabilities, like PyTorch. They are not differentiable. A call
+	// with NeedWeights materialises the probabilities (keeping N·H·L·S of
+	// them for backward when recording); without it attention runs the
+	// fused kernels in O(N·H·L) memory (package documentation, "Attention").
 	NeedWeights, PerHeadWeights bool
 }
 
@@ -373,7 +376,9 @@ func (m *MultiheadAttention) Visit(param func(string, *Tensor), child func(strin
 // Forward computes attention of query (N, L, E) over key (N, S, kdim) and
 // value (N, S, vdim) and returns the output (N, L, E) and, when asked, the
 // attention weights. When query, key and value are the same tensor and the
-// projection is packed, one Gemm computes Q, K and V.
+// projection is packed, one Gemm computes Q, K and V, and the attention
+// reads its heads in place. Attention itself is Graph.Attention's: the
+// fused kernels unless opt.NeedWeights.
 func (m *MultiheadAttention) Forward(g *Graph, query, key, value *Tensor, opt AttentionOptions) (out, weights *Tensor) {
 	E, H := m.EmbedDim, m.NumHeads
 	if len(query.Shape) != 3 || len(key.Shape) != 3 || len(value.Shape) != 3 || query.Shape[2] != E ||

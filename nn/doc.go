@@ -101,6 +101,25 @@
 // stable logits form) and [Graph.MSE], reduced by a [Reduction]
 // (ReduceMean, ReduceSum, ReduceNone).
 //
+// # Attention: the fused and the materialising path
+//
+// [Graph.Attention] and [MultiheadAttention.Forward] (so every block,
+// encoder, decoder and model of package transformer) run the fused kernels
+// kernels.Attention and kernels.AttentionBackward whenever
+// AttentionOptions.NeedWeights is false, for every mask combination (Mask
+// and BoolMask shared or per head, KeyPadding, KeyPaddingFloat, Causal with
+// CausalOffset) and with or without dropout. Scores are computed 128×256 at
+// a time with an online softmax, split over batch × heads × query tiles on
+// the kernels' worker pool, and a recorded call keeps only its context and
+// 2·N·H·L softmax statistics: attention memory is O(N·H·L) instead of
+// O(N·H·L·S), and the dropout mask is regenerated in backward. With
+// NeedWeights the probabilities are the result asked for, so that call
+// materialises them: per (batch, head) Gemm(Q·Kᵀ), the fused scaled masked
+// softmax with dropout, Gemm(P·V), keeping every head's probabilities for
+// backward. Both paths drop the same elements (element index
+// (n·H + h)·L·S + l·S + s) and agree to float32 rounding, not bit for bit;
+// each is bit-identical across backends and worker counts.
+//
 // # Options types
 //
 // Arguments that could be swapped silently are named. [AttentionOptions] is

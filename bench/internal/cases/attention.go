@@ -11,7 +11,9 @@ import (
 // d = 64, batch 1, the packed (L, 3·512) QKV layout of MultiheadAttention,
 // L = S. Work counts 4·L·S·d FLOPs per head for the forward (the two
 // products; halved when causal) and 3.5× that for forward + backward (five
-// more products). The peer "unfused" is nn's path today: per head Gemm(Q·Kᵀ)
+// more products). nn runs these kernels for every attention that does not
+// return its weights. The peer "unfused" is nn's materialising path (taken
+// with NeedWeights): per head Gemm(Q·Kᵀ)
 // → Softmax with fused dropout → Gemm(P·V), and in the backward the
 // probabilities of every head kept from the forward, Dropout,
 // SoftmaxDropoutBackward and three Gemms (it computes the full L×S products

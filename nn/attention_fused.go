@@ -63,21 +63,47 @@ type fusedAttentionRec struct {
 func (r *fusedAttentionRec) backward(g *Graph, out *Tensor) {
 	sh := r.sh
 	Ev := sh.H * sh.DV
-	// The gradients accumulate: q, k and v may be one packed tensor (its
-	// three column ranges), or already hold a gradient from another use.
-	var dq, dk, dv kernels.AttentionOperand
-	if r.q.RequiresGrad {
-		dq = attnOperand(g.gradZeroed(r.q), r.qv, sh.L, sh.DK)
-	}
-	if r.k.RequiresGrad {
-		dk = attnOperand(g.gradZeroed(r.k), r.kv, sh.S, sh.DK)
-	}
-	if r.v.RequiresGrad {
-		dv = attnOperand(g.gradZeroed(r.v), r.vv, sh.S, sh.DV)
+	// The gradients accumulate: q, k and v may be one packed tensor (three
+	// disjoint column ranges), or already hold a gradient from another use.
+	// Two that are the same tensor over overlapping columns (attention of
+	// x over itself without projections) would be written at once, which
+	// the kernel does not allow: the later one goes to a zeroed scratch
+	// buffer, added to its gradient after the call.
+	ts := [3]*Tensor{r.q, r.k, r.v}
+	views := [3]headView{r.qv, r.kv, r.vv}
+	widths := [3]int{sh.H * sh.DK, sh.H * sh.DK, Ev}
+	rowsOf := [3]int{sh.L, sh.S, sh.S}
+	dims := [3]int{sh.DK, sh.DK, sh.DV}
+	var ops [3]kernels.AttentionOperand
+	var scratch [3][]float32
+	for i, t := range ts {
+		if !t.RequiresGrad {
+			continue
+		}
+		clash := false
+		for j := 0; j < i; j++ {
+			if ts[j] == t && ops[j].Data != nil && scratch[j] == nil &&
+				views[j].off < views[i].off+widths[i] && views[i].off < views[j].off+widths[j] {
+				clash = true
+			}
+		}
+		var buf []float32
+		if clash {
+			buf = g.allocZero(len(t.Data))
+			scratch[i] = buf
+		} else {
+			buf = g.gradZeroed(t)
+		}
+		ops[i] = attnOperand(buf, views[i], rowsOf[i], dims[i])
 	}
 	opt := r.opt
 	opt.Accumulate = true
 	ov := headView{0, Ev}
-	kernels.AttentionBackward(dq, dk, dv, attnOperand(out.Grad, ov, sh.L, sh.DV), attnOperand(out.Data, ov, sh.L, sh.DV), r.stats,
+	kernels.AttentionBackward(ops[0], ops[1], ops[2], attnOperand(out.Grad, ov, sh.L, sh.DV), attnOperand(out.Data, ov, sh.L, sh.DV), r.stats,
 		attnOperand(r.q.Data, r.qv, sh.L, sh.DK), attnOperand(r.k.Data, r.kv, sh.S, sh.DK), attnOperand(r.v.Data, r.vv, sh.S, sh.DV), sh, opt)
+	for i, b := range scratch {
+		if b != nil {
+			g.accumulate(ts[i], b)
+		}
+	}
 }

@@ -294,3 +294,40 @@ func TestFusedAttentionMemory(t *testing.T) {
 		t.Errorf("a warm fused training step made %v allocations, want 0", a)
 	}
 }
+
+// TestGradFusedAttentionSharedInputs: one tensor as query, key and value
+// (and as query and key), whose gradients overlap, against finite
+// differences and against the materialising path.
+func TestGradFusedAttentionSharedInputs(t *testing.T) {
+	r := rand.New(rand.NewPCG(61, 62))
+	x, v := randTensor(r, 1, 2, 20, 6), randTensor(r, 1, 2, 20, 6)
+	opt := nn.AttentionOptions{Causal: true}
+	drop := nn.Drop{P: 0.2, Seed: 4}
+	t.Run("xxx", func(t *testing.T) {
+		gradCheck(t, []*nn.Tensor{x}, func(g *nn.Graph) *nn.Tensor {
+			ctx, _ := g.Attention(x, x, x, 2, opt, drop)
+			return ctx
+		})
+	})
+	t.Run("xxv", func(t *testing.T) {
+		gradCheck(t, []*nn.Tensor{x, v}, func(g *nn.Graph) *nn.Tensor {
+			ctx, _ := g.Attention(x, x, v, 3, opt, drop)
+			return ctx
+		})
+	})
+	t.Run("vs-materialising", func(t *testing.T) {
+		up := randTensor(r, 1, 2, 20, 6).Data
+		grad := func(materialise bool) []float32 {
+			nn.MaterialiseAttention(materialise)
+			defer nn.MaterialiseAttention(false)
+			x.Grad = nil
+			g := nn.NewGraph()
+			ctx, _ := g.Attention(x, x, x, 2, opt, drop)
+			g.BackwardWith(ctx, up)
+			return append([]float32(nil), x.Grad...)
+		}
+		if err := closeSlices(grad(false), grad(true), 2e-5); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -66,6 +66,9 @@ type impl struct {
 	// One row of the layernorm backward: dx is overwritten; dgamma/dbeta (nil
 	// allowed) are accumulated (+=).
 	layerNormBackwardRow func(dx, dgamma, dbeta, dy, src, gamma []float32, mean, rstd float32)
+
+	// One Adam/AdamW update of len(p) elements in place (adam.go).
+	adamUpdate func(p, g, m, v []float32, k adamK)
 }
 
 var (

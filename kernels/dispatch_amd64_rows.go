@@ -30,6 +30,9 @@ func setAVX2Rows(b *impl) {
 	b.attnGradRow = amd64.AttnGradRowAVX2
 	b.layerNormRow = amd64.LayerNormRowAVX2
 	b.layerNormBackwardRow = amd64.LayerNormBackwardRowAVX2
+	b.adamUpdate = func(p, g, m, v []float32, k adamK) {
+		amd64.AdamUpdateAVX2(p, g, m, v, k.decay, k.b1, k.c1, k.b2, k.c2, k.bc2, k.eps, k.step)
+	}
 }
 
 // setAVX512Rows installs the AVX-512 row and elementwise kernels of kernels/amd64.
@@ -58,4 +61,7 @@ func setAVX512Rows(b *impl) {
 	b.attnGradRow = amd64.AttnGradRowAVX512
 	b.layerNormRow = amd64.LayerNormRowAVX512
 	b.layerNormBackwardRow = amd64.LayerNormBackwardRowAVX512
+	b.adamUpdate = func(p, g, m, v []float32, k adamK) {
+		amd64.AdamUpdateAVX512(p, g, m, v, k.decay, k.b1, k.c1, k.b2, k.c2, k.bc2, k.eps, k.step)
+	}
 }

@@ -33,4 +33,7 @@ func setNEON(b *impl) {
 	b.attnGradRow = arm64.AttnGradRowNEON
 	b.layerNormRow = arm64.LayerNormRowNEON
 	b.layerNormBackwardRow = arm64.LayerNormBackwardRowNEON
+	b.adamUpdate = func(p, g, m, v []float32, k adamK) {
+		arm64.AdamUpdateNEON(p, g, m, v, k.decay, k.b1, k.c1, k.b2, k.c2, k.bc2, k.eps, k.step)
+	}
 }

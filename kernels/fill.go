@@ -16,6 +16,7 @@ var kernelNames = []string{
 	"softmaxRow", "softmaxBackwardRow",
 	"attnScoreRow", "attnExpRow", "attnGradRow",
 	"layerNormRow", "layerNormBackwardRow",
+	"adamUpdate",
 }
 
 // fillFrom copies into b every kernel that b leaves nil, from base, so a
@@ -52,6 +53,7 @@ func fillFrom(b, base *impl) {
 	took = orBase(took, "attnGradRow", &b.attnGradRow, base.attnGradRow, b.attnGradRow == nil)
 	took = orBase(took, "layerNormRow", &b.layerNormRow, base.layerNormRow, b.layerNormRow == nil)
 	took = orBase(took, "layerNormBackwardRow", &b.layerNormBackwardRow, base.layerNormBackwardRow, b.layerNormBackwardRow == nil)
+	took = orBase(took, "adamUpdate", &b.adamUpdate, base.adamUpdate, b.adamUpdate == nil)
 	if b != base {
 		borrowedKernels[b] = took
 	}

@@ -30,4 +30,5 @@ var generic = impl{
 	attnGradRow:          attnGradRowGeneric,
 	layerNormRow:         layerNormRowGeneric,
 	layerNormBackwardRow: layerNormBackwardRowGeneric,
+	adamUpdate:           adamUpdateGeneric,
 }

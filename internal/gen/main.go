@@ -80,5 +80,6 @@ func genAll(b *builder) {
 	genSoftmax(b)
 	genAttention(b)
 	genLayerNorm(b)
+	genAdam(b)
 	genGemm(b)
 }

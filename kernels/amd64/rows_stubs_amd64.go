@@ -141,6 +141,13 @@ func LayerNormRowAVX2(dst []float32, src []float32, gamma []float32, beta []floa
 //go:noescape
 func LayerNormBackwardRowAVX2(dx []float32, dgamma []float32, dbeta []float32, dy []float32, src []float32, gamma []float32, mean float32, rstd float32)
 
+// AdamUpdateAVX2 applies one Adam update in place: p = decay·p; m = b1·m +
+// c1·g; v = b2·v + (c2·g)·g; p -= (step·m) / (√v / bc2 + eps), each
+// operation rounded to float32.
+//
+//go:noescape
+func AdamUpdateAVX2(p []float32, g []float32, m []float32, v []float32, decay float32, b1 float32, c1 float32, b2 float32, c2 float32, bc2 float32, eps float32, step float32)
+
 // ExpAVX512 sets dst[j] = exp(src[j]) (the canonical exp).
 //
 //go:noescape
@@ -277,3 +284,10 @@ func LayerNormRowAVX512(dst []float32, src []float32, gamma []float32, beta []fl
 //
 //go:noescape
 func LayerNormBackwardRowAVX512(dx []float32, dgamma []float32, dbeta []float32, dy []float32, src []float32, gamma []float32, mean float32, rstd float32)
+
+// AdamUpdateAVX512 applies one Adam update in place: p = decay·p; m = b1·m +
+// c1·g; v = b2·v + (c2·g)·g; p -= (step·m) / (√v / bc2 + eps), each
+// operation rounded to float32.
+//
+//go:noescape
+func AdamUpdateAVX512(p []float32, g []float32, m []float32, v []float32, decay float32, b1 float32, c1 float32, b2 float32, c2 float32, bc2 float32, eps float32, step float32)

@@ -5508,6 +5508,188 @@ one_32:
 done_33:
 	RET
 
+// func AdamUpdateNEON(p, g, m, v []float32, decay, b1, c1, b2, c2, bc2, eps, step float32)
+TEXT ·AdamUpdateNEON(SB), NOSPLIT, $0-128
+	MOVD p_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD m_base+48(FP), R2
+	MOVD v_base+72(FP), R4
+	MOVD p_len+8(FP), R3
+	FMOVS decay+96(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS b1+100(FP), F25
+	VDUP V25.S[0], V25.S4
+	FMOVS c1+104(FP), F26
+	VDUP V26.S[0], V26.S4
+	FMOVS b2+108(FP), F27
+	VDUP V27.S[0], V27.S4
+	FMOVS c2+112(FP), F28
+	VDUP V28.S[0], V28.S4
+	FMOVS bc2+116(FP), F29
+	VDUP V29.S[0], V29.S4
+	FMOVS eps+120(FP), F30
+	VDUP V30.S[0], V30.S4
+	FMOVS step+124(FP), F31
+	VDUP V31.S[0], V31.S4
+
+loop_4:
+	CMP $16, R3
+	BLT vec_1
+	FMOVQ 0(R0), F0
+	FMOVQ 16(R0), F5
+	FMOVQ 32(R0), F10
+	FMOVQ 48(R0), F15
+	FMOVQ 0(R1), F1
+	FMOVQ 16(R1), F6
+	FMOVQ 32(R1), F11
+	FMOVQ 48(R1), F16
+	FMOVQ 0(R2), F2
+	FMOVQ 16(R2), F7
+	FMOVQ 32(R2), F12
+	FMOVQ 48(R2), F17
+	FMOVQ 0(R4), F3
+	FMOVQ 16(R4), F8
+	FMOVQ 32(R4), F13
+	FMOVQ 48(R4), F18
+	WORD $0x6e38dc00 // fmul v0.4s, v0.4s, v24.4s
+	WORD $0x6e38dca5 // fmul v5.4s, v5.4s, v24.4s
+	WORD $0x6e38dd4a // fmul v10.4s, v10.4s, v24.4s
+	WORD $0x6e38ddef // fmul v15.4s, v15.4s, v24.4s
+	WORD $0x6e39dc42 // fmul v2.4s, v2.4s, v25.4s
+	WORD $0x6e39dce7 // fmul v7.4s, v7.4s, v25.4s
+	WORD $0x6e39dd8c // fmul v12.4s, v12.4s, v25.4s
+	WORD $0x6e39de31 // fmul v17.4s, v17.4s, v25.4s
+	WORD $0x6e3adc24 // fmul v4.4s, v1.4s, v26.4s
+	WORD $0x6e3adcc9 // fmul v9.4s, v6.4s, v26.4s
+	WORD $0x6e3add6e // fmul v14.4s, v11.4s, v26.4s
+	WORD $0x6e3ade13 // fmul v19.4s, v16.4s, v26.4s
+	WORD $0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	WORD $0x4e29d4e7 // fadd v7.4s, v7.4s, v9.4s
+	WORD $0x4e2ed58c // fadd v12.4s, v12.4s, v14.4s
+	WORD $0x4e33d631 // fadd v17.4s, v17.4s, v19.4s
+	WORD $0x6e3bdc63 // fmul v3.4s, v3.4s, v27.4s
+	WORD $0x6e3bdd08 // fmul v8.4s, v8.4s, v27.4s
+	WORD $0x6e3bddad // fmul v13.4s, v13.4s, v27.4s
+	WORD $0x6e3bde52 // fmul v18.4s, v18.4s, v27.4s
+	WORD $0x6e3cdc24 // fmul v4.4s, v1.4s, v28.4s
+	WORD $0x6e3cdcc9 // fmul v9.4s, v6.4s, v28.4s
+	WORD $0x6e3cdd6e // fmul v14.4s, v11.4s, v28.4s
+	WORD $0x6e3cde13 // fmul v19.4s, v16.4s, v28.4s
+	WORD $0x6e21dc84 // fmul v4.4s, v4.4s, v1.4s
+	WORD $0x6e26dd29 // fmul v9.4s, v9.4s, v6.4s
+	WORD $0x6e2bddce // fmul v14.4s, v14.4s, v11.4s
+	WORD $0x6e30de73 // fmul v19.4s, v19.4s, v16.4s
+	WORD $0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	WORD $0x4e29d508 // fadd v8.4s, v8.4s, v9.4s
+	WORD $0x4e2ed5ad // fadd v13.4s, v13.4s, v14.4s
+	WORD $0x4e33d652 // fadd v18.4s, v18.4s, v19.4s
+	FMOVQ F2, 0(R2)
+	FMOVQ F7, 16(R2)
+	FMOVQ F12, 32(R2)
+	FMOVQ F17, 48(R2)
+	FMOVQ F3, 0(R4)
+	FMOVQ F8, 16(R4)
+	FMOVQ F13, 32(R4)
+	FMOVQ F18, 48(R4)
+	WORD $0x6ea1f864 // fsqrt v4.4s, v3.4s
+	WORD $0x6ea1f909 // fsqrt v9.4s, v8.4s
+	WORD $0x6ea1f9ae // fsqrt v14.4s, v13.4s
+	WORD $0x6ea1fa53 // fsqrt v19.4s, v18.4s
+	WORD $0x6e3dfc84 // fdiv v4.4s, v4.4s, v29.4s
+	WORD $0x6e3dfd29 // fdiv v9.4s, v9.4s, v29.4s
+	WORD $0x6e3dfdce // fdiv v14.4s, v14.4s, v29.4s
+	WORD $0x6e3dfe73 // fdiv v19.4s, v19.4s, v29.4s
+	WORD $0x4e3ed484 // fadd v4.4s, v4.4s, v30.4s
+	WORD $0x4e3ed529 // fadd v9.4s, v9.4s, v30.4s
+	WORD $0x4e3ed5ce // fadd v14.4s, v14.4s, v30.4s
+	WORD $0x4e3ed673 // fadd v19.4s, v19.4s, v30.4s
+	WORD $0x6e3fdc42 // fmul v2.4s, v2.4s, v31.4s
+	WORD $0x6e3fdce7 // fmul v7.4s, v7.4s, v31.4s
+	WORD $0x6e3fdd8c // fmul v12.4s, v12.4s, v31.4s
+	WORD $0x6e3fde31 // fmul v17.4s, v17.4s, v31.4s
+	WORD $0x6e24fc42 // fdiv v2.4s, v2.4s, v4.4s
+	WORD $0x6e29fce7 // fdiv v7.4s, v7.4s, v9.4s
+	WORD $0x6e2efd8c // fdiv v12.4s, v12.4s, v14.4s
+	WORD $0x6e33fe31 // fdiv v17.4s, v17.4s, v19.4s
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	WORD $0x4ea7d4a5 // fsub v5.4s, v5.4s, v7.4s
+	WORD $0x4eacd54a // fsub v10.4s, v10.4s, v12.4s
+	WORD $0x4eb1d5ef // fsub v15.4s, v15.4s, v17.4s
+	FMOVQ F0, 0(R0)
+	FMOVQ F5, 16(R0)
+	FMOVQ F10, 32(R0)
+	FMOVQ F15, 48(R0)
+	ADD $64, R0
+	ADD $64, R1
+	ADD $64, R2
+	ADD $64, R4
+	SUB $16, R3
+	B loop_4
+
+vec_1:
+	CMP $4, R3
+	BLT one_2
+	FMOVQ 0(R0), F0
+	FMOVQ 0(R1), F1
+	FMOVQ 0(R2), F2
+	FMOVQ 0(R4), F3
+	WORD $0x6e38dc00 // fmul v0.4s, v0.4s, v24.4s
+	WORD $0x6e39dc42 // fmul v2.4s, v2.4s, v25.4s
+	WORD $0x6e3adc24 // fmul v4.4s, v1.4s, v26.4s
+	WORD $0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	WORD $0x6e3bdc63 // fmul v3.4s, v3.4s, v27.4s
+	WORD $0x6e3cdc24 // fmul v4.4s, v1.4s, v28.4s
+	WORD $0x6e21dc84 // fmul v4.4s, v4.4s, v1.4s
+	WORD $0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	FMOVQ F2, 0(R2)
+	FMOVQ F3, 0(R4)
+	WORD $0x6ea1f864 // fsqrt v4.4s, v3.4s
+	WORD $0x6e3dfc84 // fdiv v4.4s, v4.4s, v29.4s
+	WORD $0x4e3ed484 // fadd v4.4s, v4.4s, v30.4s
+	WORD $0x6e3fdc42 // fmul v2.4s, v2.4s, v31.4s
+	WORD $0x6e24fc42 // fdiv v2.4s, v2.4s, v4.4s
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	FMOVQ F0, 0(R0)
+	ADD $16, R0
+	ADD $16, R1
+	ADD $16, R2
+	ADD $16, R4
+	SUB $4, R3
+	B vec_1
+
+one_2:
+	CBZ R3, done_3
+	FMOVS 0(R0), F0
+	FMOVS 0(R1), F1
+	FMOVS 0(R2), F2
+	FMOVS 0(R4), F3
+	WORD $0x6e38dc00 // fmul v0.4s, v0.4s, v24.4s
+	WORD $0x6e39dc42 // fmul v2.4s, v2.4s, v25.4s
+	WORD $0x6e3adc24 // fmul v4.4s, v1.4s, v26.4s
+	WORD $0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	WORD $0x6e3bdc63 // fmul v3.4s, v3.4s, v27.4s
+	WORD $0x6e3cdc24 // fmul v4.4s, v1.4s, v28.4s
+	WORD $0x6e21dc84 // fmul v4.4s, v4.4s, v1.4s
+	WORD $0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	FMOVS F2, 0(R2)
+	FMOVS F3, 0(R4)
+	WORD $0x6ea1f864 // fsqrt v4.4s, v3.4s
+	WORD $0x6e3dfc84 // fdiv v4.4s, v4.4s, v29.4s
+	WORD $0x4e3ed484 // fadd v4.4s, v4.4s, v30.4s
+	WORD $0x6e3fdc42 // fmul v2.4s, v2.4s, v31.4s
+	WORD $0x6e24fc42 // fdiv v2.4s, v2.4s, v4.4s
+	WORD $0x4ea2d400 // fsub v0.4s, v0.4s, v2.4s
+	FMOVS F0, 0(R0)
+	ADD $4, R0
+	ADD $4, R1
+	ADD $4, R2
+	ADD $4, R4
+	SUB $1, R3
+	B one_2
+
+done_3:
+	RET
+
 // func GemmNEON(kc int, a, b, c []float32, ldc int, load bool)
 TEXT ·GemmNEON(SB), NOSPLIT, $0-89
 	MOVD kc+0(FP), R0

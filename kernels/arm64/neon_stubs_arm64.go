@@ -142,6 +142,11 @@ func LayerNormRowNEON(dst, src, gamma, beta []float32, eps float32) (mean, rstd 
 //go:noescape
 func LayerNormBackwardRowNEON(dx, dgamma, dbeta, dy, src, gamma []float32, mean, rstd float32)
 
+// AdamUpdateNEON applies one Adam update in place for i < len(p): p = decay·p; m = b1·m + c1·g; v = b2·v + (c2·g)·g; p -= (step·m) / (√v / bc2 + eps), each operation rounded to float32.
+//
+//go:noescape
+func AdamUpdateNEON(p, g, m, v []float32, decay, b1, c1, b2, c2, bc2, eps, step float32)
+
 // GemmNEON is the 8×12 gemmKernel: for i < 8, j < 12 it computes
 // acc = load ? c[i*ldc+j] : +0; acc = fma(a[p*8+i], b[p*12+j], acc) for p < kc; c[i*ldc+j] = acc.
 //

@@ -38,6 +38,7 @@ func main() {
 		t.genSoftmax()
 		t.genAttention()
 		t.genLayerNorm()
+		t.genAdam()
 	}
 	Generate()
 	if err := checkAVX2Registers(flag.Lookup("out").Value.String()); err != nil {

@@ -189,6 +189,16 @@ func (o *Adam) Step() {
 		}
 		decay := float32(1 - float64(float64(o.LR)*float64(wd)))
 		decoupled := o.Decoupled && wd != 0
+		if vmax == nil && (decoupled || wd == 0) {
+			// The common case in one vectorised pass: the same operations
+			// as the loop below (decay 1 leaves θ's bits unchanged).
+			if !decoupled {
+				decay = 1
+			}
+			kernels.AdamUpdate(p.Data, p.Grad, m, v, kernels.AdamCoeffs{Decay: decay, Beta1: b1, Beta2: b2,
+				Bias2Sqrt: bc2sqrt, Eps: o.Eps, StepSize: stepSize})
+			continue
+		}
 		for j, gr := range p.Grad {
 			theta := p.Data[j]
 			if decoupled { // AdamW: θ *= 1 - lr·wd, fused into the update pass

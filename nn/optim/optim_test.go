@@ -142,3 +142,47 @@ func TestAdamMatchesFloat64(t *testing.T) {
 		}
 	}
 }
+
+// TestAdamWBits: Adam and AdamW without AMSGrad (the vectorised update,
+// kernels.AdamUpdate) give, bit for bit, torch.optim.AdamW's float32 update
+// written out step by step, on parameters long enough to be split over
+// threads, for several steps.
+func TestAdamWBits(t *testing.T) {
+	const n = 70_000
+	for _, c := range []struct {
+		decoupled bool
+		wd        float32
+	}{{true, 0.1}, {true, 0}, {false, 0}} {
+		p := nn.NewParam(n)
+		o := nn.Must(optim.NewAdam([]*nn.Tensor{p}, 3e-3))
+		o.Decoupled, o.WeightDecay, o.Beta2 = c.decoupled, c.wd, 0.95
+		theta, m, v := make([]float32, n), make([]float32, n), make([]float32, n)
+		for j := range theta {
+			theta[j] = float32(math.Sin(float64(j)))
+		}
+		copy(p.Data, theta)
+		for step := 1; step <= 4; step++ {
+			for j := range p.Grad {
+				p.Grad[j] = float32(math.Cos(float64(j*step))) * 1e-2
+			}
+			o.Step()
+			bc1 := 1 - math.Pow(float64(float32(0.9)), float64(step))
+			bc2sqrt := float32(math.Sqrt(1 - math.Pow(float64(float32(0.95)), float64(step))))
+			stepSize := float32(float64(float32(3e-3)) / bc1)
+			decay := float32(1 - float64(float32(3e-3))*float64(c.wd))
+			for j, g := range p.Grad {
+				th := theta[j]
+				if c.decoupled {
+					th = float32(decay * th)
+				}
+				m[j] = float32(0.9*m[j]) + float32(float32(1-float32(0.9))*g)
+				v[j] = float32(0.95*v[j]) + float32(float32(float32(1-float32(0.95))*g)*g)
+				den := float32(math.Sqrt(float64(v[j])))/bc2sqrt + 1e-8
+				theta[j] = th - float32(stepSize*m[j])/den
+				if math.Float32bits(p.Data[j]) != math.Float32bits(theta[j]) {
+					t.Fatalf("decoupled=%v wd=%v step %d θ[%d] = %v, want %v", c.decoupled, c.wd, step, j, p.Data[j], theta[j])
+				}
+			}
+		}
+	}
+}

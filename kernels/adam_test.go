@@ -122,3 +122,27 @@ func BenchmarkAdamUpdate(b *testing.B) {
 		})
 	}
 }
+
+// TestZero: Zero clears every element (-0, NaN and all) at sizes below and
+// above the parallel split, with 1 to 3 workers.
+func TestZero(t *testing.T) {
+	for _, n := range []int{0, 1, 17, zeroParallelMin + 5} {
+		for _, w := range []int{1, 2, 3} {
+			restore := setMaxWorkers(w)
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(math.Copysign(float64(i%7), -1))
+			}
+			if n > 0 {
+				x[n-1] = float32(math.NaN())
+			}
+			Zero(x)
+			restore()
+			for i, v := range x {
+				if math.Float32bits(v) != 0 {
+					t.Fatalf("n=%d workers=%d: x[%d] = %v after Zero", n, w, i, v)
+				}
+			}
+		}
+	}
+}

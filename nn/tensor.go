@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/simdformer/simdformer/kernels"
 )
 
 // Tensor is a float32 array with a shape, stored contiguously in row-major
@@ -104,8 +106,9 @@ func (t *Tensor) Clone() *Tensor {
 	return NewTensor(append([]float32(nil), t.Data...), t.Shape...)
 }
 
-// ZeroGrad sets every element of t.Grad to zero (Grad may be nil).
-func (t *Tensor) ZeroGrad() { clear(t.Grad) }
+// ZeroGrad sets every element of t.Grad to zero (Grad may be nil); a large
+// gradient is cleared by the kernels' worker pool (kernels.Zero).
+func (t *Tensor) ZeroGrad() { kernels.Zero(t.Grad) }
 
 // Backward computes the gradient of the scalar t with respect to every
 // tensor it depends on that requires a gradient, accumulating into the

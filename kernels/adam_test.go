@@ -49,6 +49,27 @@ func TestImplAdamUpdate(t *testing.T) {
 	})
 }
 
+// TestAdamUpdateLayouts: every backend's Adam row touches exactly its
+// elements: misaligned operands in sentinel-padded buffers and operands
+// flush against guard pages, at every tail length.
+func TestAdamUpdateLayouts(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, b *impl) {
+		r := rand.New(rand.NewPCG(3, 4))
+		for _, n := range []int{0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 63, 64, 65, 67, 100} {
+			p0, g0, m0, v0 := adamData(r, n)
+			wp, wm, wv := clone(p0), clone(m0), clone(v0)
+			generic.adamUpdate(wp, g0, wm, wv, adamCases[0].coeffs())
+			forEachLayout(t, func(a *arena) {
+				p, g, m, v := a.floats(n, p0), a.floats(n, g0), a.floats(n, m0), a.floats(n, v0)
+				b.adamUpdate(p, g, m, v, adamCases[0].coeffs())
+				requireBitsEqual(t, "adam p", p, wp)
+				requireBitsEqual(t, "adam m", m, wm)
+				requireBitsEqual(t, "adam v", v, wv)
+			})
+		}
+	})
+}
+
 // TestAdamUpdateSplit: the public AdamUpdate on an array large enough to be
 // split over the worker pool gives the bits of one pure-Go pass, whatever
 // the thread count.

@@ -64,7 +64,7 @@ func BenchmarkGPT2SmallTrainStep(b *testing.B) {
 	g := nn.NewGraph()
 	step := func() {
 		g.Reset()
-		loss := ce.Forward(g, m.Forward(g, Tokens{IDs: ids, Batch: B, Seq: T}), targets)
+		loss := m.Loss(g, ce, ids, targets, B, T)
 		adamw.ZeroGrad()
 		loss.Backward()
 		adamw.Step()

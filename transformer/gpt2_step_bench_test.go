@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/simdformer/simdformer/nn"
 	"github.com/simdformer/simdformer/nn/optim"
@@ -39,7 +40,8 @@ func gpt2StepFLOPs(c GPT2Config, batch, seq int) float64 {
 //	go test -run '^$' -bench GPT2SmallTrainStep -benchtime 5x ./transformer/
 //
 // Reported besides ns/op: GFLOP/s (gpt2StepFLOPs per wall second),
-// cpu-ns/op, heap-MB (the Go heap in use after a warm step: the graph's
+// cpu-ns/op, the wall time of each phase (fwd-ms: forward and loss,
+// zerograd-ms, bwd-ms: backward, adamw-ms: the optimizer step), heap-MB (the Go heap in use after a warm step: the graph's
 // pool keeps every buffer a step used, and a warm step allocates nothing,
 // so this is the step's peak heap) and peak-rss-MB (the process's VmHWM:
 // the number to put beside PyTorch's ru_maxrss; it covers everything the
@@ -62,12 +64,19 @@ func BenchmarkGPT2SmallTrainStep(b *testing.B) {
 	}
 	targets := ShiftLabels(nil, ids, B, T)
 	g := nn.NewGraph()
+	var tFwd, tZero, tBwd, tOpt time.Duration // phase times, for the breakdown metrics
 	step := func() {
+		t0 := time.Now()
 		g.Reset()
 		loss := m.Loss(g, ce, ids, targets, B, T)
+		t1 := time.Now()
 		adamw.ZeroGrad()
+		t2 := time.Now()
 		loss.Backward()
+		t3 := time.Now()
 		adamw.Step()
+		t4 := time.Now()
+		tFwd, tZero, tBwd, tOpt = tFwd+t1.Sub(t0), tZero+t2.Sub(t1), tBwd+t3.Sub(t2), tOpt+t4.Sub(t3)
 	}
 	flops := gpt2StepFLOPs(cfg, B, T)
 	withThreads(b, "B=4,T=64", func(b *testing.B) {
@@ -75,7 +84,13 @@ func BenchmarkGPT2SmallTrainStep(b *testing.B) {
 		// the kernels' scratch; the second Reset grows the pool's free lists.
 		step()
 		step()
+		tFwd, tZero, tBwd, tOpt = 0, 0, 0, 0
 		loop(b, step)
+		per := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(b.N) }
+		b.ReportMetric(per(tFwd), "fwd-ms")
+		b.ReportMetric(per(tBwd), "bwd-ms")
+		b.ReportMetric(per(tZero), "zerograd-ms")
+		b.ReportMetric(per(tOpt), "adamw-ms")
 		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)

@@ -21,8 +21,13 @@ Run from the repository root with Debian's PyTorch 1.13:
 
 (jemalloc: apt-get install -y libjemalloc2; glibc malloc returns the large
 activation and gradient buffers to the kernel every step, and the page faults
-that follow dominate PyTorch's step time.) Options: --steps N (timed steps,
-default 5), --threads N (default 1).
+that follow dominate PyTorch's step time. When a step takes longer than
+jemalloc's 10 s page decay, on a loaded machine, jemalloc returns them too:
+MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 keeps them, at a higher peak
+RSS.) Debian's PyTorch multiplies through OpenBLAS: an OPENBLAS_CORETYPE left
+in the environment (golden reproduction sets one) pins its kernels; unset it
+(env -u OPENBLAS_CORETYPE ...) for OpenBLAS's own choice on this CPU.
+Options: --steps N (timed steps, default 5), --threads N (default 1).
 """
 
 import argparse

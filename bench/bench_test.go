@@ -15,8 +15,9 @@ import (
 //	go test -run '^$' -bench 'Cases/gemm' ./bench
 //	go test -run '^$' -bench 'Cases/softmax.*/impl=avx2' -count 6 ./bench | benchstat -col /impl -
 //
-// GFLOP/s cases report a GFLOP/s metric; GB/s cases set bytes per op, so
-// the standard MB/s column appears.
+// GFLOP/s cases report a GFLOP/s metric and GFLOP/cpu-s (work per second of
+// this process's CPU time, robust to other processes sharing the cores);
+// GB/s cases set bytes per op, so the standard MB/s column appears.
 func BenchmarkCases(b *testing.B) {
 	for _, c := range cases.All() {
 		for _, impl := range c.Impls() {
@@ -34,11 +35,17 @@ func BenchmarkCases(b *testing.B) {
 					b.SetBytes(int64(c.Work))
 				}
 				b.ResetTimer()
+				cpu0 := processCPUTime()
 				for b.Loop() {
 					op()
 				}
+				cpu := processCPUTime() - cpu0
 				if c.Unit == schema.GFLOPS {
 					b.ReportMetric(c.Work*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					if cpu > 0 {
+						// Robust to other processes on the cores (one thread).
+						b.ReportMetric(c.Work*float64(b.N)/cpu/1e9, "GFLOP/cpu-s")
+					}
 				}
 			})
 		}

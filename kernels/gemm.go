@@ -275,6 +275,9 @@ func (j *gemmJob) finish() { j.wg.Done() }
 
 // gemmRun computes g with kernel kr, in parallel when it is big enough.
 func gemmRun(kr *gemmKernel, g *gemmArgs) {
+	if kr.normal != nil && !gemmTinyProducts(g) {
+		kr = kr.normal
+	}
 	w := maxWorkers()
 	work := g.m * g.n * g.k
 	if !workersForced() {

@@ -139,25 +139,41 @@ func benchGemm(b *testing.B, be string, s gemmBenchShape) {
 	}
 }
 
-// BenchmarkGemmKernel measures each backend's micro-kernel alone on packed
-// panels that stay in L1/L2 (kc = 64 and 256): the practical peak that
-// BenchmarkGemm's numbers are a fraction of.
+// BenchmarkGemmKernel measures each backend's micro-kernel (and its normal
+// variant) alone on packed panels that stay in L1/L2 (kc = 64 and 256): the
+// practical peak that BenchmarkGemm's numbers are a fraction of.
 func BenchmarkGemmKernel(b *testing.B) {
 	for _, be := range Backends() {
-		for _, kc := range []int{64, 256} {
-			b.Run(fmt.Sprintf("backend=%s/kc=%d", be, kc), func(b *testing.B) {
-				var kr gemmKernel
-				withBackend(be, func() { kr = cur().gemm })
-				r := newRand(b)
-				a := randNormal(r, kc*kr.mr, 0, 0.01)
-				bp := randNormal(r, kc*kr.nr, 0, 0.01)
-				c := make([]float32, kr.mr*kr.nr)
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					kr.kern(kc, a, bp, c, kr.nr, true)
-				}
-				b.ReportMetric(2*float64(kr.mr*kr.nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			})
+		var kr gemmKernel
+		withBackend(be, func() { kr = cur().gemm })
+		kinds := []*gemmKernel{&kr}
+		if kr.normal != nil {
+			kinds = append(kinds, kr.normal)
+		}
+		for v, k := range kinds {
+			name := be
+			if v > 0 {
+				name += "-normal"
+			}
+			for _, kc := range []int{64, 256} {
+				b.Run(fmt.Sprintf("backend=%s/kc=%d", name, kc), func(b *testing.B) {
+					r := newRand(b)
+					a := randNormal(r, kc*k.mr, 0, 0.01)
+					bp := randNormal(r, kc*k.nr, 0, 0.01)
+					c := make([]float32, k.mr*k.nr)
+					b.ResetTimer()
+					cpu0 := processCPUTime()
+					for i := 0; i < b.N; i++ {
+						k.kern(kc, a, bp, c, k.nr, true)
+					}
+					cpu := processCPUTime() - cpu0
+					flops := 2 * float64(k.mr*k.nr*kc) * float64(b.N)
+					b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					if cpu > 0 {
+						b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
+					}
+				})
+			}
 		}
 	}
 }

@@ -54,4 +54,9 @@ type gemmKernel struct {
 	// m×n window. nil = A·Bᵀ goes through packB.
 	nt                    func(m, n, kc int, a, b []float32, ldb int, c []float32, ldc int, load bool)
 	ntRows, ntCols, ntVec int
+
+	// normal, when not nil, is a faster variant that is exact only when no
+	// product alpha·op(A)[i][p]·op(B)[p][j] is tiny (gemmTinyProducts); Gemm
+	// checks the operands and then runs the call with it.
+	normal *gemmKernel
 }

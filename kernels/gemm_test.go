@@ -184,6 +184,25 @@ func TestGemmKernels(t *testing.T) {
 				got := clone(c0)
 				kr.kern(kc, a, b, got, ldc, load)
 				requireBitsEqual(t, fmt.Sprintf("kern kc=%d load=%v", kc, load), got, want)
+				if kr.normal != nil {
+					// No tiny products here: the normal variant must agree,
+					// also on values with few significant bits, whose float64
+					// sums are often exact and on float32 midpoints.
+					got := clone(c0)
+					kr.normal.kern(kc, a, b, got, ldc, load)
+					requireBitsEqual(t, fmt.Sprintf("normal kern kc=%d load=%v", kc, load), got, want)
+					aq, bq, cq := clone(a), clone(b), clone(c0)
+					for _, x := range [][]float32{aq, bq, cq} {
+						for i := range x {
+							x[i] = float32(math.Ldexp(float64(r.IntN(1<<13)-1<<12), r.IntN(9)-16))
+						}
+					}
+					want := clone(cq)
+					gemmKernExact(mr, nr, kc, aq, bq, want, ldc, load)
+					got = clone(cq)
+					kr.normal.kern(kc, aq, bq, got, ldc, load)
+					requireBitsEqual(t, fmt.Sprintf("normal kern, short mantissas, kc=%d load=%v", kc, load), got, want)
+				}
 				if kr.tile != nil {
 					// B unpacked with row stride ldb, full width.
 					ldb := nr + 5
@@ -520,4 +539,159 @@ func TestGemmPack(t *testing.T) {
 			}
 		}
 	})
+}
+
+// fmaTryNormalCheck returns fmaTryNormal's result when it vouches for it,
+// else fma32.
+func fmaTryNormalCheck(a, b, c float32) float32 {
+	if s, ok := fmaTryNormal(float64(a), float64(b), c); ok {
+		return s
+	}
+	return fma32(a, b, c)
+}
+
+// TestFMATryNormal checks fmaTryNormal (the step of the pure-Go kernel that
+// Gemm uses when gemmTinyProducts is false) against the exact FMA wherever
+// its precondition holds: every product zero or at least 2^-130 in
+// magnitude. The cases aim at its weak spots: sums cancelling into the
+// float32 subnormal range, subnormal and random-bit c, float32 rounding
+// midpoints, Inf and NaN.
+func TestFMATryNormal(t *testing.T) {
+	n := 100000
+	if reduced() {
+		n = 20000
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	tested := 0
+	check := func(a, b, c float32) {
+		t.Helper()
+		if p := math.Abs(float64(a) * float64(b)); p != 0 && p < 0x1p-130 {
+			return // outside the precondition
+		}
+		tested++
+		if got, want := fmaTryNormalCheck(a, b, c), fmaExact(a, b, c); !sameBits(got, want) {
+			t.Fatalf("fmaTryNormal(%v, %v, %v) = %v (%#08x), exact %v (%#08x)", a, b, c,
+				got, math.Float32bits(got), want, math.Float32bits(want))
+		}
+	}
+	for i := 0; i < n; i++ {
+		check(math.Float32frombits(r.Uint32()), math.Float32frombits(r.Uint32()), math.Float32frombits(r.Uint32()))
+		check(float32(r.NormFloat64()), float32(r.NormFloat64()), float32(r.NormFloat64()))
+		// Products just above the bound, c cancelling most of them: the
+		// sum lands in the subnormal range.
+		a := float32(math.Ldexp(1+r.Float64(), -65-r.IntN(3)))
+		b := float32(math.Ldexp(1+r.Float64(), -62-r.IntN(3)))
+		p := float64(a) * float64(b)
+		check(a, b, -float32(p*(1+math.Ldexp(r.NormFloat64(), -20-r.IntN(8)))))
+		check(a, b, math.Float32frombits(r.Uint32()&0x807fffff)) // subnormal c
+		// Midpoints: a·b with exactly 25 significant bits, c tiny.
+		ma := float64(1<<12 | r.IntN(1<<12))
+		mb := float64(1<<11 | r.IntN(1<<11))
+		a = float32(math.Ldexp(ma, r.IntN(40)-20))
+		b = float32(math.Ldexp(mb, r.IntN(40)-20))
+		p = float64(a) * float64(b)
+		check(a, b, float32(math.Ldexp(p, -30-r.IntN(90))))
+		check(a, b, -float32(math.Ldexp(p, -30-r.IntN(90))))
+		// Near overflow.
+		check(float32(math.Ldexp(1+r.Float64(), 64)), float32(math.Ldexp(1+r.Float64(), 63)), -float32(math.Ldexp(1+r.Float64(), 126)))
+	}
+	for _, a := range specialValues {
+		for _, b := range specialValues {
+			for _, c := range specialValues {
+				check(a, b, c)
+			}
+		}
+	}
+	if tested < 5*n {
+		t.Fatalf("only %d cases met the precondition", tested)
+	}
+}
+
+// TestGemmTinyProducts: a product below 2^-130 whose sum with a subnormal c
+// is inexact in float64 and rounds onto a float32 midpoint, so that
+// fmaTryNormal alone would round it the wrong way. Gemm must see the tiny
+// product and keep the careful kernel, on every backend.
+func TestGemmTinyProducts(t *testing.T) {
+	a := float32(math.Ldexp(1+0x1p-23, -75))
+	b := float32(math.Ldexp(1-0x1p-23, -75))
+	c := math.Float32frombits(1<<22 + 1) // (2^22+1)·2^-149, odd
+	want := fmaExact(a, b, c)
+	if got, ok := fmaTryNormal(float64(a), float64(b), c); !ok || got == want {
+		t.Fatalf("the case no longer defeats fmaTryNormal: got %v ok=%v, exact %v", got, ok, want)
+	}
+	if got := fma32(a, b, c); got != want {
+		t.Fatalf("fma32 = %v, exact %v", got, want)
+	}
+	g := &gemmArgs{m: 1, n: 1, k: 1, alpha: 1, a: []float32{a}, lda: 1, b: []float32{b}, ldb: 1}
+	if !gemmTinyProducts(g) {
+		t.Fatal("gemmTinyProducts missed a product of 2^-150")
+	}
+	// In a tile among ordinary values, through every backend.
+	const m, n, k = 9, 11, 5
+	r := newRand(t)
+	am, bm, c0 := randNormal(r, m*k, 0, 1), randNormal(r, k*n, 0, 1), randNormal(r, m*n, 0, 1)
+	for p := 0; p < k; p++ {
+		am[5*k+p], bm[p*n+7] = 0, 0
+	}
+	am[5*k+2], bm[2*n+7], c0[5*n+7] = a, b, c
+	wantC := clone(c0)
+	gemmNaive(false, false, m, n, k, 1, am, k, bm, n, 1, wantC, n)
+	if wantC[5*n+7] != want {
+		t.Fatalf("naive C = %v, want %v", wantC[5*n+7], want)
+	}
+	forEachBackend(t, func(t *testing.T) {
+		got := clone(c0)
+		Gemm(false, false, m, n, k, 1, am, k, bm, n, 1, got, n)
+		requireBitsEqual(t, "Gemm with a tiny product", got, wantC)
+	})
+}
+
+// TestGemmMinAbs covers gemmMinAbs and gemmTinyProducts on zeros, Inf, NaN,
+// subnormals, strides and alpha.
+func TestGemmMinAbs(t *testing.T) {
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	for _, tc := range []struct {
+		s    []float32
+		want float64
+	}{
+		{[]float32{0, 0, 0, 0, 0}, 0},
+		{[]float32{0, inf, nan, -inf, 0}, 0},
+		{[]float32{0, 3, -2, nan, 5, 0.5, 7}, 0.5},
+		{[]float32{-0x1p-140, 1, 2, 3, 4, 5, 6, 7, 8}, 0x1p-140},
+		{[]float32{1, 2, 3, 4, 5, 6, 7, 8, -0x1p-100}, 0x1p-100},
+		{[]float32{-math.MaxFloat32, inf}, math.MaxFloat32},
+	} {
+		if got := gemmMinAbs(false, 1, len(tc.s), tc.s, len(tc.s)); got != tc.want {
+			t.Errorf("gemmMinAbs(%v) = %g, want %g", tc.s, got, tc.want)
+		}
+	}
+	// Strides: the gaps between rows are not read.
+	s := []float32{4, 5, 0x1p-100, 6, 7, 0x1p-100}
+	if got := gemmMinAbs(false, 2, 2, s, 3); got != 4 {
+		t.Errorf("strided gemmMinAbs = %g, want 4", got)
+	}
+	if got := gemmMinAbs(true, 2, 2, s, 3); got != 4 {
+		t.Errorf("transposed gemmMinAbs = %g, want 4", got)
+	}
+	tiny := func(alpha, a, b float32) bool {
+		return gemmTinyProducts(&gemmArgs{m: 1, n: 1, k: 1, alpha: alpha, a: []float32{a}, lda: 1, b: []float32{b}, ldb: 1})
+	}
+	for _, tc := range []struct {
+		alpha, a, b float32
+		want        bool
+	}{
+		{1, 1, 1, false},
+		{1, 0x1p-64, 0x1p-64, false},
+		{1, 0x1p-66, 0x1p-66, true},
+		{0x1p-60, 1, 0x1p-60, false},
+		{0x1p-60, 1, 0x1p-80, true},
+		{0x1p-100, 0x1p-30, 1, true}, // alpha·a would be subnormal
+		{1, 0, 0x1p-140, false},
+		{1, inf, 0x1p-140, false},
+		{1, 0x1p-140, nan, false},
+	} {
+		if got := tiny(tc.alpha, tc.a, tc.b); got != tc.want {
+			t.Errorf("gemmTinyProducts(alpha=%g, a=%g, b=%g) = %v, want %v", tc.alpha, tc.a, tc.b, got, tc.want)
+		}
+	}
 }

@@ -346,6 +346,10 @@ func prefetchPanels(s isa) {
 	}
 }
 
+// bcastReg: the AVX-512 kernels broadcast each A value into a register once
+// (VBROADCASTSS) for the row's v FMAs instead of v embedded-broadcast loads.
+var bcastReg = true
+
 // step emits one k step (the second of a pair when second is 1): load v
 // vectors of the B row, then r×v FMAs.
 func step(s isa, r, v int, packed bool, second int) {
@@ -365,9 +369,17 @@ func step(s isa, r, v int, packed bool, second int) {
 	aoff := second * 4 * s.mr
 	for i := 0; i < r; i++ {
 		am := Mem{Base: rA, Disp: aoff + 4*i}
-		if s.w == 16 {
+		if s.w == 16 && (v == 1 || !bcastReg) {
 			for u := 0; u < v; u++ {
 				VFMADD231PS_BCST(am, s.breg(u), s.acc(i, u))
+			}
+			continue
+		}
+		if s.w == 16 {
+			t := zmm(30 + i%2)
+			VBROADCASTSS(am, t)
+			for u := 0; u < v; u++ {
+				VFMADD231PS(s.breg(u), t, s.acc(i, u))
 			}
 			continue
 		}

@@ -45,8 +45,12 @@ var gemmBenchShapes = []gemmBenchShape{
 	{m: 512, n: 512, k: 40, transA: true},
 	{m: 2048, n: 512, k: 40, transA: true},
 	{m: 512, n: 2048, k: 40, transA: true},
-	{m: 4096, n: 512, k: 2048, big: true},
-	{m: 4096, n: 2048, k: 512, transB: true, big: true}, // QKV-style A·Bᵀ at a large batch
+	{m: 128, n: 128, k: 64, transB: true}, // one head's scores Q·Kᵀ
+	{m: 128, n: 64, k: 128},               // one head's P·V
+	// A Linear layer's training step at 4096 tokens (d=512, ff=2048):
+	{m: 4096, n: 2048, k: 512, transB: true, big: true}, // forward X·Wᵀ
+	{m: 4096, n: 512, k: 2048, big: true},               // input gradient dX = dY·W
+	{m: 2048, n: 512, k: 4096, transA: true, big: true}, // weight gradient dW = dYᵀ·X, K = tokens
 }
 
 // BenchmarkGemm reports GFLOP/s (2mnk per call) for every backend, with one

@@ -25,13 +25,34 @@ func init() {
 		gemmCase(4096, 2048, 512, true, false),
 		// Attention of one head, T=128, head dim 64: scores Q·Kᵀ.
 		gemmCase(128, 128, 64, true, true),
+		// The rest of a Linear layer's training step at 32×128 tokens
+		// (d=512, ff=2048): input gradient dX = dY·W, weight gradient
+		// dW = dYᵀ·X with K = tokens.
+		gemmCaseT(4096, 512, 2048, false, false, false),
+		gemmCaseT(2048, 512, 4096, true, false, false),
+		// The 40-token block's weight gradient of its QKV projection, and
+		// one head's P·V.
+		gemmCaseT(1536, 512, 40, true, false, true),
+		gemmCaseT(128, 64, 128, false, false, true),
 	)
 }
 
 // gemmCase is C(m×n) = A(m×k)·B (k×n), or A·Bᵀ with B n×k when transB.
 func gemmCase(m, n, k int, transB, quick bool) Case {
+	return gemmCaseT(m, n, k, false, transB, quick)
+}
+
+// gemmCaseT is C(m×n) = op(A)·op(B) with A stored k×m when transA and B
+// stored n×k when transB. Named gemm (A·B), gemm-nt (A·Bᵀ), gemm-tn (Aᵀ·B)
+// or gemm-tt.
+func gemmCaseT(m, n, k int, transA, transB, quick bool) Case {
 	kind := "gemm"
-	if transB {
+	switch {
+	case transA && transB:
+		kind = "gemm-tt"
+	case transA:
+		kind = "gemm-tn"
+	case transB:
 		kind = "gemm-nt"
 	}
 	name := fmt.Sprintf("%s/%dx%dx%d", kind, m, n, k)
@@ -47,6 +68,10 @@ func gemmCase(m, n, k int, transB, quick bool) Case {
 			a := fill(m*k, 1, -1, 1)
 			b := fill(k*n, 2, -1, 1)
 			c := make([]float32, m*n)
+			lda, ta := k, blas.NoTrans
+			if transA {
+				lda, ta = m, blas.Trans
+			}
 			ldb, tb := n, blas.NoTrans
 			if transB {
 				ldb, tb = k, blas.Trans
@@ -54,9 +79,9 @@ func gemmCase(m, n, k int, transB, quick bool) Case {
 			switch {
 			case impl == "gonum":
 				var g gonum.Implementation
-				return func() { g.Sgemm(blas.NoTrans, tb, m, n, k, 1, a, k, b, ldb, 0, c, n) }, nil
+				return func() { g.Sgemm(ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, n) }, nil
 			case IsBackend(impl):
-				return func() { kernels.Gemm(false, transB, m, n, k, 1, a, k, b, ldb, 0, c, n) }, nil
+				return func() { kernels.Gemm(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, n) }, nil
 			}
 			return nil, errUnknownImpl(name, impl)
 		},

@@ -14,6 +14,7 @@ func setAVX2Gemm(b *impl) {
 		packA: amd64.GemmPack6,
 		packB: amd64.GemmPack16,
 		copyB: amd64.GemmCopy16,
+		copyA: amd64.GemmCopy6,
 		nt:    amd64.GemmNTAVX2, ntRows: 64, ntCols: 8, ntVec: 8,
 	}
 }
@@ -27,6 +28,7 @@ func setAVX512Gemm(b *impl) {
 		packA: amd64.GemmPack14,
 		packB: amd64.GemmPack32,
 		copyB: amd64.GemmCopy32,
+		copyA: amd64.GemmCopy14,
 		nt:    amd64.GemmNTAVX512, ntRows: 48, ntCols: 8, ntVec: 16,
 	}
 }

@@ -564,6 +564,8 @@ func gemmPackA(kr *gemmKernel, dst []float32, g *gemmArgs, i0, mb, p0, kb int) {
 				}
 			}
 		}
+	} else if g.transA && alpha == 1 && kr.copyA != nil && full > 0 {
+		kr.copyA(dst, g.a[p0*lda+i0:], lda, kb, full)
 	} else {
 		full = 0
 	}

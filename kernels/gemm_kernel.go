@@ -43,6 +43,11 @@ type gemmKernel struct {
 	// for q < panels, p < kc, j < nr. nil = Go copy per row.
 	copyB func(dst, src []float32, ld, kc, panels int)
 
+	// copyA is copyB for a transposed A with alpha == 1 (R = mr):
+	//	dst[q*kc*mr + p*mr + i] = src[p*ld + q*mr + i]
+	// nil = Go copy per row.
+	copyA func(dst, src []float32, ld, kc, panels int)
+
 	// nt is a few-row A·Bᵀ kernel that reads B (stored n×k) in place
 	// instead of transposing it into panels. With S = roundUp(m, ntVec)
 	// and a the packed Aᵀ (a[p*S+i] = alpha*A[i][p], zero rows up to S),

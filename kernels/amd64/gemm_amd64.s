@@ -17398,6 +17398,86 @@ done:
 	VZEROUPPER
 	RET
 
+// func GemmCopy6(dst []float32, src []float32, ld int, kc int, panels int)
+// Requires: AVX
+TEXT ·GemmCopy6(SB), NOSPLIT, $0-72
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   src_base+24(FP), SI
+	MOVQ   ld+48(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   kc+56(FP), CX
+	MOVQ   panels+64(FP), R9
+	TESTQ  CX, CX
+	JEQ    done
+	TESTQ  R9, R9
+	JEQ    done
+	MOVQ   CX, R13
+	IMUL3Q $0x00000018, R13, R13
+
+row:
+	MOVQ SI, R12
+	MOVQ DI, R11
+	MOVQ R9, R10
+
+panel:
+	VMOVUPS (R12), X0
+	VMOVSD  16(R12), X1
+	VMOVUPS X0, (R11)
+	VMOVSD  X1, 16(R11)
+	ADDQ    $0x00000018, R12
+	ADDQ    R13, R11
+	DECQ    R10
+	JNE     panel
+	ADDQ    DX, SI
+	ADDQ    $0x00000018, DI
+	DECQ    CX
+	JNE     row
+
+done:
+	VZEROUPPER
+	RET
+
+// func GemmCopy14(dst []float32, src []float32, ld int, kc int, panels int)
+// Requires: AVX
+TEXT ·GemmCopy14(SB), NOSPLIT, $0-72
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   src_base+24(FP), SI
+	MOVQ   ld+48(FP), DX
+	SHLQ   $0x02, DX
+	MOVQ   kc+56(FP), CX
+	MOVQ   panels+64(FP), R9
+	TESTQ  CX, CX
+	JEQ    done
+	TESTQ  R9, R9
+	JEQ    done
+	MOVQ   CX, R13
+	IMUL3Q $0x00000038, R13, R13
+
+row:
+	MOVQ SI, R12
+	MOVQ DI, R11
+	MOVQ R9, R10
+
+panel:
+	VMOVUPS (R12), Y0
+	VMOVUPS 32(R12), X1
+	VMOVSD  48(R12), X2
+	VMOVUPS Y0, (R11)
+	VMOVUPS X1, 32(R11)
+	VMOVSD  X2, 48(R11)
+	ADDQ    $0x00000038, R12
+	ADDQ    R13, R11
+	DECQ    R10
+	JNE     panel
+	ADDQ    DX, SI
+	ADDQ    $0x00000038, DI
+	DECQ    CX
+	JNE     row
+
+done:
+	VZEROUPPER
+	RET
+
 // func GemmCopy16(dst []float32, src []float32, ld int, kc int, panels int)
 // Requires: AVX
 TEXT ·GemmCopy16(SB), NOSPLIT, $0-72

@@ -72,6 +72,18 @@ func GemmPack16(dst []float32, src []float32, ld int, kc int, panels int, alpha 
 //go:noescape
 func GemmPack32(dst []float32, src []float32, ld int, kc int, panels int, alpha float32)
 
+// GemmCopy6 packs panels of 6 columns of a row-major matrix (row stride ld):
+// dst[q*kc*6 + p*6 + j] = src[p*ld + q*6 + j] for q < panels, p < kc, j < 6.
+//
+//go:noescape
+func GemmCopy6(dst []float32, src []float32, ld int, kc int, panels int)
+
+// GemmCopy14 packs panels of 14 columns of a row-major matrix (row stride ld):
+// dst[q*kc*14 + p*14 + j] = src[p*ld + q*14 + j] for q < panels, p < kc, j < 14.
+//
+//go:noescape
+func GemmCopy14(dst []float32, src []float32, ld int, kc int, panels int)
+
 // GemmCopy16 packs panels of 16 columns of a row-major matrix (row stride ld):
 // dst[q*kc*16 + p*16 + j] = src[p*ld + q*16 + j] for q < panels, p < kc, j < 16.
 //

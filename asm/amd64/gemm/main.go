@@ -61,6 +61,10 @@ func zmm(i int) VecPhysical {
 		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31}[i]
 }
 
+func xmm(i int) VecPhysical {
+	return []VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15}[i]
+}
+
 func ymm(i int) VecPhysical {
 	return []VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
 }
@@ -111,7 +115,7 @@ func main() {
 	for _, r := range []int{6, 14, 16, 32} {
 		genPack(r)
 	}
-	for _, r := range []int{16, 32} {
+	for _, r := range []int{6, 14, 16, 32} {
 		genCopy(r)
 	}
 	Generate()
@@ -562,6 +566,8 @@ func genCopy(R int) {
 	// pstride = kc*R*4 bytes between panels.
 	MOVQ(kc, pstride)
 	IMUL3Q(U32(4*R), pstride, pstride)
+	// R = 8·nv + tail: nv YMM moves, then 4-, 2- and 1-float moves for the
+	// tail (no byte outside the R columns is read or written).
 	nv := R / 8
 	Label("row")
 	MOVQ(src, rs)
@@ -571,8 +577,32 @@ func genCopy(R int) {
 	for v := 0; v < nv; v++ {
 		VMOVUPS(Mem{Base: rs, Disp: 32 * v}, ymm(v))
 	}
+	off, x := 32*nv, nv
+	if R%8 >= 4 {
+		VMOVUPS(Mem{Base: rs, Disp: off}, xmm(x))
+		off, x = off+16, x+1
+	}
+	if R%4 >= 2 {
+		VMOVSD(Mem{Base: rs, Disp: off}, xmm(x))
+		off, x = off+8, x+1
+	}
+	if R%2 == 1 {
+		VMOVSS(Mem{Base: rs, Disp: off}, xmm(x))
+	}
 	for v := 0; v < nv; v++ {
 		VMOVUPS(ymm(v), Mem{Base: rd, Disp: 32 * v})
+	}
+	off, x = 32*nv, nv
+	if R%8 >= 4 {
+		VMOVUPS(xmm(x), Mem{Base: rd, Disp: off})
+		off, x = off+16, x+1
+	}
+	if R%4 >= 2 {
+		VMOVSD(xmm(x), Mem{Base: rd, Disp: off})
+		off, x = off+8, x+1
+	}
+	if R%2 == 1 {
+		VMOVSS(xmm(x), Mem{Base: rd, Disp: off})
 	}
 	ADDQ(U32(4*R), rs)
 	ADDQ(pstride, rd)

@@ -41,6 +41,7 @@ var gemmBenchShapes = []gemmBenchShape{
 	{m: 8, n: 512, k: 512, transB: true},
 	{m: 40, n: 512, k: 512, transB: true},
 	{m: 40, n: 512, k: 512},
+	{m: 56, n: 2048, k: 512},
 	{m: 10, n: 2048, k: 512, transB: true},
 	{m: 512, n: 512, k: 40, transA: true},
 	{m: 2048, n: 512, k: 40, transA: true},

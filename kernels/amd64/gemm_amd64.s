@@ -17399,7 +17399,7 @@ done:
 	RET
 
 // func GemmCopy6(dst []float32, src []float32, ld int, kc int, panels int)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·GemmCopy6(SB), NOSPLIT, $0-72
 	MOVQ   dst_base+0(FP), DI
 	MOVQ   src_base+24(FP), SI
@@ -17413,6 +17413,8 @@ TEXT ·GemmCopy6(SB), NOSPLIT, $0-72
 	JEQ    done
 	MOVQ   CX, R13
 	IMUL3Q $0x00000018, R13, R13
+	MOVQ   DX, R14
+	SHLQ   $0x04, R14
 
 row:
 	MOVQ SI, R12
@@ -17420,25 +17422,26 @@ row:
 	MOVQ R9, R10
 
 panel:
-	VMOVUPS (R12), X0
-	VMOVSD  16(R12), X1
-	VMOVUPS X0, (R11)
-	VMOVSD  X1, 16(R11)
-	ADDQ    $0x00000018, R12
-	ADDQ    R13, R11
-	DECQ    R10
-	JNE     panel
-	ADDQ    DX, SI
-	ADDQ    $0x00000018, DI
-	DECQ    CX
-	JNE     row
+	PREFETCHT0 (R12)(R14*1)
+	VMOVUPS    (R12), X0
+	VMOVSD     16(R12), X1
+	VMOVUPS    X0, (R11)
+	VMOVSD     X1, 16(R11)
+	ADDQ       $0x00000018, R12
+	ADDQ       R13, R11
+	DECQ       R10
+	JNE        panel
+	ADDQ       DX, SI
+	ADDQ       $0x00000018, DI
+	DECQ       CX
+	JNE        row
 
 done:
 	VZEROUPPER
 	RET
 
 // func GemmCopy14(dst []float32, src []float32, ld int, kc int, panels int)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·GemmCopy14(SB), NOSPLIT, $0-72
 	MOVQ   dst_base+0(FP), DI
 	MOVQ   src_base+24(FP), SI
@@ -17452,6 +17455,8 @@ TEXT ·GemmCopy14(SB), NOSPLIT, $0-72
 	JEQ    done
 	MOVQ   CX, R13
 	IMUL3Q $0x00000038, R13, R13
+	MOVQ   DX, R14
+	SHLQ   $0x04, R14
 
 row:
 	MOVQ SI, R12
@@ -17459,27 +17464,28 @@ row:
 	MOVQ R9, R10
 
 panel:
-	VMOVUPS (R12), Y0
-	VMOVUPS 32(R12), X1
-	VMOVSD  48(R12), X2
-	VMOVUPS Y0, (R11)
-	VMOVUPS X1, 32(R11)
-	VMOVSD  X2, 48(R11)
-	ADDQ    $0x00000038, R12
-	ADDQ    R13, R11
-	DECQ    R10
-	JNE     panel
-	ADDQ    DX, SI
-	ADDQ    $0x00000038, DI
-	DECQ    CX
-	JNE     row
+	PREFETCHT0 (R12)(R14*1)
+	VMOVUPS    (R12), Y0
+	VMOVUPS    32(R12), X1
+	VMOVSD     48(R12), X2
+	VMOVUPS    Y0, (R11)
+	VMOVUPS    X1, 32(R11)
+	VMOVSD     X2, 48(R11)
+	ADDQ       $0x00000038, R12
+	ADDQ       R13, R11
+	DECQ       R10
+	JNE        panel
+	ADDQ       DX, SI
+	ADDQ       $0x00000038, DI
+	DECQ       CX
+	JNE        row
 
 done:
 	VZEROUPPER
 	RET
 
 // func GemmCopy16(dst []float32, src []float32, ld int, kc int, panels int)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·GemmCopy16(SB), NOSPLIT, $0-72
 	MOVQ   dst_base+0(FP), DI
 	MOVQ   src_base+24(FP), SI
@@ -17493,6 +17499,8 @@ TEXT ·GemmCopy16(SB), NOSPLIT, $0-72
 	JEQ    done
 	MOVQ   CX, R13
 	IMUL3Q $0x00000040, R13, R13
+	MOVQ   DX, R14
+	SHLQ   $0x04, R14
 
 row:
 	MOVQ SI, R12
@@ -17500,25 +17508,26 @@ row:
 	MOVQ R9, R10
 
 panel:
-	VMOVUPS (R12), Y0
-	VMOVUPS 32(R12), Y1
-	VMOVUPS Y0, (R11)
-	VMOVUPS Y1, 32(R11)
-	ADDQ    $0x00000040, R12
-	ADDQ    R13, R11
-	DECQ    R10
-	JNE     panel
-	ADDQ    DX, SI
-	ADDQ    $0x00000040, DI
-	DECQ    CX
-	JNE     row
+	PREFETCHT0 (R12)(R14*1)
+	VMOVUPS    (R12), Y0
+	VMOVUPS    32(R12), Y1
+	VMOVUPS    Y0, (R11)
+	VMOVUPS    Y1, 32(R11)
+	ADDQ       $0x00000040, R12
+	ADDQ       R13, R11
+	DECQ       R10
+	JNE        panel
+	ADDQ       DX, SI
+	ADDQ       $0x00000040, DI
+	DECQ       CX
+	JNE        row
 
 done:
 	VZEROUPPER
 	RET
 
 // func GemmCopy32(dst []float32, src []float32, ld int, kc int, panels int)
-// Requires: AVX
+// Requires: AVX, MMX+
 TEXT ·GemmCopy32(SB), NOSPLIT, $0-72
 	MOVQ   dst_base+0(FP), DI
 	MOVQ   src_base+24(FP), SI
@@ -17532,6 +17541,8 @@ TEXT ·GemmCopy32(SB), NOSPLIT, $0-72
 	JEQ    done
 	MOVQ   CX, R13
 	IMUL3Q $0x00000080, R13, R13
+	MOVQ   DX, R14
+	SHLQ   $0x04, R14
 
 row:
 	MOVQ SI, R12
@@ -17539,22 +17550,23 @@ row:
 	MOVQ R9, R10
 
 panel:
-	VMOVUPS (R12), Y0
-	VMOVUPS 32(R12), Y1
-	VMOVUPS 64(R12), Y2
-	VMOVUPS 96(R12), Y3
-	VMOVUPS Y0, (R11)
-	VMOVUPS Y1, 32(R11)
-	VMOVUPS Y2, 64(R11)
-	VMOVUPS Y3, 96(R11)
-	ADDQ    $0x00000080, R12
-	ADDQ    R13, R11
-	DECQ    R10
-	JNE     panel
-	ADDQ    DX, SI
-	ADDQ    $0x00000080, DI
-	DECQ    CX
-	JNE     row
+	PREFETCHT0 (R12)(R14*1)
+	VMOVUPS    (R12), Y0
+	VMOVUPS    32(R12), Y1
+	VMOVUPS    64(R12), Y2
+	VMOVUPS    96(R12), Y3
+	VMOVUPS    Y0, (R11)
+	VMOVUPS    Y1, 32(R11)
+	VMOVUPS    Y2, 64(R11)
+	VMOVUPS    Y3, 96(R11)
+	ADDQ       $0x00000080, R12
+	ADDQ       R13, R11
+	DECQ       R10
+	JNE        panel
+	ADDQ       DX, SI
+	ADDQ       $0x00000080, DI
+	DECQ       CX
+	JNE        row
 
 done:
 	VZEROUPPER

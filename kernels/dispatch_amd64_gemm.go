@@ -25,7 +25,7 @@ func setAVX512Gemm(b *impl) {
 		mr: 14, nr: 32,
 		kern:  amd64.GemmKernAVX512,
 		tile:  amd64.GemmTileAVX512,
-		packA: amd64.GemmPack14,
+		packA: amd64.GemmPack14AVX512,
 		packB: amd64.GemmPack32,
 		copyB: amd64.GemmCopy32,
 		copyA: amd64.GemmCopy14,

@@ -160,7 +160,7 @@ func BenchmarkGemmKernel(b *testing.B) {
 			if v > 0 {
 				name += "-normal"
 			}
-			for _, kc := range []int{64, 256} {
+			for _, kc := range []int{64, 256, 512} {
 				b.Run(fmt.Sprintf("backend=%s/kc=%d", name, kc), func(b *testing.B) {
 					r := newRand(b)
 					a := randNormal(r, kc*k.mr, 0, 0.01)

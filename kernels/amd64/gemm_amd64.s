@@ -16741,9 +16741,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmPack14(dst []float32, src []float32, ld int, kc int, panels int, alpha float32)
-// Requires: AVX
-TEXT ·GemmPack14(SB), NOSPLIT, $0-76
+// func GemmPack14AVX512(dst []float32, src []float32, ld int, kc int, panels int, alpha float32)
+// Requires: AVX, AVX512F, AVX512VL
+TEXT ·GemmPack14AVX512(SB), NOSPLIT, $0-76
 	MOVQ     dst_base+0(FP), DI
 	MOVQ     src_base+24(FP), SI
 	MOVQ     ld+48(FP), DX
@@ -16885,16 +16885,16 @@ blk1noscale:
 	VPERM2F128 $0x31, Y6, Y2, Y14
 	VPERM2F128 $0x20, Y7, Y3, Y11
 	VPERM2F128 $0x31, Y7, Y3, Y15
-	LEAQ       gemmMaskTable<>+0(SB), AX
-	VMOVUPS    8(AX), Y0
-	VMASKMOVPS Y8, Y0, (R13)
-	VMASKMOVPS Y9, Y0, 56(R13)
-	VMASKMOVPS Y10, Y0, 112(R13)
-	VMASKMOVPS Y11, Y0, 168(R13)
-	VMASKMOVPS Y12, Y0, 224(R13)
-	VMASKMOVPS Y13, Y0, 280(R13)
-	VMASKMOVPS Y14, Y0, 336(R13)
-	VMASKMOVPS Y15, Y0, 392(R13)
+	MOVL       $0x0000003f, AX
+	KMOVW      AX, K1
+	VMOVUPS    Y8, K1, (R13)
+	VMOVUPS    Y9, K1, 56(R13)
+	VMOVUPS    Y10, K1, 112(R13)
+	VMOVUPS    Y11, K1, 168(R13)
+	VMOVUPS    Y12, K1, 224(R13)
+	VMOVUPS    Y13, K1, 280(R13)
+	VMOVUPS    Y14, K1, 336(R13)
+	VMOVUPS    Y15, K1, 392(R13)
 	ADDQ       $0x00000020, R11
 	ADDQ       $0x00000020, R12
 	ADDQ       $0x000001c0, R13

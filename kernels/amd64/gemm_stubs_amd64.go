@@ -51,12 +51,13 @@ func GemmNTAVX2(m int, n int, kc int, a []float32, b []float32, ldb int, c []flo
 //go:noescape
 func GemmPack6(dst []float32, src []float32, ld int, kc int, panels int, alpha float32)
 
-// GemmPack14 packs panels of 14 rows of a row-major matrix (row stride ld) into
+// GemmPack14AVX512 packs panels of 14 rows of a row-major matrix (row stride ld) into
 // column-interleaved panels: dst[q*kc*14 + p*14 + r] = alpha*src[(q*14+r)*ld + p]
 // for p < kc&^7 (alpha == 1: a plain copy); the caller packs the other columns.
+// It is the AVX-512 kernel's pack: its partial block stores with an opmask (AVX-512 VL).
 //
 //go:noescape
-func GemmPack14(dst []float32, src []float32, ld int, kc int, panels int, alpha float32)
+func GemmPack14AVX512(dst []float32, src []float32, ld int, kc int, panels int, alpha float32)
 
 // GemmPack16 packs panels of 16 rows of a row-major matrix (row stride ld) into
 // column-interleaved panels: dst[q*kc*16 + p*16 + r] = alpha*src[(q*16+r)*ld + p]

@@ -403,13 +403,22 @@ func step(s isa, r, v int, packed bool, second int) {
 //
 // The caller packs the last kc%8 columns. Rows are read in blocks of 8 and
 // transposed 8×8 in registers (VUNPCK*PS, VSHUFPS, VPERM2F128: AVX only); a
-// last block of R%8 rows reads only those rows and stores with VMASKMOVPS.
+// last block of R%8 rows reads only those rows and stores with VMASKMOVPS
+// (GemmPack14AVX512, used only by the AVX-512 kernel: with an opmask, since
+// VMASKMOVPS stores are slow on AMD).
 func genPack(R int) {
 	name := fmt.Sprintf("GemmPack%d", R)
+	if R == avx512.mr {
+		name += "AVX512" // its opmask store needs AVX-512 VL
+	}
 	TEXT(name, NOSPLIT, "func(dst, src []float32, ld, kc, panels int, alpha float32)")
-	Doc(fmt.Sprintf("%s packs panels of %d rows of a row-major matrix (row stride ld) into", name, R),
+	doc := []string{fmt.Sprintf("%s packs panels of %d rows of a row-major matrix (row stride ld) into", name, R),
 		fmt.Sprintf("column-interleaved panels: dst[q*kc*%d + p*%d + r] = alpha*src[(q*%d+r)*ld + p]", R, R, R),
-		"for p < kc&^7 (alpha == 1: a plain copy); the caller packs the other columns.")
+		"for p < kc&^7 (alpha == 1: a plain copy); the caller packs the other columns."}
+	if R == avx512.mr {
+		doc = append(doc, "It is the AVX-512 kernel's pack: its partial block stores with an opmask (AVX-512 VL).")
+	}
+	Doc(doc...)
 	Pragma("noescape")
 	dst, src := RDI, RSI
 	ld, ld3, kc8 := RDX, R8, RCX
@@ -442,6 +451,9 @@ func genPack(R int) {
 	JEQ(LabelRef("done"))
 
 	full, part := R/8, R%8
+	// GemmPack14AVX512 serves only the AVX-512 kernel: its partial block
+	// stores with an opmask.
+	kmask := R == avx512.mr
 	Label("panel")
 	for blk := 0; blk < full+min(part, 1); blk++ {
 		nrows := 8
@@ -483,13 +495,19 @@ func genPack(R int) {
 		Label(lbl + "noscale")
 		transpose8()
 		// Outputs: Y8+t holds column p+t of the 8 rows.
-		if blk == full && part > 0 {
+		if blk == full && part > 0 && kmask {
+			// AVX-512 (VL) masked store: VMASKMOVPS stores are slow on AMD.
+			MOVL(U32(1<<part-1), EAX)
+			KMOVW(EAX, K1)
+		} else if blk == full && part > 0 {
 			LEAQ(maskTable, RAX)
 			VMOVUPS(Mem{Base: RAX, Disp: 4 * (8 - part)}, Y0) // inputs are dead
 		}
 		for t := 0; t < 8; t++ {
 			m := Mem{Base: dstp, Disp: 4 * t * R}
-			if blk == full && part > 0 {
+			if blk == full && part > 0 && kmask {
+				VMOVUPS(ymm(8+t), K1, m)
+			} else if blk == full && part > 0 {
 				VMASKMOVPS(ymm(8+t), Y0, m)
 			} else {
 				VMOVUPS(ymm(8+t), m)

@@ -17487,40 +17487,36 @@ done:
 // func GemmCopy16(dst []float32, src []float32, ld int, kc int, panels int)
 // Requires: AVX, MMX+
 TEXT ·GemmCopy16(SB), NOSPLIT, $0-72
-	MOVQ   dst_base+0(FP), DI
-	MOVQ   src_base+24(FP), SI
-	MOVQ   ld+48(FP), DX
-	SHLQ   $0x02, DX
-	MOVQ   kc+56(FP), CX
-	MOVQ   panels+64(FP), R9
-	TESTQ  CX, CX
-	JEQ    done
-	TESTQ  R9, R9
-	JEQ    done
-	MOVQ   CX, R13
-	IMUL3Q $0x00000040, R13, R13
-	MOVQ   DX, R14
-	SHLQ   $0x04, R14
-
-row:
-	MOVQ SI, R12
-	MOVQ DI, R11
-	MOVQ R9, R10
+	MOVQ  dst_base+0(FP), DI
+	MOVQ  src_base+24(FP), SI
+	MOVQ  ld+48(FP), DX
+	SHLQ  $0x02, DX
+	MOVQ  kc+56(FP), CX
+	MOVQ  panels+64(FP), R9
+	TESTQ CX, CX
+	JEQ   done
+	TESTQ R9, R9
+	JEQ   done
+	MOVQ  DX, R14
+	SHLQ  $0x04, R14
 
 panel:
+	MOVQ SI, R12
+	MOVQ CX, R10
+
+row:
 	PREFETCHT0 (R12)(R14*1)
 	VMOVUPS    (R12), Y0
 	VMOVUPS    32(R12), Y1
-	VMOVUPS    Y0, (R11)
-	VMOVUPS    Y1, 32(R11)
-	ADDQ       $0x00000040, R12
-	ADDQ       R13, R11
-	DECQ       R10
-	JNE        panel
-	ADDQ       DX, SI
+	VMOVUPS    Y0, (DI)
+	VMOVUPS    Y1, 32(DI)
+	ADDQ       DX, R12
 	ADDQ       $0x00000040, DI
-	DECQ       CX
+	DECQ       R10
 	JNE        row
+	ADDQ       $0x00000040, SI
+	DECQ       R9
+	JNE        panel
 
 done:
 	VZEROUPPER

@@ -116,7 +116,11 @@ func main() {
 		genPack(r)
 	}
 	for _, r := range []int{6, 14, 16, 32} {
-		genCopy(r)
+		if r == avx2.nr {
+			genCopyPanels(r)
+		} else {
+			genCopyRows(r)
+		}
 	}
 	Generate()
 }
@@ -570,7 +574,7 @@ func transpose8() {
 // packing 2048×512×4096 Aᵀ·B's A from DRAM took 11% of the product.
 const copyPfShift = 4
 
-func genCopy(R int) {
+func genCopyRows(R int) {
 	name := fmt.Sprintf("GemmCopy%d", R)
 	TEXT(name, NOSPLIT, "func(dst, src []float32, ld, kc, panels int)")
 	Doc(fmt.Sprintf("%s packs panels of %d columns of a row-major matrix (row stride ld):", name, R),
@@ -641,6 +645,60 @@ func genCopy(R int) {
 	ADDQ(U32(4*R), dst)
 	DECQ(kc)
 	JNE(LabelRef("row"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// genCopyPanels is genCopyRows's loop order swapped, panel by panel down
+// the rows: the stores become one sequential stream, the loads one short
+// prefetched segment per row. Used for GemmCopy16 (AVX2): row by row it
+// wrote one stream per panel (64 at n = 1024): 2.5–3.6% of the AVX2 1024³
+// CPU profile, 1.7–1.9% this way; for the 32-wide AVX-512 panels it
+// measured worse.
+func genCopyPanels(R int) {
+	name := fmt.Sprintf("GemmCopy%d", R)
+	TEXT(name, NOSPLIT, "func(dst, src []float32, ld, kc, panels int)")
+	Doc(fmt.Sprintf("%s packs panels of %d columns of a row-major matrix (row stride ld):", name, R),
+		fmt.Sprintf("dst[q*kc*%d + p*%d + j] = src[p*ld + q*%d + j] for q < panels, p < kc, j < %d.", R, R, R, R))
+	Pragma("noescape")
+	dst, src := RDI, RSI
+	ld, kc, panels, p, rs, pf := RDX, RCX, R9, R10, R12, R14
+	Load(Param("dst").Base(), dst)
+	Load(Param("src").Base(), src)
+	Load(Param("ld"), ld)
+	SHLQ(U8(2), ld)
+	Load(Param("kc"), kc)
+	Load(Param("panels"), panels)
+	TESTQ(kc, kc)
+	JEQ(LabelRef("done"))
+	TESTQ(panels, panels)
+	JEQ(LabelRef("done"))
+	MOVQ(ld, pf)
+	SHLQ(U8(copyPfShift), pf)
+	if R%8 != 0 {
+		panic("genCopyPanels: R must be a multiple of 8")
+	}
+	nv := R / 8
+	Label("panel")
+	MOVQ(src, rs)
+	MOVQ(kc, p)
+	Label("row")
+	PREFETCHT0(Mem{Base: rs, Index: pf, Scale: 1})
+	for v := 0; v < nv; v++ {
+		VMOVUPS(Mem{Base: rs, Disp: 32 * v}, ymm(v))
+	}
+	for v := 0; v < nv; v++ {
+		VMOVUPS(ymm(v), Mem{Base: dst, Disp: 32 * v})
+	}
+	ADDQ(ld, rs)
+	ADDQ(U32(4*R), dst)
+	DECQ(p)
+	JNE(LabelRef("row"))
+	// dst is now the next panel's start.
+	ADDQ(U32(4*R), src)
+	DECQ(panels)
+	JNE(LabelRef("panel"))
 	Label("done")
 	VZEROUPPER()
 	RET()

@@ -171,6 +171,18 @@ func grow(s []float32, n int) []float32 {
 	return s[:n]
 }
 
+// growTo is grow that allocates at least bound elements when it must
+// allocate. gemmBlock passes the largest packing size its blocking can ask
+// for, so a worker's scratch reaches its final size the first time it
+// grows: which worker takes which block varies between calls, and a warm
+// training step must not allocate whatever the schedule.
+func growTo(s []float32, n, bound int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n, max(n, bound))
+	}
+	return s[:n]
+}
+
 // Cache sizes, read once.
 var gemmCache = func() (l1, l2, l3 int) {
 	l1, l2, l3 = cpuid.CPU.Cache.L1D, cpuid.CPU.Cache.L2, cpuid.CPU.Cache.L3
@@ -348,10 +360,17 @@ func gemmRun(kr *gemmKernel, g *gemmArgs) {
 func gemmBlock(kr *gemmKernel, g *gemmArgs, buf *gemmBuffers, i0, i1, j0, j1 int) {
 	mr, nr := kr.mr, kr.nr
 	kc, mc, nc := gemmBlocking(kr)
-	if i1-i0 > mc && g.k > kc && gemmLargeKc > 0 && kr.kc == 0 {
-		kc, mc = gemmLargeKc, gemmLargeMc
-		if mc == 0 {
-			mc = max(gemmL2/2/(4*kc)/mr, 1) * mr
+	// The largest packed A and B any block of this kernel can need.
+	boundA, boundB := roundUp(mc, mr)*kc, roundUp(nc, nr)*kc
+	if gemmLargeKc > 0 && kr.kc == 0 {
+		lmc := gemmLargeMc
+		if lmc == 0 {
+			lmc = max(gemmL2/2/(4*gemmLargeKc)/mr, 1) * mr
+		}
+		boundA = max(boundA, roundUp(lmc, mr)*gemmLargeKc)
+		boundB = max(boundB, roundUp(nc, nr)*gemmLargeKc)
+		if i1-i0 > mc && g.k > kc {
+			kc, mc = gemmLargeKc, lmc
 		}
 	}
 	// Balance the blocks so that no pass is a thin remainder.
@@ -373,14 +392,14 @@ func gemmBlock(kr *gemmKernel, g *gemmArgs, buf *gemmBuffers, i0, i1, j0, j1 int
 			load := g.load || pc > 0
 			if fused {
 				mb := i1 - i0
-				buf.a = grow(buf.a, roundUp(mb, mr)*kb)
+				buf.a = growTo(buf.a, roundUp(mb, mr)*kb, boundA)
 				gemmPackA(kr, buf.a, g, i0, mb, pc, kb)
 				if direct {
 					for jr := 0; jr < nb; jr += nr {
 						cols := min(nr, nb-jr)
 						bp, ldb := g.b[pc*g.ldb+jc+jr:], g.ldb
 						if cols < nr {
-							buf.b = grow(buf.b, nr*kb)
+							buf.b = growTo(buf.b, nr*kb, boundB)
 							gemmPackB(kr, buf.b, g, pc, kb, jc+jr, cols)
 							bp, ldb = buf.b, nr
 						}
@@ -396,7 +415,7 @@ func gemmBlock(kr *gemmKernel, g *gemmArgs, buf *gemmBuffers, i0, i1, j0, j1 int
 				if !g.transB {
 					chunk = max(gemmL2/2/(4*kb)/nr, 1) * nr
 				}
-				buf.b = grow(buf.b, min(chunk, roundUp(nb, nr))*kb)
+				buf.b = growTo(buf.b, min(chunk, roundUp(nb, nr))*kb, boundB)
 				for jq := 0; jq < nb; jq += chunk {
 					cw := min(chunk, nb-jq)
 					gemmPackB(kr, buf.b, g, pc, kb, jc+jq, cw)
@@ -406,11 +425,11 @@ func gemmBlock(kr *gemmKernel, g *gemmArgs, buf *gemmBuffers, i0, i1, j0, j1 int
 				}
 				continue
 			}
-			buf.b = grow(buf.b, roundUp(nb, nr)*kb)
+			buf.b = growTo(buf.b, roundUp(nb, nr)*kb, boundB)
 			gemmPackB(kr, buf.b, g, pc, kb, jc, nb)
 			for ic := i0; ic < i1; ic += mc {
 				mb := min(mc, i1-ic)
-				buf.a = grow(buf.a, roundUp(mb, mr)*kb)
+				buf.a = growTo(buf.a, roundUp(mb, mr)*kb, boundA)
 				gemmPackA(kr, buf.a, g, ic, mb, pc, kb)
 				for jr := 0; jr < nb; jr += nr {
 					gemmPanel(kr, kb, buf.a, mb, buf.b[jr*kb:], nr, min(nr, nb-jr), g.c[ic*g.ldc+jc+jr:], g.ldc, load, buf.tile)

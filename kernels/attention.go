@@ -183,6 +183,7 @@ type attnArgs struct {
 	offset         uint64
 	accumulate     bool
 	nq             int // query tiles per head
+	gen            uint64
 }
 
 // attnJob is one call on the worker pool: tasks claimed with an atomic
@@ -206,7 +207,21 @@ type attnScratch struct {
 	add      []float32 // attnBc
 	m, l, mt []float32 // attnBr
 	d        []float32 // L (backward: rowsum(dO ∘ O) of one head)
+
+	// The K and V of one head packed as Gemm's B panels, key tile by key
+	// tile on first use (attnPanels), so that the query tiles of the head
+	// that this worker computes share one packing. Valid while gen and nh
+	// match the call and head.
+	kp, vp       []float32
+	kDone, vDone int // key tiles packed
+	gen          uint64
+	nh           int
+	ap           []float32 // a packed A operand (a Q block or a P block)
 }
+
+// attnGens numbers the Attention and AttentionBackward calls, so that a
+// worker's packed K and V are never taken for another call's.
+var attnGens atomic.Uint64
 
 var attnScratches freeList[attnScratch]
 
@@ -350,6 +365,7 @@ func attnPrepare(fn string, sh AttentionShape, opt AttentionOptions, q, k, v Att
 	}
 	a.offset = opt.Offset
 	a.nq = ceilDiv(sh.L, attnBr)
+	a.gen = attnGens.Add(1)
 	raceRead(opt.Mask)
 	raceRead(opt.KeyPaddingFloat)
 	attnRaceOperand(q, sh.N, sh.H, sh.L, sh.DK, false)
@@ -446,10 +462,17 @@ func (a *attnArgs) scores(w *workerScratch, s *attnScratch, nh, i0, b0, rows, j0
 	if sh.DK == 0 {
 		clear(st)
 	} else {
-		gemmBlock(&a.b.gemm, &gemmArgs{transB: true, m: rows, n: cols, k: sh.DK, alpha: 1,
-			a: a.q.Data[base(a.q, n, h, i0):], lda: a.q.RowStride,
-			b: a.k.Data[base(a.k, n, h, j0):], ldb: a.k.RowStride,
-			c: st, ldc: attnBc}, &w.gemm, 0, rows, 0, cols)
+		// Gemm's micro-kernels on the Q rows packed as A panels and the
+		// K tile's cached Bᵀ panels: the chains of Gemm (depth DK in one
+		// pass).
+		kr := &a.b.gemm
+		kp, _ := a.attnPanels(s, nh, j0/attnBc, true, false)
+		s.ap = grow(s.ap, roundUp(rows, kr.mr)*sh.DK)
+		gemmPackA(kr, s.ap, &gemmArgs{a: a.q.Data[base(a.q, n, h, i0):], lda: a.q.RowStride, alpha: 1}, 0, rows, 0, sh.DK)
+		w.gemm.tile = grow(w.gemm.tile, kr.mr*kr.nr)
+		for jr := 0; jr < cols; jr += kr.nr {
+			gemmPanel(kr, sh.DK, s.ap, rows, kp[jr*sh.DK:], kr.nr, min(kr.nr, cols-jr), st[jr:], attnBc, false, w.gemm.tile)
+		}
 	}
 	for r := 0; r < rows; r++ {
 		l := i0 + r
@@ -627,7 +650,6 @@ func (a *attnArgs) forwardTile(w *workerScratch, s *attnScratch, nh, qt int) {
 func (a *attnArgs) forwardBlock(w *workerScratch, s *attnScratch, nh, i0, r0, r1, j0, cols int, ob []float32, ldo int) {
 	sh := a.sh
 	b := a.b
-	n, h := nh/sh.H, nh%sh.H
 	ninf := float32(math.Inf(-1))
 	m, lsum := s.m, s.l
 	a.scores(w, s, nh, i0+r0, r0, r1-r0, j0, cols)
@@ -659,9 +681,53 @@ func (a *attnArgs) forwardBlock(w *workerScratch, s *attnScratch, nh, i0, r0, r1
 			b.scale(orow, orow, alpha)
 		}
 	}
-	if sh.DV > 0 {
-		gemmBlock(&b.gemm, &gemmArgs{m: r1 - r0, n: sh.DV, k: cols, alpha: 1,
-			a: pt[r0*attnBc:], lda: attnBc, b: a.v.Data[base(a.v, n, h, j0):], ldb: a.v.RowStride,
-			load: j0 > 0, c: ob[r0*ldo:], ldc: ldo}, &w.gemm, 0, r1-r0, 0, sh.DV)
+	if sh.DV > 0 { // O += P·V: the P rows packed as A panels, V's cached B panels
+		kr := &b.gemm
+		_, vp := a.attnPanels(s, nh, j0/attnBc, false, true)
+		mb := r1 - r0
+		s.ap = grow(s.ap, roundUp(mb, kr.mr)*cols)
+		gemmPackA(kr, s.ap, &gemmArgs{a: pt[r0*attnBc:], lda: attnBc, alpha: 1}, 0, mb, 0, cols)
+		kt := min(attnBc, sh.S-j0) // depth of the tile's V panels
+		w.gemm.tile = grow(w.gemm.tile, kr.mr*kr.nr)
+		for jr := 0; jr < sh.DV; jr += kr.nr {
+			gemmPanel(kr, cols, s.ap, mb, vp[jr*kt:], kr.nr, min(kr.nr, sh.DV-jr), ob[r0*ldo+jr:], ldo, j0 > 0, w.gemm.tile)
+		}
 	}
+}
+
+// attnPanels returns the packed K (kp: Gemm's Bᵀ panels of the score
+// product, DK deep, one per nr keys) and V (vp: Gemm's B panels of P·V,
+// the tile's keys deep, one per nr value columns) of key tile jt of head
+// nh, packing the missing tiles up to jt first. Each worker packs a head's
+// tiles once per call instead of once per query tile; the panels are
+// those gemmBlock packs, so the products keep Gemm's chains and bits.
+func (a *attnArgs) attnPanels(s *attnScratch, nh, jt int, wantK, wantV bool) (kp, vp []float32) {
+	sh := a.sh
+	kr := &a.b.gemm
+	nr := kr.nr
+	tk, tv := roundUp(attnBc, nr)*sh.DK, attnBc*roundUp(sh.DV, nr)
+	if s.gen != a.gen || s.nh != nh {
+		s.gen, s.nh, s.kDone, s.vDone = a.gen, nh, 0, 0
+		nt := ceilDiv(sh.S, attnBc)
+		s.kp = grow(s.kp, nt*tk)
+		s.vp = grow(s.vp, nt*tv)
+	}
+	n, h := nh/sh.H, nh%sh.H
+	if wantK {
+		for ; s.kDone <= jt; s.kDone++ {
+			j0 := s.kDone * attnBc
+			g := gemmArgs{transB: true, b: a.k.Data[base(a.k, n, h, j0):], ldb: a.k.RowStride}
+			gemmPackB(kr, s.kp[s.kDone*tk:], &g, 0, sh.DK, 0, min(attnBc, sh.S-j0))
+		}
+		kp = s.kp[jt*tk : (jt+1)*tk]
+	}
+	if wantV {
+		for ; s.vDone <= jt; s.vDone++ {
+			j0 := s.vDone * attnBc
+			g := gemmArgs{b: a.v.Data[base(a.v, n, h, j0):], ldb: a.v.RowStride}
+			gemmPackB(kr, s.vp[s.vDone*tv:], &g, 0, min(attnBc, sh.S-j0), 0, sh.DV)
+		}
+		vp = s.vp[jt*tv : (jt+1)*tv]
+	}
+	return kp, vp
 }

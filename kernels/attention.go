@@ -208,15 +208,16 @@ type attnScratch struct {
 	m, l, mt []float32 // attnBr
 	d        []float32 // L (backward: rowsum(dO ∘ O) of one head)
 
-	// The K and V of one head packed as Gemm's B panels, key tile by key
-	// tile on first use (attnPanels), so that the query tiles of the head
+	// Operands of one head packed as Gemm's B panels tile by tile on first
+	// use (attnPack.tile), so that the query (or key) tiles of the head
 	// that this worker computes share one packing. Valid while gen and nh
 	// match the call and head.
-	kp, vp       []float32
-	kDone, vDone int // key tiles packed
-	gen          uint64
-	nh           int
-	ap           []float32 // a packed A operand (a Q block or a P block)
+	kT, vB  attnPack // K as Bᵀ (scores), V as B (P·V, dQ's K)
+	vT, kB  attnPack // backward: V as Bᵀ (dP), K as B (dQ)
+	qB, doB attnPack // backward: Q as B (dK), dO as B (dV)
+	gen     uint64
+	nh      int
+	ap      []float32 // a packed A operand (a Q block or a P block)
 }
 
 // attnGens numbers the Attention and AttentionBackward calls, so that a
@@ -463,16 +464,11 @@ func (a *attnArgs) scores(w *workerScratch, s *attnScratch, nh, i0, b0, rows, j0
 		clear(st)
 	} else {
 		// Gemm's micro-kernels on the Q rows packed as A panels and the
-		// K tile's cached Bᵀ panels: the chains of Gemm (depth DK in one
-		// pass).
+		// K tile's cached Bᵀ panels (depth DK in one pass).
 		kr := &a.b.gemm
-		kp, _ := a.attnPanels(s, nh, j0/attnBc, true, false)
-		s.ap = grow(s.ap, roundUp(rows, kr.mr)*sh.DK)
-		gemmPackA(kr, s.ap, &gemmArgs{a: a.q.Data[base(a.q, n, h, i0):], lda: a.q.RowStride, alpha: 1}, 0, rows, 0, sh.DK)
-		w.gemm.tile = grow(w.gemm.tile, kr.mr*kr.nr)
-		for jr := 0; jr < cols; jr += kr.nr {
-			gemmPanel(kr, sh.DK, s.ap, rows, kp[jr*sh.DK:], kr.nr, min(kr.nr, cols-jr), st[jr:], attnBc, false, w.gemm.tile)
-		}
+		kp := a.tile(s, &s.kT, a.k, nh, sh.S, attnBc, sh.DK, true, j0/attnBc)
+		ap := attnPackA(kr, s, a.q.Data[base(a.q, n, h, i0):], a.q.RowStride, false, rows, sh.DK)
+		attnProduct(kr, w, ap, rows, sh.DK, kp, sh.DK, cols, st, attnBc, false)
 	}
 	for r := 0; r < rows; r++ {
 		l := i0 + r
@@ -683,51 +679,71 @@ func (a *attnArgs) forwardBlock(w *workerScratch, s *attnScratch, nh, i0, r0, r1
 	}
 	if sh.DV > 0 { // O += P·V: the P rows packed as A panels, V's cached B panels
 		kr := &b.gemm
-		_, vp := a.attnPanels(s, nh, j0/attnBc, false, true)
-		mb := r1 - r0
-		s.ap = grow(s.ap, roundUp(mb, kr.mr)*cols)
-		gemmPackA(kr, s.ap, &gemmArgs{a: pt[r0*attnBc:], lda: attnBc, alpha: 1}, 0, mb, 0, cols)
-		kt := min(attnBc, sh.S-j0) // depth of the tile's V panels
-		w.gemm.tile = grow(w.gemm.tile, kr.mr*kr.nr)
-		for jr := 0; jr < sh.DV; jr += kr.nr {
-			gemmPanel(kr, cols, s.ap, mb, vp[jr*kt:], kr.nr, min(kr.nr, sh.DV-jr), ob[r0*ldo+jr:], ldo, j0 > 0, w.gemm.tile)
-		}
+		vp := a.tile(s, &s.vB, a.v, nh, sh.S, attnBc, sh.DV, false, j0/attnBc)
+		ap := attnPackA(kr, s, pt[r0*attnBc:], attnBc, false, r1-r0, cols)
+		attnProduct(kr, w, ap, r1-r0, cols, vp, min(attnBc, sh.S-j0), sh.DV, ob[r0*ldo:], ldo, j0 > 0)
 	}
 }
 
-// attnPanels returns the packed K (kp: Gemm's Bᵀ panels of the score
-// product, DK deep, one per nr keys) and V (vp: Gemm's B panels of P·V,
-// the tile's keys deep, one per nr value columns) of key tile jt of head
-// nh, packing the missing tiles up to jt first. Each worker packs a head's
-// tiles once per call instead of once per query tile; the panels are
-// those gemmBlock packs, so the products keep Gemm's chains and bits.
-func (a *attnArgs) attnPanels(s *attnScratch, nh, jt int, wantK, wantV bool) (kp, vp []float32) {
-	sh := a.sh
+// attnPack is one operand of a head packed as Gemm's B panels, tile by
+// tile: tile t covers the operand's rows [t·T, t·T+T) (T = attnBc or
+// attnBr). As Bᵀ (trans), its rows become the product's columns, one panel
+// per nr rows, feat deep; as B, its rows are the depth and its feat
+// columns go in panels of nr. These are the panels gemmBlock packs, so the
+// products keep Gemm's chains and bits.
+type attnPack struct {
+	buf  []float32
+	done int // tiles packed
+}
+
+// tile returns tile t of operand op of head nh (rows in all, tiles of T
+// rows, feat columns) packed as Bᵀ panels (trans) or B panels, packing the
+// missing tiles up to t first. A B tile's panels are min(T, rows − t·T)
+// deep, at stride depth·nr.
+func (a *attnArgs) tile(s *attnScratch, p *attnPack, op AttentionOperand, nh, rows, T, feat int, trans bool, t int) []float32 {
 	kr := &a.b.gemm
 	nr := kr.nr
-	tk, tv := roundUp(attnBc, nr)*sh.DK, attnBc*roundUp(sh.DV, nr)
+	size := T * roundUp(feat, nr)
+	if trans {
+		size = roundUp(T, nr) * feat
+	}
 	if s.gen != a.gen || s.nh != nh {
-		s.gen, s.nh, s.kDone, s.vDone = a.gen, nh, 0, 0
-		nt := ceilDiv(sh.S, attnBc)
-		s.kp = grow(s.kp, nt*tk)
-		s.vp = grow(s.vp, nt*tv)
-	}
-	n, h := nh/sh.H, nh%sh.H
-	if wantK {
-		for ; s.kDone <= jt; s.kDone++ {
-			j0 := s.kDone * attnBc
-			g := gemmArgs{transB: true, b: a.k.Data[base(a.k, n, h, j0):], ldb: a.k.RowStride}
-			gemmPackB(kr, s.kp[s.kDone*tk:], &g, 0, sh.DK, 0, min(attnBc, sh.S-j0))
+		s.gen, s.nh = a.gen, nh
+		for _, q := range []*attnPack{&s.kT, &s.vB, &s.vT, &s.kB, &s.qB, &s.doB} {
+			q.done = 0
 		}
-		kp = s.kp[jt*tk : (jt+1)*tk]
 	}
-	if wantV {
-		for ; s.vDone <= jt; s.vDone++ {
-			j0 := s.vDone * attnBc
-			g := gemmArgs{b: a.v.Data[base(a.v, n, h, j0):], ldb: a.v.RowStride}
-			gemmPackB(kr, s.vp[s.vDone*tv:], &g, 0, min(attnBc, sh.S-j0), 0, sh.DV)
+	if p.done == 0 {
+		p.buf = grow(p.buf, ceilDiv(rows, T)*size)
+	}
+	n, h := nh/a.sh.H, nh%a.sh.H
+	for ; p.done <= t; p.done++ {
+		r0 := p.done * T
+		g := gemmArgs{transB: trans, b: op.Data[base(op, n, h, r0):], ldb: op.RowStride}
+		if trans {
+			gemmPackB(kr, p.buf[p.done*size:], &g, 0, feat, 0, min(T, rows-r0))
+		} else {
+			gemmPackB(kr, p.buf[p.done*size:], &g, 0, min(T, rows-r0), 0, feat)
 		}
-		vp = s.vp[jt*tv : (jt+1)*tv]
 	}
-	return kp, vp
+	return p.buf[t*size : (t+1)*size]
+}
+
+// attnPackA packs rows×depth of A (stored row-major at lda, or transposed
+// when trans) as Gemm's A panels into s.ap.
+func attnPackA(kr *gemmKernel, s *attnScratch, a []float32, lda int, trans bool, rows, depth int) []float32 {
+	s.ap = grow(s.ap, roundUp(rows, kr.mr)*depth)
+	gemmPackA(kr, s.ap, &gemmArgs{transA: trans, a: a, lda: lda, alpha: 1}, 0, rows, 0, depth)
+	return s.ap
+}
+
+// attnProduct runs Gemm's micro-kernels for C (mb×n at ldc) = A·B, or
+// C += A·B when load: ap is the packed A (mb rows, kb deep), bp the B (or
+// Bᵀ) panels of depth stride kt >= kb, of which the first kb rows count.
+// Every C element is Gemm's in-order chain over the kb products.
+func attnProduct(kr *gemmKernel, w *workerScratch, ap []float32, mb, kb int, bp []float32, kt, n int, c []float32, ldc int, load bool) {
+	w.gemm.tile = grow(w.gemm.tile, kr.mr*kr.nr)
+	for jr := 0; jr < n; jr += kr.nr {
+		gemmPanel(kr, kb, ap, mb, bp[jr*kt:], kr.nr, min(kr.nr, n-jr), c[jr:], ldc, load, w.gemm.tile)
+	}
 }

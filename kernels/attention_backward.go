@@ -9,6 +9,7 @@ import "math"
 func (a *attnArgs) backwardHead(w *workerScratch, s *attnScratch, nh int) {
 	sh := a.sh
 	b := a.b
+	kr := &b.gemm
 	n, h := nh/sh.H, nh%sh.H
 	ninf := float32(math.Inf(-1))
 	st := a.stats[2*nh*sh.L:]
@@ -86,9 +87,9 @@ func (a *attnArgs) backwardHead(w *workerScratch, s *attnScratch, nh int) {
 			}
 			doi := a.do.Data[base(a.do, n, h, i0):]
 			if wantV { // dV[j] += dropout(P)ᵀ·dO
-				gemmBlock(&b.gemm, &gemmArgs{transA: true, m: cols, n: sh.DV, k: rows, alpha: 1,
-					a: pd, lda: attnBc, b: doi, ldb: a.do.RowStride,
-					load: true, c: a.dv.Data[base(a.dv, n, h, j0):], ldc: a.dv.RowStride}, &w.gemm, 0, cols, 0, sh.DV)
+				ap := attnPackA(kr, s, pd, attnBc, true, cols, rows)
+				bp := a.tile(s, &s.doB, a.do, nh, sh.L, attnBr, sh.DV, false, qt)
+				attnProduct(kr, w, ap, cols, rows, bp, rows, sh.DV, a.dv.Data[base(a.dv, n, h, j0):], a.dv.RowStride, true)
 			}
 			if !wantQ && !wantK {
 				continue
@@ -104,9 +105,9 @@ func (a *attnArgs) backwardHead(w *workerScratch, s *attnScratch, nh int) {
 				if sh.DV == 0 || ce == 0 {
 					clear(dp)
 				} else {
-					gemmBlock(&b.gemm, &gemmArgs{transB: true, m: r1 - r0, n: ce, k: sh.DV, alpha: 1,
-						a: doi[r0*a.do.RowStride:], lda: a.do.RowStride, b: a.v.Data[base(a.v, n, h, j0):], ldb: a.v.RowStride,
-						c: dp, ldc: attnBc}, &w.gemm, 0, r1-r0, 0, ce)
+					ap := attnPackA(kr, s, doi[r0*a.do.RowStride:], a.do.RowStride, false, r1-r0, sh.DV)
+					bp := a.tile(s, &s.vT, a.v, nh, sh.S, attnBc, sh.DV, true, j0/attnBc)
+					attnProduct(kr, w, ap, r1-r0, sh.DV, bp, sh.DV, ce, dp, attnBc, false)
 				}
 				for r := r0; r < r1; r++ {
 					l := i0 + r
@@ -123,15 +124,16 @@ func (a *attnArgs) backwardHead(w *workerScratch, s *attnScratch, nh int) {
 					b.attnGradRow(dprow, s.s[r*attnBc:r*attnBc+ce], d[l], scale)
 				}
 				if wantQ && ce > 0 { // dQ[i] += dS·K
-					gemmBlock(&b.gemm, &gemmArgs{m: r1 - r0, n: sh.DK, k: ce, alpha: 1,
-						a: dp, lda: attnBc, b: a.k.Data[base(a.k, n, h, j0):], ldb: a.k.RowStride,
-						load: true, c: a.dq.Data[base(a.dq, n, h, i0+r0):], ldc: a.dq.RowStride}, &w.gemm, 0, r1-r0, 0, sh.DK)
+					ap := attnPackA(kr, s, dp, attnBc, false, r1-r0, ce)
+					bp := a.tile(s, &s.kB, a.k, nh, sh.S, attnBc, sh.DK, false, j0/attnBc)
+					attnProduct(kr, w, ap, r1-r0, ce, bp, min(attnBc, sh.S-j0), sh.DK,
+						a.dq.Data[base(a.dq, n, h, i0+r0):], a.dq.RowStride, true)
 				}
 			}
 			if wantK { // dK[j] += dSᵀ·Q
-				gemmBlock(&b.gemm, &gemmArgs{transA: true, m: cols, n: sh.DK, k: rows, alpha: 1,
-					a: s.dp, lda: attnBc, b: a.q.Data[base(a.q, n, h, i0):], ldb: a.q.RowStride,
-					load: true, c: a.dk.Data[base(a.dk, n, h, j0):], ldc: a.dk.RowStride}, &w.gemm, 0, cols, 0, sh.DK)
+				ap := attnPackA(kr, s, s.dp, attnBc, true, cols, rows)
+				bp := a.tile(s, &s.qB, a.q, nh, sh.L, attnBr, sh.DK, false, qt)
+				attnProduct(kr, w, ap, cols, rows, bp, rows, sh.DK, a.dk.Data[base(a.dk, n, h, j0):], a.dk.RowStride, true)
 			}
 		}
 	}

@@ -91,7 +91,9 @@ type AttentionOptions struct {
 // final running max m and the undropped normaliser ℓ = Σ exp(v − m) (m = -Inf,
 // ℓ = 0 for a fully masked row). Nothing else is kept: the memory of a
 // forward+backward pair is O(N·H·L) besides the operands, and each worker's
-// scratch is a few tiles.
+// scratch is a few tiles plus the K and V of one head packed for the
+// products ((S+255)/256·256·(DK+DV) values, rounded to the micro-kernel's
+// panels), packed once per head and worker rather than once per query tile.
 //
 // Work is split over batch × heads × query tiles on the worker pool; every
 // backend and every worker count give the same bits. O must not overlap Q, K,
@@ -126,7 +128,8 @@ func Attention(o AttentionOperand, stats []float32, q, k, v AttentionOperand, sh
 // as the in-order chains of CANONICAL.md. A gradient whose Data is nil is
 // skipped. Work is split over batch × heads (one worker owns a head, so dK
 // and dV accumulate over query tiles in a fixed order); scratch is a few
-// tiles plus L values per worker. Every backend and worker count give the
+// tiles, L values and the head's Q, K, V and dO packed once for the
+// products (O((L+S)·(DK+DV)) values) per worker. Every backend and worker count give the
 // same bits. The gradients must not overlap each other or the inputs.
 // Panics, allocation and goroutine safety are as for Attention.
 func AttentionBackward(dq, dk, dv AttentionOperand, do, o AttentionOperand, stats []float32,

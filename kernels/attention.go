@@ -652,13 +652,10 @@ func (a *attnArgs) forwardBlock(w *workerScratch, s *attnScratch, nh, i0, r0, r1
 	ninf := float32(math.Inf(-1))
 	m, lsum := s.m, s.l
 	a.scores(w, s, nh, i0+r0, r0, r1-r0, j0, cols)
-	pt := s.s
-	if a.dropout {
-		pt = s.p
-	}
+	pt := s.s // p overwrites the scores in place (dropout too: e is summed before)
 	for r := r0; r < r1; r++ {
 		row := s.s[r*attnBc : r*attnBc+cols]
-		prow := pt[r*attnBc : r*attnBc+cols]
+		prow := row
 		mt := s.mt[r]
 		mold, mnew := m[r], m[r]
 		if mt > mold {

@@ -432,6 +432,7 @@ func (a *attnJob) finish() { a.wg.Done() }
 func (a *attnJob) run(w *workerScratch) {
 	s := attnScratches.get()
 	s.grow(a.sh.L, a.backward && a.dropout)
+	s.growPacks(&a.attnArgs, a.backward)
 	for {
 		t := int(a.next.Add(1) - 1)
 		if t >= a.tasks {
@@ -685,6 +686,32 @@ func (a *attnArgs) forwardBlock(w *workerScratch, s *attnScratch, nh, i0, r0, r1
 	}
 }
 
+// attnPackSize is the length of one packed tile of T rows × feat columns.
+func attnPackSize(T, feat, nr int, trans bool) int {
+	if trans {
+		return roundUp(T, nr) * feat
+	}
+	return T * roundUp(feat, nr)
+}
+
+// growPacks sizes the packed operands a call's tasks use before the first
+// task, so that a worker first given a task in a later (warm) call does
+// not allocate.
+func (s *attnScratch) growPacks(a *attnArgs, backward bool) {
+	sh := a.sh
+	nr := a.b.gemm.nr
+	nk, nq := ceilDiv(sh.S, attnBc), ceilDiv(sh.L, attnBr)
+	s.kT.buf = grow(s.kT.buf, nk*attnPackSize(attnBc, sh.DK, nr, true))
+	if !backward {
+		s.vB.buf = grow(s.vB.buf, nk*attnPackSize(attnBc, sh.DV, nr, false))
+		return
+	}
+	s.vT.buf = grow(s.vT.buf, nk*attnPackSize(attnBc, sh.DV, nr, true))
+	s.kB.buf = grow(s.kB.buf, nk*attnPackSize(attnBc, sh.DK, nr, false))
+	s.qB.buf = grow(s.qB.buf, nq*attnPackSize(attnBr, sh.DK, nr, false))
+	s.doB.buf = grow(s.doB.buf, nq*attnPackSize(attnBr, sh.DV, nr, false))
+}
+
 // attnPack is one operand of a head packed as Gemm's B panels, tile by
 // tile: tile t covers the operand's rows [t·T, t·T+T) (T = attnBc or
 // attnBr). As Bᵀ (trans), its rows become the product's columns, one panel
@@ -703,10 +730,7 @@ type attnPack struct {
 func (a *attnArgs) tile(s *attnScratch, p *attnPack, op AttentionOperand, nh, rows, T, feat int, trans bool, t int) []float32 {
 	kr := &a.b.gemm
 	nr := kr.nr
-	size := T * roundUp(feat, nr)
-	if trans {
-		size = roundUp(T, nr) * feat
-	}
+	size := attnPackSize(T, feat, nr, trans)
 	if s.gen != a.gen || s.nh != nh {
 		s.gen, s.nh = a.gen, nh
 		for _, q := range []*attnPack{&s.kT, &s.vB, &s.vT, &s.kB, &s.qB, &s.doB} {

@@ -44,9 +44,17 @@ func TestSmokeQuick(t *testing.T) {
 		t.Errorf("header %+v", f)
 	}
 	for _, r := range f.Records {
-		if r.Skipped == "" && r.PeakRef == "" {
-			t.Errorf("%s %s has no peak fraction", r.Case, r.Impl)
+		if r.Skipped != "" || r.PeakRef != "" {
+			continue
 		}
+		// A GB/s row has no reference when no measured copy level holds its
+		// working set (cache sizes hidden and the sweep's knees unclear, as
+		// under an emulator); a GFLOP/s row always has its tier's peak.
+		if r.Unit == schema.GBps && f.Peak.CopyPeakFor(r.WorkingSet/int64(max(r.Threads, 1)), r.Threads) == nil {
+			t.Logf("%s %s: no copy level holds its working set on this machine", r.Case, r.Impl)
+			continue
+		}
+		t.Errorf("%s %s has no peak fraction", r.Case, r.Impl)
 	}
 
 	// A second "machine": the same numbers, twice as fast.

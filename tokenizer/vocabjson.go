@@ -3,8 +3,9 @@ package tokenizer
 import (
 	"fmt"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/simdformer/simdformer/internal/jsonstr"
 )
 
 // parseVocabJSON parses a JSON object whose values are integers ({"token": id, ...}), the
@@ -131,87 +132,13 @@ func (p *jsonParser) str() (string, error) {
 		}
 		p.i++
 	}
-	b := append(p.buf[:0], p.data[start:p.i]...)
-	for {
-		if p.i >= len(p.data) {
-			return "", p.errorf("unterminated string")
-		}
-		c := p.data[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			p.buf = b
-			if !utf8.Valid(b) {
-				return "", p.errorf("invalid UTF-8 in a string")
-			}
-			return string(b), nil
-		case c < 0x20:
-			return "", p.errorf("control character in a string")
-		case c != '\\':
-			b = append(b, c)
-			p.i++
-			continue
-		}
-		if p.i+1 >= len(p.data) {
-			return "", p.errorf("unterminated string")
-		}
-		e := p.data[p.i+1]
-		p.i += 2
-		switch e {
-		case '"', '\\', '/':
-			b = append(b, e)
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return "", p.errorf("bad \\u escape")
-			}
-			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
-				if p.i+1 < len(p.data) && p.data[p.i] == '\\' && p.data[p.i+1] == 'u' {
-					p.i += 2
-					if r2, ok = p.hex4(); !ok {
-						return "", p.errorf("bad \\u escape")
-					}
-				}
-				if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
-					return "", p.errorf("unpaired surrogate")
-				}
-			}
-			b = utf8.AppendRune(b, r)
-		default:
-			return "", p.errorf("bad escape \\%c", e)
-		}
+	b, next, msg := jsonstr.Decode(append(p.buf[:0], p.data[start:p.i]...), p.data, p.i, true)
+	p.i, p.buf = next, b
+	if msg != "" {
+		return "", p.errorf("%s", msg)
 	}
-}
-
-func (p *jsonParser) hex4() (rune, bool) {
-	if p.i+4 > len(p.data) {
-		return 0, false
+	if !utf8.Valid(b) {
+		return "", p.errorf("invalid UTF-8 in a string")
 	}
-	var r rune
-	for _, c := range p.data[p.i : p.i+4] {
-		r <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			r |= rune(c - '0')
-		case c >= 'a' && c <= 'f':
-			r |= rune(c-'a') + 10
-		case c >= 'A' && c <= 'F':
-			r |= rune(c-'A') + 10
-		default:
-			return 0, false
-		}
-	}
-	p.i += 4
-	return r, true
+	return string(b), nil
 }

@@ -9,8 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/simdformer/simdformer/internal/jsonstr"
 )
 
 // Limits on what a header may describe. They bound the memory spent on a
@@ -222,78 +223,15 @@ func (p *parser) str() (string, error) {
 	return "", p.syntax("unterminated string")
 }
 
-// escaped finishes a string literal that starts at start and holds escapes.
+// escaped finishes a string literal that starts at start and holds escapes
+// (a lone surrogate decodes to U+FFFD, as encoding/json does).
 func (p *parser) escaped(start int) (string, error) {
-	b := []byte(p.s[start:p.i])
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return string(b), nil
-		case c < 0x20:
-			return "", p.syntax("control character in a string")
-		case c != '\\':
-			b = append(b, c)
-			p.i++
-			continue
-		}
-		if p.i+1 >= len(p.s) {
-			break
-		}
-		e := p.s[p.i+1]
-		p.i += 2
-		switch e {
-		case '"', '\\', '/':
-			b = append(b, e)
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return "", p.syntax("invalid \\u escape")
-			}
-			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
-				if strings.HasPrefix(p.s[p.i:], `\u`) {
-					save := p.i
-					p.i += 2
-					if r2, ok = p.hex4(); !ok {
-						return "", p.syntax("invalid \\u escape")
-					}
-					if utf16.DecodeRune(r, r2) == utf8.RuneError {
-						p.i, r2 = save, -1 // not a pair: the next escape stands alone
-					}
-				}
-				r = utf16.DecodeRune(r, r2) // a lone surrogate gives U+FFFD, as encoding/json does
-			}
-			b = utf8.AppendRune(b, r)
-		default:
-			p.i--
-			return "", p.syntax("invalid escape")
-		}
+	b, next, msg := jsonstr.Decode([]byte(p.s[start:p.i]), p.s, p.i, false)
+	p.i = next
+	if msg != "" {
+		return "", p.syntax(msg)
 	}
-	return "", p.syntax("unterminated string")
-}
-
-func (p *parser) hex4() (rune, bool) {
-	if p.i+4 > len(p.s) {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(p.s[p.i:p.i+4], 16, 32)
-	if err != nil {
-		return 0, false
-	}
-	p.i += 4
-	return rune(v), true
+	return string(b), nil
 }
 
 // number reads a JSON number and returns its text.
